@@ -1,0 +1,15 @@
+"""local-learning: local learning rules in JAX, one trainer, fair benchmark tables.
+
+The public API, all a rule plugin needs:
+  Rule, register        the rule contract and its registration decorator
+  UserError             the exception for mistakes a user can fix
+  optim                 weight optimizers from a config section
+  classification        the classification task's losses
+"""
+from local_learning import optim
+from local_learning.errors import UserError
+from local_learning.registry import register
+from local_learning.rule import Rule
+from local_learning.tasks import classification
+
+__all__ = ['Rule', 'UserError', 'classification', 'optim', 'register']

@@ -1,0 +1,29 @@
+"""The in-memory classification dataset every loader returns."""
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+  """Images (N, H, W, C) float32, standardised; labels (N,) int32."""
+  name: str
+  x_train: np.ndarray
+  y_train: np.ndarray
+  x_test: np.ndarray
+  y_test: np.ndarray
+  num_classes: int
+
+  @property
+  def input_shape(self):
+    return self.x_train.shape[1:]
+
+
+def standardized(name, x_train, y_train, x_test, y_test, num_classes):
+  """A Dataset with pixels scaled by the training set's per-channel mean and std."""
+  axes = tuple(range(x_train.ndim - 1))
+  mean = x_train.mean(axis=axes, dtype=np.float64)
+  std = x_train.std(axis=axes, dtype=np.float64) + 1e-8
+  scale = lambda x: ((x - mean) / std).astype(np.float32)
+  return Dataset(name, scale(x_train), y_train.astype(np.int32), scale(x_test),
+                 y_test.astype(np.int32), num_classes)

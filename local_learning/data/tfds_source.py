@@ -1,0 +1,49 @@
+"""Image classification datasets prepared with tensorflow-datasets.
+
+Read with `tfds.data_source` (array_record files, no TensorFlow needed). A
+dataset that is not prepared is an error that says how to prepare it; nothing
+is ever downloaded from here.
+"""
+import functools
+import glob
+import os
+
+import numpy as np
+
+from local_learning.errors import UserError
+
+NAMES = ('mnist', 'fashion_mnist', 'cifar10', 'cifar100')
+
+
+def default_data_dir():
+  return os.environ.get('TFDS_DATA_DIR', os.path.expanduser('~/tensorflow_datasets'))
+
+
+def how_to_prepare(name, data_dir):
+  if name in ('mnist', 'fashion_mnist'):
+    return (f'prepare it offline from the official idx files: python -m local_learning.data.prepare '
+            f'--dataset={name} --source=DIR_WITH_IDX_FILES --data_dir={data_dir} (or `make mnist`)')
+  return (f'prepare it with tensorflow-datasets on a machine with network access '
+          f'(tfds build {name} --file_format=array_record --data_dir={data_dir}) and copy the folder')
+
+
+@functools.lru_cache(maxsize=4)
+def load_arrays(name, data_dir):
+  """(x_train, y_train, x_test, y_test, num_classes) as uint8 / int arrays."""
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  if not glob.glob(os.path.join(data_dir, name, '*', 'dataset_info.json')):
+    raise UserError(f'dataset {name!r} is not prepared in {data_dir}; ' + how_to_prepare(name, data_dir))
+  try:
+    sources = tfds.data_source(name, data_dir=data_dir, download=False)
+  except Exception as e:  # pylint: disable=broad-except
+    raise UserError(f'dataset {name!r} in {data_dir} cannot be read ({type(e).__name__}: {e}); '
+                    + how_to_prepare(name, data_dir)) from None
+  num_classes = sources['train'].dataset_info.features['label'].num_classes
+  return (*_split(sources['train']), *_split(sources['test']), num_classes)
+
+
+def _split(source):
+  records = source.__getitems__(range(len(source)))
+  images = np.stack([r['image'] for r in records])
+  labels = np.array([r['label'] for r in records])
+  return images, labels

@@ -1,0 +1,41 @@
+"""Layered models by name: `default_config(name)` and `build(config, ...)`."""
+import math
+
+import ml_collections
+from flax import nnx
+
+from local_learning.errors import UserError
+from local_learning.models.cnn import VGG
+from local_learning.models.layered import FunctionalModel, LayeredModel
+from local_learning.models.mlp import MLP
+
+_DEFAULTS = {
+    'mlp': dict(widths=(128, 128, 128), activation='relu'),
+    'vgg': dict(channels=(128, 256, 512, 512), activation='relu'),
+}
+
+
+def names():
+  return sorted(_DEFAULTS)
+
+
+def default_config(name):
+  """The model section of a config: name plus that model's fields."""
+  if name not in _DEFAULTS:
+    raise UserError(f'unknown model {name!r}; known models: {", ".join(names())}')
+  return ml_collections.ConfigDict(dict(name=name, **_DEFAULTS[name]))
+
+
+def build(config, input_shape, num_outputs, seed):
+  """A LayeredModel for inputs of `input_shape` (no batch axis)."""
+  rngs = nnx.Rngs(seed)
+  if config.name == 'mlp':
+    return MLP(math.prod(input_shape), tuple(config.widths), num_outputs, config.activation, rngs=rngs)
+  if config.name == 'vgg':
+    if len(input_shape) != 3:
+      raise UserError(f'model vgg needs image inputs (H, W, C); this dataset gives shape {input_shape}')
+    return VGG(tuple(input_shape), tuple(config.channels), num_outputs, config.activation, rngs=rngs)
+  raise UserError(f'unknown model {config.name!r}; known models: {", ".join(names())}')
+
+
+__all__ = ['FunctionalModel', 'LayeredModel', 'MLP', 'VGG', 'build', 'default_config', 'names']

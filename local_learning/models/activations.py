@@ -1,0 +1,23 @@
+"""Activation functions by name."""
+import jax
+import jax.numpy as jnp
+
+from local_learning.errors import UserError
+
+ACTIVATIONS = {
+    'relu': jax.nn.relu,
+    'gelu': jax.nn.gelu,
+    'tanh': jnp.tanh,
+    'sigmoid': jax.nn.sigmoid,
+    'silu': jax.nn.silu,
+    'leaky_relu': jax.nn.leaky_relu,
+    'hard_tanh': jax.nn.hard_tanh,
+    'linear': lambda x: x,
+}
+
+
+def get(name):
+  try:
+    return ACTIVATIONS[name]
+  except KeyError:
+    raise UserError(f'unknown activation {name!r}; choose one of {", ".join(sorted(ACTIVATIONS))}') from None

@@ -1,0 +1,75 @@
+"""Register and look up learning rules.
+
+A rule is registered with the `@register` decorator when its module is
+imported. Modules are imported from three places:
+  * installed packages that publish the entry-point group `local_learning.rules`
+    (the built-in rules come in this way too, exactly like a third-party plugin);
+  * a module named by the user (`config.rule_module`, or `import_module`);
+  * any module the user imports before calling `get`.
+"""
+import importlib
+import importlib.metadata
+import warnings
+
+from local_learning.errors import UserError
+
+ENTRY_POINT_GROUP = 'local_learning.rules'
+
+_RULES = {}
+_entry_points_loaded = False
+
+
+def register(cls):
+  """Class decorator: makes `cls` available under `cls.name`."""
+  name = getattr(cls, 'name', None)
+  if not isinstance(name, str) or not name:
+    raise TypeError(f'{cls.__qualname__} needs a non-empty `name` attribute to be registered')
+  known = _RULES.get(name)
+  if known is not None and _qualified(known) != _qualified(cls):
+    raise ValueError(f'rule name {name!r} is taken by {_qualified(known)}; '
+                     f'rename {_qualified(cls)}')
+  _RULES[name] = cls
+  return cls
+
+
+def get(name):
+  """The rule class registered as `name`; a UserError lists the known names."""
+  _load_entry_points()
+  try:
+    return _RULES[name]
+  except KeyError:
+    raise UserError(f'unknown rule {name!r}; known rules: {", ".join(names())}. '
+                    'A rule of your own: pass its module as config.rule_module') from None
+
+
+def names():
+  """Sorted names of all registered rules."""
+  _load_entry_points()
+  return sorted(_RULES)
+
+
+def import_module(module_name):
+  """Imports a user's rule module (e.g. 'my_lab.my_rule'), registering its rules."""
+  try:
+    importlib.import_module(module_name)
+  except ImportError as e:
+    raise UserError(f'cannot import rule module {module_name!r} ({e}); '
+                    'check the name and that it is on PYTHONPATH') from None
+
+
+def _load_entry_points():
+  """Imports every installed plugin once; a broken one warns and is skipped."""
+  global _entry_points_loaded
+  if _entry_points_loaded:
+    return
+  _entry_points_loaded = True
+  for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+    try:
+      register(ep.load())
+    except Exception as e:  # pylint: disable=broad-except
+      warnings.warn(f'local-learning: plugin rule {ep.name!r} ({ep.value}) failed to load '
+                    f'and is skipped: {type(e).__name__}: {e}', stacklevel=2)
+
+
+def _qualified(cls):
+  return f'{cls.__module__}.{cls.__qualname__}'

@@ -1,0 +1,43 @@
+"""The Rule contract: what every learning rule provides.
+
+A rule is one class, registered with `@local_learning.register`:
+
+  name, tasks, description       what it is and which tasks it supports
+  default_config()               its hyperparameters (ConfigDict), merged into config.rule
+  Rule(model, config, num_steps) binds the static parts: the model's pure functions,
+                                 hyperparameters, the total number of training steps
+  init(rng)                      -> state, a pytree (params, optimizer states, buffers)
+  train_step(state, batch, rng)  -> (state, metrics): pure and jittable; metrics is a
+                                 dict of scalars, the trainer averages them per epoch
+  params(state)                  -> the model parameters the trainer evaluates
+
+Evaluation belongs to the trainer, the same for every rule. A classification
+rule receives a `FunctionalModel` (forward / predict with explicit params) and
+batches `(x, y)`: x (B, ...) float32, y (B,) int32 labels.
+"""
+import ml_collections
+
+
+class Rule:
+  """Base class of learning rules; see the module docstring for the contract."""
+  name: str = ''
+  tasks: tuple = ('classification',)
+  description: str = ''
+
+  def __init__(self, model, config, num_steps):
+    self.model = model
+    self.config = config
+    self.num_steps = num_steps
+
+  @classmethod
+  def default_config(cls):
+    return ml_collections.ConfigDict()
+
+  def init(self, rng):
+    raise NotImplementedError
+
+  def train_step(self, state, batch, rng):
+    raise NotImplementedError
+
+  def params(self, state):
+    return state['params']

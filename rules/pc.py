@@ -1,0 +1,98 @@
+"""Predictive coding (PC) with feedforward initialisation.
+
+Energy of a batch, input clamped to x, hidden activities z_1..z_{L-1} free:
+  F(z, W) = sum_l 1/2 ||z_l - mu_l(z_{l-1})||^2 + beta * loss(mu_L(z_{L-1}), y)
+With loss='mse' and beta=1 the output is clamped to the one-hot target; with
+loss='ce' the output term is the cross-entropy of the prediction; a small beta
+nudges the output towards the target. Per batch: z starts at the feedforward
+pass (all hidden errors 0), T optax steps on z minimise F, then one optax step
+on the weights with dF/dW / beta at the equilibrium: each weight's gradient
+uses only its own layer's error and input.
+"""
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+import local_learning as ll
+
+
+@ll.register
+class PC(ll.Rule):
+  """Predictive coding: inference on activities, then a local weight update."""
+  name = 'pc'
+  tasks = ('classification',)
+  description = 'predictive coding: T inference steps on activities, then local weight updates'
+
+  @classmethod
+  def default_config(cls):
+    return ml_collections.ConfigDict(dict(
+        loss='mse',                 # output energy: mse (clamped target) or ce
+        beta=1.0,                   # weight of the output term; small = nudged
+        inference_steps=8,
+        activity_lr=0.1,
+        activity_momentum=0.0,      # 0: gradient descent on activities
+        optimizer=ll.optim.default_config(),
+    ))
+
+  def __init__(self, model, config, num_steps):
+    super().__init__(model, config, num_steps)
+    if model.num_layers < 2:
+      raise ll.UserError('pc needs a model with at least one hidden layer')
+    if config.inference_steps < 0 or config.activity_lr <= 0 or config.beta <= 0:
+      raise ll.UserError('pc needs inference_steps >= 0, activity_lr > 0 and beta > 0')
+    self.loss = ll.classification.loss_fn(config.loss)
+    self.tx = ll.optim.build(config.optimizer, num_steps)
+    self.activity_tx = optax.sgd(config.activity_lr, momentum=config.activity_momentum or None)
+
+  def init(self, rng):
+    del rng
+    params = self.model.params
+    return dict(params=params, opt_state=self.tx.init(params))
+
+  def energy(self, params, hidden, x, y, mu_1=None):
+    """Per-sample energies (B,); mu_1 given skips the clamped first block."""
+    if mu_1 is None:
+      mus = self.model.predict(params, [x, *hidden])
+    else:
+      mus = [mu_1, *self.model.predict(params, hidden, first=1)]
+    errors = sum(0.5 * jnp.sum(jnp.square(z - mu).reshape(z.shape[0], -1), axis=-1)
+                 for z, mu in zip(hidden, mus[:-1]))
+    return errors + self.config.beta * self.loss(mus[-1], y)
+
+  def infer(self, params, x, y):
+    """Feedforward init, then T steps on the hidden activities.
+
+    Returns the equilibrium hidden activities and the feedforward output loss (B,).
+    """
+    zs = self.model.forward(params, x)
+    mu_1, hidden = zs[0], zs[:-1]
+
+    def total_energy(h):
+      return jnp.sum(self.energy(params, h, x, y, mu_1))
+
+    def step(carry, _):
+      h, opt_state = carry
+      grads = jax.grad(total_energy)(h)
+      updates, opt_state = self.activity_tx.update(grads, opt_state, h)
+      return (optax.apply_updates(h, updates), opt_state), None
+
+    (hidden, _), _ = jax.lax.scan(step, (hidden, self.activity_tx.init(hidden)), None,
+                                  length=self.config.inference_steps)
+    return hidden, self.loss(zs[-1], y)
+
+  def weight_grads(self, params, x, y):
+    """(dF/dW / beta at equilibrium, energy, feedforward output loss)."""
+    hidden, ff_loss = self.infer(params, x, y)
+    hidden = jax.lax.stop_gradient(hidden)
+    weight_energy = lambda p: jnp.mean(self.energy(p, hidden, x, y)) / self.config.beta
+    energy, grads = jax.value_and_grad(weight_energy)(params)
+    return grads, energy * self.config.beta, jnp.mean(ff_loss)
+
+  def train_step(self, state, batch, rng):
+    del rng
+    x, y = batch
+    grads, energy, loss = self.weight_grads(state['params'], x, y)
+    updates, opt_state = self.tx.update(grads, state['opt_state'], state['params'])
+    params = optax.apply_updates(state['params'], updates)
+    return dict(params=params, opt_state=opt_state), dict(loss=loss, energy=energy)

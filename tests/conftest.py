@@ -1,0 +1,33 @@
+"""Shared fixtures: the repository root, a CLI runner and real MNIST when present."""
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+MNIST_SOURCE = ROOT.parent / 'shared' / 'data' / 'mnist'
+
+
+def run_cli(*args, env=None, module='local_learning.main', timeout=300):
+  """Runs `python -m module args...` from the repository root; returns CompletedProcess."""
+  full_env = dict(os.environ, **(env or {}))
+  return subprocess.run([sys.executable, '-m', module, *args], cwd=ROOT, env=full_env,
+                        capture_output=True, text=True, timeout=timeout)
+
+
+def error_lines(result):
+  """The lines of stderr that carry our one-line error message."""
+  return [line for line in result.stderr.splitlines() if line.startswith('error: ')]
+
+
+@pytest.fixture(scope='session')
+def mnist_data_dir(tmp_path_factory):
+  """A tfds data dir with mnist prepared from ../shared/data/mnist; skips where absent."""
+  if not (MNIST_SOURCE / 'SHA256SUMS').exists():
+    pytest.skip('real MNIST not available at ../shared/data/mnist')
+  from local_learning.data import prepare  # pylint: disable=g-import-not-at-top
+  data_dir = tmp_path_factory.mktemp('tfds')
+  prepare.prepare('mnist', str(MNIST_SOURCE), str(data_dir))
+  return str(data_dir)

@@ -1,0 +1,21 @@
+"""Small builders shared by tests: a tiny MLP and a rule bound to it."""
+import jax
+import ml_collections
+
+from local_learning import config as ll_config, models, registry
+
+
+def tiny_mlp(widths=(16, 16), in_shape=(8, 8, 1), classes=10, activation='tanh', seed=0):
+  cfg = ml_collections.ConfigDict(dict(name='mlp', widths=widths, activation=activation))
+  return models.FunctionalModel.of(models.build(cfg, in_shape, classes, seed))
+
+
+def make_rule(name, model, num_steps=100, **overrides):
+  cfg = ll_config.rule_config(name)
+  cfg.update(overrides)
+  return registry.get(name)(model, cfg, num_steps)
+
+
+def batch(n=32, in_shape=(8, 8, 1), classes=10, seed=1):
+  kx, ky = jax.random.split(jax.random.key(seed))
+  return jax.random.normal(kx, (n, *in_shape)), jax.random.randint(ky, (n,), 0, classes)

@@ -1,0 +1,61 @@
+"""Properties of the PC energy and its gradients."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from helpers import batch, make_rule, tiny_mlp
+
+
+@pytest.mark.parametrize('loss', ['mse', 'ce'])
+def test_feedforward_init_zeroes_hidden_errors_and_energy_is_output_loss(loss):
+  model = tiny_mlp()
+  pc = make_rule('pc', model, loss=loss)
+  x, y = batch()
+  params = model.params
+  zs = model.forward(params, x)
+  mus = model.predict(params, [x, *zs[:-1]])
+  for z, mu in zip(zs[:-1], mus[:-1]):
+    np.testing.assert_allclose(z, mu, atol=1e-6)
+  energy = pc.energy(params, zs[:-1], x, y)
+  np.testing.assert_allclose(energy, pc.loss(zs[-1], y), rtol=1e-6, atol=1e-6)
+
+
+def test_inference_lowers_the_energy():
+  model = tiny_mlp()
+  pc = make_rule('pc', model, inference_steps=20, activity_lr=0.1)
+  x, y = batch()
+  hidden, ff_loss = pc.infer(model.params, x, y)
+  assert jnp.sum(pc.energy(model.params, hidden, x, y)) < 0.9 * jnp.sum(ff_loss)
+
+
+def _cosine(a, b):
+  a, b = np.ravel(a), np.ravel(b)
+  return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+@pytest.mark.parametrize('loss', ['mse', 'ce'])
+def test_nudged_pc_weight_gradients_match_backprop(loss):
+  """With the output nudged by a small beta, dF/dW / beta at equilibrium -> dL/dW."""
+  model = tiny_mlp()
+  x, y = batch()
+  bp = make_rule('bp', model, loss=loss)
+  pc = make_rule('pc', model, loss=loss, beta=1e-3, inference_steps=200, activity_lr=0.1)
+  bp_grads = jax.grad(lambda p: jnp.mean(bp.loss(model.output(p, x), y)))(model.params)
+  pc_grads, _, _ = pc.weight_grads(model.params, x, y)
+  pairs = list(zip(jax.tree.leaves(bp_grads), jax.tree.leaves(pc_grads)))
+  assert len(pairs) == 6        # 3 layers x (kernel, bias)
+  for g_bp, g_pc in pairs:
+    assert _cosine(g_bp, g_pc) > 0.99
+
+
+def test_large_beta_pc_gradients_differ_from_backprop():
+  """The property above is not trivial: clamping the output hard moves away from BP."""
+  model = tiny_mlp()
+  x, y = batch()
+  bp = make_rule('bp', model, loss='mse')
+  pc = make_rule('pc', model, loss='mse', beta=50.0, inference_steps=200, activity_lr=0.01)
+  bp_grads = jax.grad(lambda p: jnp.mean(bp.loss(model.output(p, x), y)))(model.params)
+  pc_grads, _, _ = pc.weight_grads(model.params, x, y)
+  cosines = [_cosine(a, b) for a, b in zip(jax.tree.leaves(bp_grads), jax.tree.leaves(pc_grads))]
+  assert min(cosines) < 0.99
