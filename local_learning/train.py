@@ -22,8 +22,10 @@ def train_and_evaluate(config, workdir):
   if config.get('rule_module'):
     registry.import_module(config.rule_module)
   rule_cls = registry.get(config.rule.name)
-  if 'classification' not in rule_cls.tasks:
-    raise UserError(f'rule {rule_cls.name!r} supports {", ".join(rule_cls.tasks)}, not classification')
+  task = data.task_of(config.dataset.name)
+  if task not in rule_cls.tasks:
+    raise UserError(f'rule {rule_cls.name!r} supports {", ".join(rule_cls.tasks)}, not {task} '
+                    f'(dataset {config.dataset.name!r})')
   _check_positive(config, 'batch_size', 'num_epochs', 'eval_batch_size')
   dataset = data.load(config.dataset)
   if config.batch_size > len(dataset.x_train):

@@ -6,12 +6,19 @@ from local_learning.data.dataset import Dataset, standardized
 from local_learning.errors import UserError
 
 NAMES = ('digits',) + tfds_source.NAMES
+TASK_OF = {name: 'classification' for name in NAMES}
 
 
 def default_config(name):
   """The dataset section of a config; data_dir '' means TFDS_DATA_DIR or ~/tensorflow_datasets."""
   _check_name(name)
   return ml_collections.ConfigDict(dict(name=name, data_dir=''))
+
+
+def task_of(name):
+  """The task a dataset poses: 'classification' or 'separation'."""
+  _check_name(name)
+  return TASK_OF[name]
 
 
 def load(config):
@@ -29,4 +36,4 @@ def _check_name(name):
     raise UserError(f'unknown dataset {name!r}; known datasets: {", ".join(NAMES)}')
 
 
-__all__ = ['Dataset', 'NAMES', 'default_config', 'load']
+__all__ = ['Dataset', 'NAMES', 'default_config', 'load', 'task_of']
