@@ -42,6 +42,7 @@ def base(rule, dataset, model='mlp', rule_module=''):
     registry.import_module(rule_module)
   cfg = ml_collections.ConfigDict()
   cfg.seed = 0
+  cfg.num_seeds = 1                 # seeds seed, seed+1, ... train as one vmapped program
   cfg.rule_module = rule_module
   cfg.rule = rule_config(rule)
   cfg.dataset = data.default_config(dataset)

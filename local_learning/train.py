@@ -1,11 +1,14 @@
 """The common trainer: train_and_evaluate(config, workdir), the same for every rule.
 
-An epoch is one jitted `lax.scan` of `rule.train_step` over batches of the
-device-resident training set, in a fresh random order each epoch. After each
-epoch the trainer evaluates the rule's parameters itself (test accuracy of the
-feedforward output) and appends a line to metrics.jsonl; a NaN or infinite
-metric stops the run as diverged.
+The `config.num_seeds` seeds (config.seed, config.seed + 1, ...) of a run train
+as one vmapped program. An epoch is one jitted `lax.scan` of `rule.train_step`
+over batches of the device-resident training set, in a fresh random order per
+seed and epoch. After each epoch the trainer evaluates every seed's parameters
+itself (test accuracy of the feedforward output) and appends a line to
+metrics.jsonl. A seed whose metrics turn NaN or infinite is recorded as
+diverged; the run stops when every seed has diverged.
 """
+import functools
 import time
 
 import jax
@@ -26,49 +29,58 @@ def train_and_evaluate(config, workdir):
   if task not in rule_cls.tasks:
     raise UserError(f'rule {rule_cls.name!r} supports {", ".join(rule_cls.tasks)}, not {task} '
                     f'(dataset {config.dataset.name!r})')
-  _check_positive(config, 'batch_size', 'num_epochs', 'eval_batch_size')
+  _check_positive(config, 'batch_size', 'num_epochs', 'eval_batch_size', 'num_seeds')
   dataset = data.load(config.dataset)
   if config.batch_size > len(dataset.x_train):
     raise UserError(f'batch_size {config.batch_size} exceeds the {len(dataset.x_train)} training '
                     f'examples of {dataset.name}; lower --config.batch_size')
-  model = models.FunctionalModel.of(
-      models.build(config.model, dataset.input_shape, dataset.num_classes, config.seed))
+  model = models.functional(config.model, dataset.input_shape, dataset.num_classes)
   steps_per_epoch = len(dataset.x_train) // config.batch_size
   rule = rule_cls(model, config.rule, num_steps=steps_per_epoch * config.num_epochs)
-  init_key, train_key = jax.random.split(jax.random.key(config.seed))
-  state = rule.init(init_key)
+  seeds = [config.seed + i for i in range(config.num_seeds)]
+  keys = jax.vmap(lambda s: jax.random.split(jax.random.key(s)))(jnp.array(seeds))
+  init_keys, train_keys = keys[:, 0], keys[:, 1]
+  states = jax.jit(jax.vmap(rule.init))(init_keys)
 
   x_train, y_train = jnp.asarray(dataset.x_train), jnp.asarray(dataset.y_train)
-  run_epoch = jax.jit(_epoch_fn(rule, steps_per_epoch, config.batch_size))
-  evaluate = _evaluator(model, dataset, config.eval_batch_size)
+  run_epoch = jax.jit(jax.vmap(_epoch_fn(rule, steps_per_epoch, config.batch_size),
+                               in_axes=(0, None, None, 0)))
+  evaluate = _evaluator(model, rule, dataset, config.eval_batch_size)
   start = time.perf_counter()
-  run_epoch = run_epoch.lower(state, x_train, y_train, train_key).compile()
+  run_epoch = run_epoch.lower(states, x_train, y_train, train_keys).compile()
   compile_seconds = time.perf_counter() - start
 
   out = workdir_lib.Workdir.create(workdir, config)
-  status, train_seconds, accuracy = 'ok', 0.0, float('nan')
+  diverged = np.zeros(len(seeds), bool)
+  accuracies = np.full(len(seeds), np.nan)
+  best = np.full(len(seeds), np.nan)
+  train_seconds = 0.0
   for epoch in range(1, config.num_epochs + 1):
     start = time.perf_counter()
-    state, metrics = run_epoch(state, x_train, y_train, jax.random.fold_in(train_key, epoch))
-    metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
+    epoch_keys = jax.vmap(jax.random.fold_in, in_axes=(0, None))(train_keys, epoch)
+    states, metrics = run_epoch(states, x_train, y_train, epoch_keys)
+    metrics = {k: np.asarray(v, np.float64) for k, v in jax.device_get(metrics).items()}
     seconds = time.perf_counter() - start
     train_seconds += seconds
-    if not all(np.isfinite(v) for v in metrics.values()):
-      status = 'diverged'
-      out.log_epoch(dict(epoch=epoch, **metrics, seconds=seconds, status=status))
-      print(f'epoch {epoch}/{config.num_epochs}: diverged ({_format(metrics)}); stopping', flush=True)
+    diverged |= ~np.all([np.isfinite(v) for v in metrics.values()], axis=0)
+    accuracies = np.where(diverged, np.nan, evaluate(states))
+    best = np.fmax(best, accuracies)
+    record = dict(epoch=epoch, seconds=seconds, **_per_seed(metrics, test_accuracy=accuracies),
+                  diverged_seeds=[s for s, d in zip(seeds, diverged) if d])
+    out.log_epoch(record)
+    print(_progress(rule_cls.name, dataset.name, epoch, config.num_epochs, record, len(seeds)), flush=True)
+    if diverged.all():
+      print('every seed diverged; stopping', flush=True)
       break
-    accuracy = evaluate(rule.params(state))
-    out.log_epoch(dict(epoch=epoch, **metrics, test_accuracy=accuracy, seconds=seconds))
-    print(f'{rule_cls.name} {dataset.name} epoch {epoch}/{config.num_epochs}: {_format(metrics)} '
-          f'test_accuracy {accuracy:.4f} ({seconds:.2f}s)', flush=True)
 
   summary = dict(
-      rule=rule_cls.name, dataset=dataset.name, model=config.model.name, seed=config.seed,
-      status=status, test_accuracy=accuracy if status == 'ok' else float('nan'),
+      rule=rule_cls.name, dataset=dataset.name, model=config.model.name, task=task,
+      status='diverged' if diverged.any() else 'ok', seeds=seeds,
+      diverged_seeds=[s for s, d in zip(seeds, diverged) if d],
+      **_per_seed({'test_accuracy': accuracies, 'best_test_accuracy': best}),
       epochs=epoch, steps=epoch * steps_per_epoch, train_seconds=train_seconds,
-      steps_per_second=epoch * steps_per_epoch / train_seconds, compile_seconds=compile_seconds,
-      device=jax.devices()[0].device_kind)
+      seconds_per_epoch=train_seconds / epoch, steps_per_second=epoch * steps_per_epoch / train_seconds,
+      compile_seconds=compile_seconds, device=jax.devices()[0].device_kind)
   out.write_summary(summary)
   return summary
 
@@ -90,8 +102,8 @@ def _epoch_fn(rule, steps, batch_size):
   return run
 
 
-def _evaluator(model, dataset, batch_size):
-  """params -> test accuracy, over padded batches of one compiled shape."""
+def _evaluator(model, rule, dataset, batch_size):
+  """states (stacked over seeds) -> test accuracy per seed, over padded batches."""
   n = len(dataset.x_test)
   batch_size = min(batch_size, n)
   pad = -n % batch_size
@@ -99,21 +111,45 @@ def _evaluator(model, dataset, batch_size):
   y = jnp.asarray(np.concatenate([dataset.y_test, np.full(pad, -1, np.int32)]))   # -1 never matches
 
   @jax.jit
-  def count(params, xb, yb):
-    return classification.correct(model.output(params, xb), yb)
+  @functools.partial(jax.vmap, in_axes=(0, None, None))
+  def count(state, xb, yb):
+    return classification.correct(model.output(rule.params(state), xb), yb)
 
-  def evaluate(params):
-    total = sum(count(params, x[i:i + batch_size], y[i:i + batch_size]) for i in range(0, len(x), batch_size))
-    return float(total) / n
+  def evaluate(states):
+    total = sum(count(states, x[i:i + batch_size], y[i:i + batch_size])
+                for i in range(0, len(x), batch_size))
+    return np.asarray(total, np.float64) / n
 
   return evaluate
+
+
+def _per_seed(metrics, **more):
+  """{M: mean over finite seeds, M_std, M_per_seed} for every metric M."""
+  out = {}
+  for name, values in {**metrics, **more}.items():
+    values = np.asarray(values, np.float64)
+    finite = values[np.isfinite(values)]
+    out[name] = float(finite.mean()) if finite.size else None
+    out[f'{name}_std'] = float(finite.std()) if finite.size else None
+    out[f'{name}_per_seed'] = [float(v) if np.isfinite(v) else None for v in values]
+  return out
+
+
+def _progress(rule, dataset, epoch, epochs, record, num_seeds):
+  parts = [f'{rule} {dataset} epoch {epoch}/{epochs}:']
+  for name in sorted(k for k in record if f'{k}_per_seed' in record):
+    mean, std = record[name], record[f'{name}_std']
+    if mean is None:
+      parts.append(f'{name} nan')
+    else:
+      parts.append(f'{name} {mean:.4g}' + (f' ± {std:.2g}' if num_seeds > 1 else ''))
+  if record['diverged_seeds']:
+    parts.append(f'diverged seeds {record["diverged_seeds"]}')
+  parts.append(f'({record["seconds"]:.2f}s)')
+  return ' '.join(parts)
 
 
 def _check_positive(config, *fields):
   for field in fields:
     if not config[field] > 0:
       raise UserError(f'config.{field} must be positive, got {config[field]}')
-
-
-def _format(metrics):
-  return ' '.join(f'{k} {v:.4g}' for k, v in metrics.items())

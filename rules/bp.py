@@ -24,8 +24,7 @@ class BP(ll.Rule):
     self.tx = ll.optim.build(config.optimizer, num_steps)
 
   def init(self, rng):
-    del rng
-    params = self.model.params
+    params = self.model.init(rng)
     return dict(params=params, opt_state=self.tx.init(params))
 
   def train_step(self, state, batch, rng):

@@ -46,8 +46,7 @@ class PC(ll.Rule):
     self.activity_tx = optax.sgd(config.activity_lr, momentum=config.activity_momentum or None)
 
   def init(self, rng):
-    del rng
-    params = self.model.params
+    params = self.model.init(rng)
     return dict(params=params, opt_state=self.tx.init(params))
 
   def energy(self, params, hidden, x, y, mu_1=None):

@@ -5,9 +5,11 @@ import ml_collections
 from local_learning import config as ll_config, models, registry
 
 
-def tiny_mlp(widths=(16, 16), in_shape=(8, 8, 1), classes=10, activation='tanh', seed=0):
+def tiny_mlp(widths=(16, 16), in_shape=(8, 8, 1), classes=10, activation='tanh'):
+  """(FunctionalModel, initial params) of a small MLP."""
   cfg = ml_collections.ConfigDict(dict(name='mlp', widths=widths, activation=activation))
-  return models.FunctionalModel.of(models.build(cfg, in_shape, classes, seed))
+  model = models.functional(cfg, in_shape, classes)
+  return model, model.init(jax.random.key(0))
 
 
 def make_rule(name, model, num_steps=100, **overrides):

@@ -31,7 +31,7 @@ def test_diverging_run_is_recorded_as_diverged(tmp_path):
   summary = train.train_and_evaluate(config, str(tmp_path))
   assert summary['status'] == 'diverged'
   assert json.loads((tmp_path / 'summary.json').read_text())['status'] == 'diverged'
-  assert json.loads((tmp_path / 'metrics.jsonl').read_text().splitlines()[-1])['status'] == 'diverged'
+  assert json.loads((tmp_path / 'metrics.jsonl').read_text().splitlines()[-1])['diverged_seeds'] == [0]
 
 
 def test_vgg_trains_on_digits(tmp_path):
@@ -40,3 +40,16 @@ def test_vgg_trains_on_digits(tmp_path):
   config.num_epochs = 1
   summary = train.train_and_evaluate(config, str(tmp_path))
   assert summary['status'] == 'ok' and summary['model'] == 'vgg'
+
+
+def test_seeds_train_as_one_program_and_match_single_runs(tmp_path):
+  config = default_config.get_config('rule=pc')
+  config.num_epochs = 2
+  config.num_seeds = 2
+  together = train.train_and_evaluate(config, str(tmp_path / 'both'))
+  config.num_seeds, config.seed = 1, 1
+  alone = train.train_and_evaluate(config, str(tmp_path / 'one'))
+  assert together['seeds'] == [0, 1] and alone['seeds'] == [1]
+  assert together['test_accuracy_per_seed'][1] == pytest.approx(alone['test_accuracy'], abs=1 / 360)
+  last = json.loads((tmp_path / 'both' / 'metrics.jsonl').read_text().splitlines()[-1])
+  assert last['loss_per_seed'][0] != pytest.approx(last['loss_per_seed'][1], rel=1e-3)

@@ -9,10 +9,9 @@ from helpers import batch, make_rule, tiny_mlp
 
 @pytest.mark.parametrize('loss', ['mse', 'ce'])
 def test_feedforward_init_zeroes_hidden_errors_and_energy_is_output_loss(loss):
-  model = tiny_mlp()
+  model, params = tiny_mlp()
   pc = make_rule('pc', model, loss=loss)
   x, y = batch()
-  params = model.params
   zs = model.forward(params, x)
   mus = model.predict(params, [x, *zs[:-1]])
   for z, mu in zip(zs[:-1], mus[:-1]):
@@ -22,11 +21,11 @@ def test_feedforward_init_zeroes_hidden_errors_and_energy_is_output_loss(loss):
 
 
 def test_inference_lowers_the_energy():
-  model = tiny_mlp()
+  model, params = tiny_mlp()
   pc = make_rule('pc', model, inference_steps=20, activity_lr=0.1)
   x, y = batch()
-  hidden, ff_loss = pc.infer(model.params, x, y)
-  assert jnp.sum(pc.energy(model.params, hidden, x, y)) < 0.9 * jnp.sum(ff_loss)
+  hidden, ff_loss = pc.infer(params, x, y)
+  assert jnp.sum(pc.energy(params, hidden, x, y)) < 0.9 * jnp.sum(ff_loss)
 
 
 def _cosine(a, b):
@@ -37,12 +36,12 @@ def _cosine(a, b):
 @pytest.mark.parametrize('loss', ['mse', 'ce'])
 def test_nudged_pc_weight_gradients_match_backprop(loss):
   """With the output nudged by a small beta, dF/dW / beta at equilibrium -> dL/dW."""
-  model = tiny_mlp()
+  model, params = tiny_mlp()
   x, y = batch()
   bp = make_rule('bp', model, loss=loss)
   pc = make_rule('pc', model, loss=loss, beta=1e-3, inference_steps=200, activity_lr=0.1)
-  bp_grads = jax.grad(lambda p: jnp.mean(bp.loss(model.output(p, x), y)))(model.params)
-  pc_grads, _, _ = pc.weight_grads(model.params, x, y)
+  bp_grads = jax.grad(lambda p: jnp.mean(bp.loss(model.output(p, x), y)))(params)
+  pc_grads, _, _ = pc.weight_grads(params, x, y)
   pairs = list(zip(jax.tree.leaves(bp_grads), jax.tree.leaves(pc_grads)))
   assert len(pairs) == 6        # 3 layers x (kernel, bias)
   for g_bp, g_pc in pairs:
@@ -51,11 +50,11 @@ def test_nudged_pc_weight_gradients_match_backprop(loss):
 
 def test_large_beta_pc_gradients_differ_from_backprop():
   """The property above is not trivial: clamping the output hard moves away from BP."""
-  model = tiny_mlp()
+  model, params = tiny_mlp()
   x, y = batch()
   bp = make_rule('bp', model, loss='mse')
   pc = make_rule('pc', model, loss='mse', beta=50.0, inference_steps=200, activity_lr=0.01)
-  bp_grads = jax.grad(lambda p: jnp.mean(bp.loss(model.output(p, x), y)))(model.params)
-  pc_grads, _, _ = pc.weight_grads(model.params, x, y)
+  bp_grads = jax.grad(lambda p: jnp.mean(bp.loss(model.output(p, x), y)))(params)
+  pc_grads, _, _ = pc.weight_grads(params, x, y)
   cosines = [_cosine(a, b) for a, b in zip(jax.tree.leaves(bp_grads), jax.tree.leaves(pc_grads))]
   assert min(cosines) < 0.99

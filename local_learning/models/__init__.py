@@ -2,7 +2,6 @@
 import math
 
 import ml_collections
-from flax import nnx
 
 from local_learning.errors import UserError
 from local_learning.models.cnn import VGG
@@ -26,9 +25,13 @@ def default_config(name):
   return ml_collections.ConfigDict(dict(name=name, **_DEFAULTS[name]))
 
 
-def build(config, input_shape, num_outputs, seed):
+def functional(config, input_shape, num_outputs):
+  """The FunctionalModel of `config` for inputs of `input_shape` (no batch axis)."""
+  return FunctionalModel.create(lambda rngs: build(config, input_shape, num_outputs, rngs))
+
+
+def build(config, input_shape, num_outputs, rngs):
   """A LayeredModel for inputs of `input_shape` (no batch axis)."""
-  rngs = nnx.Rngs(seed)
   if config.name == 'mlp':
     return MLP(math.prod(input_shape), tuple(config.widths), num_outputs, config.activation, rngs=rngs)
   if config.name == 'vgg':
@@ -38,4 +41,4 @@ def build(config, input_shape, num_outputs, seed):
   raise UserError(f'unknown model {config.name!r}; known models: {", ".join(names())}')
 
 
-__all__ = ['FunctionalModel', 'LayeredModel', 'MLP', 'VGG', 'build', 'default_config', 'names']
+__all__ = ['FunctionalModel', 'LayeredModel', 'MLP', 'VGG', 'build', 'default_config', 'functional', 'names']

@@ -9,7 +9,7 @@ predictive coding spends its time. `first` lets a rule skip blocks whose
 input is clamped, e.g. the first block while x is fixed.
 """
 import dataclasses
-from typing import Any
+from typing import Any, Callable
 
 from flax import nnx
 
@@ -38,19 +38,26 @@ class LayeredModel(nnx.Module):
 
 @dataclasses.dataclass(frozen=True)
 class FunctionalModel:
-  """A pure view of a LayeredModel: the same methods, parameters passed in.
+  """A pure view of a LayeredModel: its methods with the parameters passed in.
 
-  Rules hold `params` (an nnx.State pytree) in their state and call these
-  methods inside jitted steps; the module graph is split once, here.
+  Rules keep parameters (an nnx.State pytree) in their state and call these
+  methods inside jitted steps. `init(rng)` builds fresh parameters and is pure,
+  so the trainer can vmap it over seeds. Models hold nnx.Param variables only.
   """
   graphdef: Any
-  params: Any            # the initial parameters
   num_layers: int
+  build: Callable[[nnx.Rngs], LayeredModel]
 
   @classmethod
-  def of(cls, model: LayeredModel):
-    graphdef, params = nnx.split(model, nnx.Param)
-    return cls(graphdef, params, model.num_layers)
+  def create(cls, build):
+    """build: nnx.Rngs -> LayeredModel; called abstractly here to get the graph."""
+    abstract = nnx.eval_shape(lambda: build(nnx.Rngs(0)))
+    graphdef, _ = nnx.split(abstract, nnx.Param)
+    return cls(graphdef, abstract.num_layers, build)
+
+  def init(self, rng):
+    """Fresh parameters from a PRNG key."""
+    return nnx.state(self.build(nnx.Rngs(rng)), nnx.Param)
 
   def forward(self, params, x):
     """[z_1, ..., z_L] for a batch x."""
