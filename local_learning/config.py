@@ -51,3 +51,15 @@ def base(rule, dataset, model='mlp', rule_module=''):
   cfg.num_epochs = 10
   cfg.eval_batch_size = 1000
   return cfg
+
+
+def override(config, path, value):
+  """Sets config field 'a.b.c' to value; an unknown field is a UserError."""
+  *parents, leaf = path.split('.')
+  node = config
+  try:
+    for name in parents:
+      node = node[name]
+    node[leaf] = value
+  except (KeyError, AttributeError, TypeError) as e:
+    raise UserError(f'cannot set config.{path} = {value!r}: {e}') from None

@@ -6,3 +6,7 @@ class UserError(Exception):
 
   The message names the problem and the fix; `main` prints it and exits 2.
   """
+
+
+class DatasetUnavailable(UserError):
+  """A known dataset that is not prepared on this machine; says how to prepare it."""

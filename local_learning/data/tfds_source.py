@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from local_learning.errors import UserError
+from local_learning.errors import DatasetUnavailable, UserError
 
 NAMES = ('mnist', 'fashion_mnist', 'cifar10', 'cifar100')
 
@@ -32,7 +32,7 @@ def load_arrays(name, data_dir):
   """(x_train, y_train, x_test, y_test, num_classes) as uint8 / int arrays."""
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
   if not glob.glob(os.path.join(data_dir, name, '*', 'dataset_info.json')):
-    raise UserError(f'dataset {name!r} is not prepared in {data_dir}; ' + how_to_prepare(name, data_dir))
+    raise DatasetUnavailable(f'dataset {name!r} is not prepared in {data_dir}; ' + how_to_prepare(name, data_dir))
   try:
     sources = tfds.data_source(name, data_dir=data_dir, download=False)
   except Exception as e:  # pylint: disable=broad-except
