@@ -19,4 +19,4 @@ COLUMNS = {
 
 def get_table():
   return bench.grid(RULES, COLUMNS, lambda rule, col: (COLUMNS[col].format(rule=rule), (), None),
-                    seeds=3, name='classic', description=__doc__.splitlines()[0])
+                    seeds=3, name='classic', description=__doc__)

@@ -23,4 +23,4 @@ def get_table():
       cells.append(bench.Cell(name, 'digits / mlp', config))
     elif 'separation' in rule.tasks:
       cells.append(bench.Cell(name, 'antisparse 5x10', SEPARATION.format(rule=name)))
-  return bench.Table('quick', tuple(cells), seeds=3, description=__doc__.splitlines()[0])
+  return bench.Table('quick', tuple(cells), seeds=3, description=__doc__)

@@ -27,13 +27,24 @@ def collect(table, workdir):
   results = []
   for cell in table.cells:
     cell_dir = os.path.join(workdir, cell.id)
-    summary = workdir_lib.read_summary(cell_dir)
+    summary = workdir_lib.read_summary(cell_dir) or _read_json(os.path.join(cell_dir, UNAVAILABLE))
     records = []
     if summary is not None and os.path.exists(os.path.join(cell_dir, 'metrics.jsonl')):
       with open(os.path.join(cell_dir, 'metrics.jsonl')) as f:
         records = [json.loads(line) for line in f]
     results.append((cell, summary, records))
   return results
+
+
+UNAVAILABLE = 'unavailable.json'   # written by the runner where a dataset is not prepared
+
+
+def _read_json(path):
+  try:
+    with open(path) as f:
+      return json.load(f)
+  except FileNotFoundError:
+    return None
 
 
 def metric_of(summary):
@@ -44,6 +55,8 @@ def cell_text(summary, key=None):
   """'97.87 ± 0.13' (n seeds; diverged ones noted), or a reason it is empty."""
   if summary is None:
     return 'not run'
+  if summary.get('status') == 'unavailable':
+    return 'dataset not prepared'
   name, scale, _ = metric_of(summary)
   key = key or name
   values = [v for v in summary.get(f'{key}_per_seed', []) if v is not None]
@@ -57,7 +70,7 @@ def cell_text(summary, key=None):
 
 
 def speed_text(summary):
-  if summary is None:
+  if summary is None or summary.get('status') == 'unavailable':
     return ''
   if 'steps_per_second' in summary:
     return f'{summary["steps_per_second"]:.0f} steps/s, {summary["seconds_per_epoch"]:.2f} s/epoch'
@@ -65,7 +78,7 @@ def speed_text(summary):
 
 
 def header(table, results):
-  summaries = [s for _, s, _ in results if s]
+  summaries = [s for _, s, _ in results if s and 'device' in s]
   devices = sorted({s.get('device', '?') for s in summaries}) or [jax.devices()[0].device_kind]
   try:
     commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True,
@@ -80,11 +93,12 @@ def markdown(table, results, best=False):
   rows = list(dict.fromkeys(c.row for c, _, _ in results))
   columns = list(dict.fromkeys(c.column for c, _, _ in results))
   by_place = {(c.row, c.column): s for c, s, _ in results}
-  labels = sorted({metric_of(s)[2] for _, s, _ in results if s}) or ['metric']
-  seeds = sorted({len(s['seeds']) for _, s, _ in results if s})
+  finished = [s for _, s, _ in results if s and 'seeds' in s]
+  labels = sorted({metric_of(s)[2] for s in finished}) or ['metric']
+  seeds = sorted({len(s['seeds']) for s in finished})
   lines = [f'# {table.name}', '']
   if table.description:
-    lines += [table.description, '']
+    lines += [' '.join(table.description.strip().split('\n\n')[0].split()), '']
   lines += [header(table, results), '',
             f'Final-epoch {" / ".join(labels)}, mean ± std over {"/".join(map(str, seeds)) or "?"} seeds.', '']
 
@@ -111,7 +125,7 @@ def write_csv(results, path):
     writer.writeheader()
     for cell, summary, _ in results:
       row = dict(row=cell.row, column=cell.column, x=cell.x, status=summary['status'] if summary else 'not run')
-      if summary:
+      if summary and summary['status'] != 'unavailable':
         name = metric_of(summary)[0]
         row.update(metric=name, mean=summary.get(name), std=summary.get(f'{name}_std'),
                    seeds=len(summary['seeds']), diverged_seeds=len(summary.get('diverged_seeds', [])),
@@ -148,7 +162,7 @@ def plot(table, results, workdir):
     fig, ax = plt.subplots(figsize=(5, 3.5))
     labels = set()
     for row in dict.fromkeys(c.row for c, _, _ in results):
-      points = [(c.x, s) for c, s, _ in results if c.row == row and s is not None and c.x is not None]
+      points = [(c.x, s) for c, s, _ in results if c.row == row and s and 'seeds' in s and c.x is not None]
       xs, means, stds = [], [], []
       for x, summary in sorted(points, key=lambda p: p[0]):
         name, scale, label = metric_of(summary)

@@ -11,6 +11,7 @@ import json
 import os
 
 from local_learning import train, workdir as workdir_lib
+from local_learning.bench import render
 from local_learning.errors import DatasetUnavailable, UserError
 
 
@@ -44,6 +45,9 @@ def run_table(table, workdir, root, seeds=None, shard=(0, 1), cells_filter='', o
       outcome[cell.id] = 'done'
     except DatasetUnavailable as e:
       outcome[cell.id] = f'unavailable: {e}'
+      os.makedirs(cell_dir, exist_ok=True)
+      workdir_lib.write_atomic(os.path.join(cell_dir, render.UNAVAILABLE),
+                               json.dumps(dict(status='unavailable', reason=str(e))))
       print(f'[{i}/{len(cells)}] {cell.id}: unavailable: {e}', flush=True)
   return outcome
 
