@@ -20,7 +20,7 @@ run: venv
 	$(BIN)/python benchmarks/run.py --table=quick --workdir=runs/quick
 
 test: venv
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests
 
 # Build the tfds `mnist` dataset offline from the official idx files.
 mnist: venv

@@ -36,8 +36,9 @@ def test_diverging_run_is_recorded_as_diverged(tmp_path):
 
 def test_vgg_trains_on_digits(tmp_path):
   config = default_config.get_config('rule=pc')
-  config.model = config.model.__class__(dict(name='vgg', channels=(8, 16), activation='relu'))
+  config.model = config.model.__class__(dict(name='vgg', channels=(4, 8), activation='relu'))
   config.num_epochs = 1
+  config.batch_size = 64
   summary = train.train_and_evaluate(config, str(tmp_path))
   assert summary['status'] == 'ok' and summary['model'] == 'vgg'
 

@@ -34,20 +34,27 @@ def _table_rows(workdir):
     return [(r['row'], r['column'], r['mean'], r['std'], r['seeds']) for r in csv.DictReader(f)]
 
 
-def test_tiny_table_end_to_end(tmp_path):
+@pytest.fixture(scope='module')
+def tiny_run(tmp_path_factory):
+  """(table, workdir, outcome) of the tiny table run once in one process."""
+  tmp_path = tmp_path_factory.mktemp('tiny')
   table = bench.load_table(_spec(tmp_path))
   workdir = str(tmp_path / 'run')
-  assert set(runner.run_table(table, workdir, str(ROOT)).values()) == {'done'}
+  return table, workdir, runner.run_table(table, workdir, str(ROOT))
+
+
+def test_tiny_table_end_to_end(tiny_run):
+  table, workdir, outcome = tiny_run
+  assert set(outcome.values()) == {'done'}
   text = render.render(table, workdir)
   assert '| bp |' in text and '| pc |' in text and ' ± ' in text and 'over 2 seeds' in text
   assert [row[4] for row in _table_rows(workdir)] == ['2', '2']
   assert os.path.exists(os.path.join(workdir, 'curves_digits___mlp.png'))
 
 
-def test_two_shards_make_the_same_table_as_one_run(tmp_path):
-  table = bench.load_table(_spec(tmp_path))
-  whole, sharded = str(tmp_path / 'whole'), str(tmp_path / 'sharded')
-  runner.run_table(table, whole, str(ROOT))
+def test_two_shards_make_the_same_table_as_one_run(tiny_run, tmp_path):
+  table, whole, _ = tiny_run
+  sharded = str(tmp_path / 'sharded')
   assert list(runner.run_table(table, sharded, str(ROOT), shard=(0, 2))) == ['bp__digits_mlp']
   assert list(runner.run_table(table, sharded, str(ROOT), shard=(1, 2))) == ['pc__digits_mlp']
   render.render(table, whole)
