@@ -7,7 +7,9 @@ loss='ce' the output term is the cross-entropy of the prediction; a small beta
 nudges the output towards the target. Per batch: z starts at the feedforward
 pass (all hidden errors 0), T optax steps on z minimise F, then one optax step
 on the weights with dF/dW / beta at the equilibrium: each weight's gradient
-uses only its own layer's error and input.
+uses only its own layer's error and input. A model's stacked entry (K equal
+layers as one (K, B, ...) array, e.g. a deep residual MLP) stays one array
+throughout: each inference step is one batched predict, whatever the depth.
 """
 import jax
 import jax.numpy as jnp
@@ -44,6 +46,7 @@ class PC(ll.Rule):
     self.loss = ll.classification.loss_fn(config.loss)
     self.tx = ll.optim.build(config.optimizer, num_steps)
     self.activity_tx = optax.sgd(config.activity_lr, momentum=config.activity_momentum or None)
+    self.inference_steps = config.inference_steps
 
   def init(self, rng):
     params = self.model.init(rng)
@@ -55,8 +58,8 @@ class PC(ll.Rule):
       mus = self.model.predict(params, [x, *hidden])
     else:
       mus = [mu_1, *self.model.predict(params, hidden, first=1)]
-    errors = sum(0.5 * jnp.sum(jnp.square(z - mu).reshape(z.shape[0], -1), axis=-1)
-                 for z, mu in zip(hidden, mus[:-1]))
+    errors = sum(_half_squared_norm(z - mu, self.model.stack_size(l) > 0)
+                 for l, (z, mu) in enumerate(zip(hidden, mus[:-1])))
     return errors + self.config.beta * self.loss(mus[-1], y)
 
   def infer(self, params, x, y):
@@ -77,7 +80,7 @@ class PC(ll.Rule):
       return (optax.apply_updates(h, updates), opt_state), None
 
     (hidden, _), _ = jax.lax.scan(step, (hidden, self.activity_tx.init(hidden)), None,
-                                  length=self.config.inference_steps)
+                                  length=self.inference_steps)
     return hidden, self.loss(zs[-1], y)
 
   def weight_grads(self, params, x, y):
@@ -95,3 +98,9 @@ class PC(ll.Rule):
     updates, opt_state = self.tx.update(grads, state['opt_state'], state['params'])
     params = optax.apply_updates(state['params'], updates)
     return dict(params=params, opt_state=opt_state), dict(loss=loss, energy=energy)
+
+
+def _half_squared_norm(d, stacked):
+  """1/2 ||d||^2 per sample (B,); a stacked entry (K, B, ...) sums its K layers."""
+  squares = jnp.sum(jnp.square(d), axis=0) if stacked else jnp.square(d)
+  return 0.5 * jnp.sum(squares.reshape(squares.shape[0], -1), axis=-1)

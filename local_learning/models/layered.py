@@ -7,6 +7,15 @@ A model is a sequence of L blocks; block l predicts layer l from layer l-1
 `predict` treats every block independently (layer-parallel): it is where
 predictive coding spends its time. `first` lets a rule skip blocks whose
 input is clamped, e.g. the first block while x is fixed.
+
+Stacked entries: a run of K equal layers may come as ONE list entry, their
+activities stacked on a leading axis (K, B, ...), so that rules run one scan
+or one batched einsum over them instead of K Python-level layers (compile
+time and per-op overhead then do not grow with depth). `stacks[l]` is K for
+such an entry and 0 for a plain (B, ...) entry; the lists above are then
+lists of entries, `num_layers` their number. A stacked entry's prediction
+may read its own layers shifted by one (layer k from layer k-1) as well as
+the entry before it.
 """
 import dataclasses
 from typing import Any, Callable
@@ -18,9 +27,11 @@ class LayeredModel(nnx.Module):
   """Base class of layered NNX models.
 
   Subclasses set `num_layers` and define `block(l, z)` (0-based l: predicts
-  layer l+1 from layer l), or override `forward`/`predict` with batched code.
+  layer l+1 from layer l), or override `forward`/`predict` with batched code;
+  a model with stacked entries also sets `stacks` (see the module docstring).
   """
   num_layers: int
+  stacks: tuple = ()
 
   def block(self, l, z):
     raise NotImplementedError
@@ -47,13 +58,23 @@ class FunctionalModel:
   graphdef: Any
   num_layers: int
   build: Callable[[nnx.Rngs], LayeredModel]
+  stacks: tuple = ()     # per entry: K if it stacks K equal layers (K, B, ...), else 0
 
   @classmethod
   def create(cls, build):
     """build: nnx.Rngs -> LayeredModel; called abstractly here to get the graph."""
     abstract = nnx.eval_shape(lambda: build(nnx.Rngs(0)))
     graphdef, _ = nnx.split(abstract, nnx.Param)
-    return cls(graphdef, abstract.num_layers, build)
+    return cls(graphdef, abstract.num_layers, build, tuple(abstract.stacks))
+
+  def stack_size(self, l):
+    """K if entry l stacks K equal layers on axis 0, else 0."""
+    return self.stacks[l] if self.stacks else 0
+
+  @property
+  def depth(self):
+    """The number of layers z_1..z_L, counting every layer of a stack."""
+    return sum(self.stack_size(l) or 1 for l in range(self.num_layers))
 
   def init(self, rng):
     """Fresh parameters from a PRNG key."""

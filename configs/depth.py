@@ -1,0 +1,37 @@
+"""Deep residual MLPs (resmlp): muPC against standard PC and Depth-muP backprop.
+
+  make mnist   # once
+  python -m local_learning.main --config=configs/depth.py:rule=mupc,depth=128 --workdir=runs/mupc128
+
+Arguments: rule=NAME (default mupc), depth=H hidden layers (default 8),
+width=N (default 128), dataset=NAME (default mnist where it is prepared in
+the default tfds data dir, else digits). Batch 64, one epoch of MNIST (ten of
+digits). The parameterisation follows the rule: `pc` trains the standard
+ResNet (param='sp') and is standard PC, with T = H like muPC; every other rule
+(mupc, bp, ...) the Depth-muP one. Squared-error output for every rule.
+Expected on MNIST (benchmarks/depth_scaling.py; see the README): mupc at
+depth 128, width 128 about 95% test accuracy after one epoch, bp about 96%,
+pc at chance from depth 32 on.
+"""
+from local_learning import config as ll_config
+from local_learning.data import tfds_source
+
+
+def get_config(arg=''):
+  default_dataset = 'mnist' if tfds_source.is_prepared('mnist') else 'digits'
+  args = ll_config.parse_arg(arg, rule='mupc', depth=8, width=128, dataset=default_dataset)
+  config = ll_config.base(args.rule, args.dataset, model='resmlp')
+  config.model.depth = args.depth
+  config.model.width = args.width
+  config.model.param = 'sp' if args.rule == 'pc' else 'mupc'
+  config.batch_size = 64
+  config.num_epochs = 10 if args.dataset == 'digits' else 1
+  if 'loss' in config.rule:
+    config.rule.loss = 'mse'
+  if args.rule == 'pc':
+    config.rule.inference_steps = args.depth
+  if args.rule == 'bp':
+    config.rule.optimizer.name = 'adam'
+    config.rule.optimizer.learning_rate = 1e-2
+    config.rule.optimizer.weight_decay = 0.0
+  return config

@@ -1,0 +1,107 @@
+"""The residual MLP under Depth-muP and the mupc rule: properties of the math."""
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import pytest
+
+from configs import depth as depth_config
+from helpers import make_rule
+from local_learning import models, train
+
+
+def resmlp(depth, param, width=32, in_shape=(8, 8, 1), activation='relu'):
+  cfg = ml_collections.ConfigDict(dict(name='resmlp', depth=depth, width=width, activation=activation,
+                                       param=param, output_multiplier=1.0))
+  model = models.functional(cfg, in_shape, 10)
+  return model, model.init(jax.random.key(0))
+
+
+def _rms(a):
+  return float(jnp.sqrt(jnp.mean(jnp.square(a))))
+
+
+def test_depth_mup_keeps_activations_order_one_as_depth_grows_and_sp_does_not():
+  x = jax.random.normal(jax.random.key(1), (32, 8, 8, 1))
+  last_hidden = {}
+  for param in ('mupc', 'sp'):
+    for depth in (8, 32, 128):
+      model, params = resmlp(depth, param, width=64)
+      stack = model.forward(params, x)[1]
+      last_hidden[param, depth] = _rms(stack[-1])
+  for depth in (8, 32, 128):
+    assert 0.5 < last_hidden['mupc', depth] < 2.0
+  assert last_hidden['mupc', 128] / last_hidden['mupc', 8] < 1.5
+  assert last_hidden['sp', 128] / last_hidden['sp', 8] > 1e3
+
+
+@pytest.mark.parametrize('param', ['mupc', 'sp', 'mup_noskip'])
+def test_batched_predict_equals_the_layer_by_layer_computation(param):
+  depth, width = 6, 16
+  model, params = resmlp(depth, param, width=width, activation='tanh')
+  keys = jax.random.split(jax.random.key(2), 3)
+  x = jax.random.normal(keys[0], (5, 8, 8, 1))
+  z_1 = jax.random.normal(keys[1], (5, width))                   # arbitrary, not a forward pass
+  stack = jax.random.normal(keys[2], (depth - 1, 5, width))
+  w_in, w_hidden, w_out = (np.asarray(params[k][...]) for k in ('w_in', 'w_hidden', 'w_out'))
+  a_in, a_hid, a_out, skip = {
+      'mupc': (1 / 8, 1 / np.sqrt(width * (depth + 1)), 1 / width, 1.0),
+      'sp': (1.0, 1.0, 1.0, 1.0),
+      'mup_noskip': (1 / 8, 1 / np.sqrt(width), 1 / width, 0.0)}[param]
+  layers = [z_1, *stack]
+  want = [a_in * x.reshape(5, -1) @ w_in]
+  want += [skip * layers[k] + a_hid * np.tanh(layers[k]) @ w_hidden[k] for k in range(depth - 1)]
+  want += [a_out * np.tanh(layers[-1]) @ w_out]
+
+  mu_1, mu_stack, mu_out = model.predict(params, [x, z_1, stack])
+  np.testing.assert_allclose(mu_1, want[0], rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(mu_stack, np.stack(want[1:-1]), rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(mu_out, want[-1], rtol=1e-5, atol=1e-5)
+  tail = model.predict(params, [z_1, stack], first=1)
+  np.testing.assert_allclose(tail[0], mu_stack, rtol=1e-6)
+  np.testing.assert_allclose(tail[1], mu_out, rtol=1e-6)
+
+
+def test_forward_is_the_fixed_point_of_predict():
+  model, params = resmlp(5, 'mupc')
+  x = jax.random.normal(jax.random.key(3), (4, 8, 8, 1))
+  zs = model.forward(params, x)
+  assert model.stacks == (0, 4, 0) and model.depth == 6
+  assert [z.shape for z in zs] == [(4, 32), (4, 4, 32), (4, 10)]
+  for z, mu in zip(zs, model.predict(params, [x, *zs[:-1]])):
+    np.testing.assert_allclose(z, mu, rtol=1e-5, atol=1e-5)
+
+
+def test_pc_energy_of_a_stack_sums_its_layers_per_sample():
+  depth = 5
+  model, params = resmlp(depth, 'mupc')
+  pc = make_rule('mupc', model)
+  keys = jax.random.split(jax.random.key(4), 4)
+  x, y = jax.random.normal(keys[0], (3, 8, 8, 1)), jnp.array([1, 2, 3])
+  hidden = [jax.random.normal(keys[1], (3, 32)), jax.random.normal(keys[2], (depth - 1, 3, 32))]
+  mus = model.predict(params, [x, *hidden])
+  per_layer = [hidden[0] - mus[0], *(hidden[1] - mus[1])]
+  want = sum(0.5 * np.sum(np.square(e), axis=-1) for e in per_layer) + pc.loss(mus[-1], y)
+  np.testing.assert_allclose(pc.energy(params, hidden, x, y), want, rtol=1e-5)
+
+
+def test_mupc_defaults_to_one_inference_step_per_hidden_layer():
+  model, _ = resmlp(12, 'mupc')
+  assert make_rule('mupc', model).inference_steps == 12
+  assert make_rule('mupc', model, inference_steps=3).inference_steps == 3
+
+
+def _accuracies(rule, tmp_path):
+  """Test accuracies of 3 seeds: depth 16, width 32, digits, 2 epochs of batch 64."""
+  config = depth_config.get_config(f'rule={rule},depth=16,width=32,dataset=digits')
+  config.num_epochs = 2
+  config.num_seeds = 3
+  if rule == 'pc':
+    config.rule.optimizer.learning_rate = 1e-2
+  return np.array(train.train_and_evaluate(config, str(tmp_path / rule))['test_accuracy_per_seed'])
+
+
+def test_mupc_learns_a_deep_network_where_standard_pc_stays_near_chance(tmp_path):
+  mupc, pc = _accuracies('mupc', tmp_path), _accuracies('pc', tmp_path)
+  assert mupc.min() > 0.7
+  assert pc.max() < 0.3
