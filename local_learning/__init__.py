@@ -5,11 +5,13 @@ The public API, all a rule plugin needs:
   UserError             the exception for mistakes a user can fix
   optim                 weight optimizers from a config section
   classification        the classification task's losses
+  separation            the separation task: domains, SeparationModel, metrics
+  dynamics              neural dynamics of separation networks (relax)
 """
-from local_learning import optim
+from local_learning import dynamics, optim
 from local_learning.errors import UserError
 from local_learning.registry import register
 from local_learning.rule import Rule
-from local_learning.tasks import classification
+from local_learning.tasks import classification, separation
 
-__all__ = ['Rule', 'UserError', 'classification', 'optim', 'register']
+__all__ = ['Rule', 'UserError', 'classification', 'dynamics', 'optim', 'register', 'separation']

@@ -14,6 +14,13 @@ A rule is one class, registered with `@local_learning.register`:
 Evaluation belongs to the trainer, the same for every rule. A classification
 rule receives a `FunctionalModel` (forward / predict with explicit params) and
 batches `(x, y)`: x (B, ...) float32, y (B,) int32 labels.
+
+A separation rule (tasks=('separation',)) receives a `ll.separation.SeparationModel`
+(n sources, m mixtures, the sources' domain). An online rule (`online = True`,
+the default) gets one mixture x (m,) per train_step, the samples in order, and
+num_steps = the number of samples; a batch rule (`online = False`) gets all
+mixtures X (N, m) at every train_step, and num_steps = its config's `iterations`.
+params(state) is the unmixing matrix W (n, m): the trainer scores the outputs W x.
 """
 import ml_collections
 
@@ -23,6 +30,7 @@ class Rule:
   name: str = ''
   tasks: tuple = ('classification',)
   description: str = ''
+  online: bool = True      # separation: one train_step per sample (else one per pass over all)
 
   def __init__(self, model, config, num_steps):
     self.model = model

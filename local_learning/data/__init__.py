@@ -1,17 +1,20 @@
 """Datasets by name: `default_config(name)` and `load(config)` -> Dataset."""
 import ml_collections
 
-from local_learning.data import digits, tfds_source
+from local_learning.data import digits, sources, tfds_source
 from local_learning.data.dataset import Dataset, standardized
 from local_learning.errors import UserError
 
-NAMES = ('digits',) + tfds_source.NAMES
+NAMES = ('digits',) + tfds_source.NAMES + ('sources',)
 TASK_OF = {name: 'classification' for name in NAMES}
+TASK_OF['sources'] = 'separation'     # generated per seed by the separation trainer (data.sources)
 
 
 def default_config(name):
   """The dataset section of a config; data_dir '' means TFDS_DATA_DIR or ~/tensorflow_datasets."""
   _check_name(name)
+  if name == 'sources':
+    return sources.default_config()
   return ml_collections.ConfigDict(dict(name=name, data_dir=''))
 
 

@@ -1,4 +1,4 @@
 """Tasks: their losses and the metric the trainer evaluates every rule with."""
-from local_learning.tasks import classification
+from local_learning.tasks import classification, separation
 
-TASKS = ('classification',)
+TASKS = ('classification', 'separation')

@@ -1,0 +1,90 @@
+"""Synthetic blind-source-separation data: sources S, Gaussian mixing A, noisy mixtures X.
+
+The protocol of the PEM / CorInfoMax papers. Sources come from a Student-t
+copula with 4 degrees of freedom and equicorrelation rho: every source is
+uniform u on [0, 1] and every pair is correlated by about rho. The domain maps u:
+  antisparse              2u - 1, in [-1, 1]
+  nonnegative_antisparse  u, in [0, 1]
+  sparse                  4u - 2 projected onto the unit l1 ball
+  nonnegative_sparse      the sparse sources clipped at 0
+  simplex                 8u - 4 projected onto the unit simplex
+A (m, n) is standard Gaussian; each mixture gets white Gaussian noise snr_db
+below its own power. Everything is a pure function of a key (vmappable over seeds).
+"""
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from local_learning.errors import UserError
+from local_learning.tasks import separation
+
+COPULA_DOF = 4
+
+
+def default_config():
+  """The dataset section of a separation config."""
+  return ml_collections.ConfigDict(dict(
+      name='sources', domain='antisparse', n=5, m=10, rho=0.0, snr_db=30.0, samples=100000))
+
+
+def check(config):
+  """UserError unless config describes a valid problem."""
+  separation.check_domain(config.domain)
+  if not 1 <= config.n <= config.m:
+    raise UserError(f'sources need 1 <= n <= m (n sources, m mixtures), got n={config.n}, m={config.m}')
+  if not 0 <= config.rho < 1:
+    raise UserError(f'correlation rho must be in [0, 1), got {config.rho}')
+  if config.samples < 2:
+    raise UserError(f'samples must be at least 2, got {config.samples}')
+
+
+def generate(key, config):
+  """-> sources S (N, n), mixing A (m, n), mixtures X (N, m), float32."""
+  n, m, samples = config.n, config.m, config.samples
+  k_samples, k_a = jax.random.split(key)
+  g = jax.random.normal(k_samples, (samples, n + 1 + COPULA_DOF + m))   # one draw: fast to compile
+  g_source, g_shared, g_chi, g_noise = jnp.split(g, np.cumsum([n, 1, COPULA_DOF]), axis=1)
+  s = _DOMAIN_MAPS[config.domain](copula_uniforms(g_source, g_shared, g_chi, config.rho))
+  a = jax.random.normal(k_a, (m, n))
+  clean = s @ a.T
+  noise_std = jnp.sqrt(jnp.mean(jnp.square(clean), axis=0) * 10 ** (-config.snr_db / 10))
+  return s, a, clean + noise_std * g_noise
+
+
+def copula_uniforms(g_source, g_shared, g_chi, rho):
+  """Uniforms (N, n) on [0, 1]: a t copula (4 dof) with equicorrelation rho.
+
+  From standard normals g_source (N, n), g_shared (N, 1), g_chi (N, 4).
+  """
+  z = jnp.sqrt(1 - rho) * g_source + jnp.sqrt(rho) * g_shared      # N(0, (1 - rho) I + rho 11^T)
+  t = z * jnp.sqrt(COPULA_DOF / jnp.sum(jnp.square(g_chi), axis=1, keepdims=True))
+  x = t / jnp.sqrt(t * t + COPULA_DOF)
+  return jnp.clip(0.5 + 0.75 * x - 0.25 * x ** 3, 0.0, 1.0)    # the CDF of t with 4 dof
+
+
+def project_l1_ball(v):
+  """Euclidean projection of each row of v onto {y: ||y||_1 <= 1}."""
+  a = jnp.abs(v)
+  u = -jnp.sort(-a, axis=-1)
+  c = jnp.cumsum(u, axis=-1)
+  r = jnp.sum(u > (c - 1) / jnp.arange(1, v.shape[-1] + 1), axis=-1, keepdims=True)
+  theta = jnp.maximum((jnp.take_along_axis(c, r - 1, axis=-1) - 1) / r, 0.0)
+  return jnp.sign(v) * jnp.maximum(a - theta, 0.0)
+
+
+def project_simplex(v):
+  """Euclidean projection of each row of v onto {y >= 0: sum(y) = 1}."""
+  u = -jnp.sort(-v, axis=-1)
+  c = jnp.cumsum(u, axis=-1) - 1
+  r = jnp.sum(u > c / jnp.arange(1, v.shape[-1] + 1), axis=-1, keepdims=True)
+  return jnp.maximum(v - jnp.take_along_axis(c, r - 1, axis=-1) / r, 0.0)
+
+
+_DOMAIN_MAPS = {
+    'antisparse': lambda u: 2 * u - 1,
+    'nonnegative_antisparse': lambda u: u,
+    'sparse': lambda u: project_l1_ball(4 * u - 2),
+    'nonnegative_sparse': lambda u: jnp.maximum(project_l1_ball(4 * u - 2), 0.0),
+    'simplex': lambda u: project_simplex(8 * u - 4),
+}

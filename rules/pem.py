@@ -1,0 +1,106 @@
+"""Predictive entropy maximisation (PEM) and u-PEM: online blind source separation.
+
+The network keeps feedforward weights W (n, m), and a running mean mu and
+covariance C = diag(C) + O of its outputs. Per sample x, from y = 0, the
+neural dynamics descend
+  gamma (y - W x) + L (y - mu),   L = D^-1 O D^-1 - D^-1,   D = diag(C) + eps
+(L (y - mu) is the gradient of a Taylor expansion of -log det of the output
+covariance: entropy maximisation through lateral inhibition), projected on the
+source domain, stopped early (ll.dynamics.relax). Then the local updates:
+  W  += eta_W(t) (y - W x) x^T,   eta_W(t) = max(lr / (1 + t / lr_decay), lr_min)
+  mu <- lam mu + (1 - lam) y,     C <- lam C + (1 - lam) (y - mu)(y - mu)^T.
+u-PEM replaces L by lateral_gain O - D^-1: lateral inhibition not normalised by the variances.
+The defaults are the paper's antisparse settings.
+"""
+import jax
+import jax.numpy as jnp
+import ml_collections
+
+import local_learning as ll
+
+
+@ll.register
+class PEM(ll.Rule):
+  """PEM: error-driven feedforward weights, Hebbian output statistics, domain-projected dynamics."""
+  name = 'pem'
+  tasks = ('separation',)
+  description = 'predictive entropy maximisation: online BSS with local plasticity'
+
+  @classmethod
+  def default_config(cls):
+    return ml_collections.ConfigDict(dict(
+        gamma=250.0,              # weight of the prediction error y - W x in the dynamics
+        lam=0.99,                 # forgetting factor of mu and C
+        lr=0.05,                  # eta_W(t) = max(lr / (1 + t / lr_decay), lr_min)
+        lr_decay=5000.0,
+        lr_min=1e-8,
+        neural_lr=0.5,            # eta_y(j) = max(neural_lr / (j + 1), neural_lr_min)
+        neural_lr_min=1e-6,
+        neural_steps=250,
+        tol=1e-7,                 # stop once ||y_new - y|| < tol ||y_new||
+        threshold_lr=0.5,         # sparse domains: rate of the soft threshold
+        eps=1e-5,                 # D = diag(C) + eps
+        c_init=0.2,               # C starts at c_init I
+        w_noise=0.01,             # W starts at the identity (first n x n block) plus this noise
+    ))
+
+  def __init__(self, model, config, num_steps):
+    super().__init__(model, config, num_steps)
+    ll.separation.check_domain(model.domain)
+    c = config
+    if not (c.gamma > 0 and 0 < c.lam < 1 and c.lr > 0 and c.lr_decay > 0 and c.neural_lr > 0
+            and c.neural_steps >= 1 and c.tol >= 0 and c.eps > 0 and c.c_init > 0):
+      raise ll.UserError(f'{self.name} needs gamma, lr, lr_decay, neural_lr, eps, c_init > 0, '
+                         f'0 < lam < 1, neural_steps >= 1 and tol >= 0')
+
+  def init(self, rng):
+    n, m = self.model.n, self.model.m
+    return dict(W=jnp.eye(n, m) + self.config.w_noise * jax.random.normal(rng, (n, m)),
+                C=self.config.c_init * jnp.eye(n), mu=jnp.zeros(n), t=jnp.zeros((), jnp.int32))
+
+  def lateral(self, c):
+    """L (n, n): the lateral term of the dynamics' gradient is L (y - mu)."""
+    d_inv = 1 / (jnp.diag(c) + self.config.eps)
+    off = c - jnp.diag(jnp.diag(c))
+    return d_inv[:, None] * off * d_inv[None, :] - jnp.diag(d_inv)
+
+  def infer(self, state, x):
+    """The neural dynamics for mixture x (m,) -> (output y (n,), steps taken)."""
+    cfg = self.config
+    lateral = self.lateral(state['C'])
+    return ll.dynamics.relax(
+        cfg.gamma * jnp.eye(self.model.n) + lateral, cfg.gamma * state['W'] @ x + lateral @ state['mu'],
+        self.model.domain, cfg.neural_lr, cfg.neural_lr_min, cfg.neural_steps, cfg.tol, cfg.threshold_lr)
+
+  def train_step(self, state, batch, rng):
+    del rng
+    x, cfg = batch, self.config
+    y, steps = self.infer(state, x)
+    w, c, t = state['W'], state['C'], state['t']
+    error = y - w @ x
+    lr = jnp.maximum(cfg.lr / (1 + t / cfg.lr_decay), cfg.lr_min)
+    mu = cfg.lam * state['mu'] + (1 - cfg.lam) * y
+    centred = y - mu
+    state = dict(W=w + lr * jnp.outer(error, x), C=cfg.lam * c + (1 - cfg.lam) * jnp.outer(centred, centred),
+                 mu=mu, t=t + 1)
+    return state, dict(neural_steps=steps, prediction_error=jnp.sum(jnp.square(error)))
+
+  def params(self, state):
+    return state['W']
+
+
+@ll.register
+class UPEM(PEM):
+  """u-PEM: PEM with lateral weights lateral_gain O, not normalised by the output variances."""
+  name = 'u-pem'
+  description = 'PEM with unnormalised lateral inhibition (lateral_gain O - D^-1)'
+
+  @classmethod
+  def default_config(cls):
+    config = super().default_config()
+    config.lateral_gain = 10.0
+    return config
+
+  def lateral(self, c):
+    d_inv = 1 / (jnp.diag(c) + self.config.eps)
+    return self.config.lateral_gain * (c - jnp.diag(jnp.diag(c))) - jnp.diag(d_inv)

@@ -1,0 +1,231 @@
+"""PEM, u-PEM, CorInfoMax and FastICA: their math, and that they separate a small problem."""
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from sklearn import decomposition
+
+import local_learning as ll
+from configs import bss
+from local_learning import config as ll_config, registry, train
+from local_learning.data import sources
+
+MODEL = ll.separation.SeparationModel(n=5, m=10, domain='antisparse')
+
+
+def _rule(name, model=MODEL, num_steps=1000, **overrides):
+  config = ll_config.rule_config(name)
+  config.update(overrides)
+  return registry.get(name)(model, config, num_steps)
+
+
+def _reference_relax(h, b, lr, lr_min, steps, tol, lo=-1.0, hi=1.0):
+  """The papers' NumPy loop, in float64."""
+  y = np.zeros(len(b))
+  for j in range(steps):
+    y_old = y
+    y = np.clip(y - max(lr / (j + 1), lr_min) * (h @ y - b), lo, hi)
+    if np.linalg.norm(y - y_old) < tol * np.linalg.norm(y):
+      return y, j + 1
+  return y, steps
+
+
+def _problems(count, seed=0, n=5):
+  rng = np.random.default_rng(seed)
+  h = 250 * np.eye(n) + rng.normal(0, 3, (count, n, n))
+  b = 250 * rng.uniform(-1.1, 1.1, (count, n))
+  return h.astype(np.float32), b.astype(np.float32)
+
+
+def test_relax_matches_the_reference_loop_and_stops_early():
+  h, b = _problems(20)
+  relax = jax.jit(lambda h, b: ll.dynamics.relax(h, b, 'antisparse', 0.5, 1e-6, 250, 1e-7))
+  for hi, bi in zip(h, b):
+    y, steps = relax(hi, bi)
+    y_ref, steps_ref = _reference_relax(hi.astype(np.float64), bi.astype(np.float64), 0.5, 1e-6, 250, 1e-7)
+    np.testing.assert_allclose(y, y_ref, atol=1e-5)
+    assert abs(int(steps) - steps_ref) <= 3 and steps_ref < 200       # stopped early
+
+
+def test_batched_relax_equals_one_at_a_time():
+  h, b = _problems(11, seed=1)     # 11 seeds: padded to 16 lanes inside
+  relax = lambda h, b: ll.dynamics.relax(h, b, 'antisparse', 0.5, 1e-6, 250, 1e-7)
+  y, steps = jax.jit(jax.vmap(relax))(h, b)
+  for i in range(len(b)):
+    y_i, steps_i = jax.jit(relax)(h[i], b[i])
+    np.testing.assert_allclose(y[i], y_i, atol=1e-6)
+    assert int(steps[i]) == int(steps_i)
+  y_shared, _ = jax.jit(jax.vmap(relax, in_axes=(None, 0)))(h[0], b)    # unbatched h
+  np.testing.assert_allclose(y_shared[3], jax.jit(relax)(h[0], b[3])[0], atol=1e-6)
+
+
+def _reference_solution(h, b, domain, iterations=3000):
+  """The fixed point y = P(y - eta (H y - b)) of projected gradient steps with the exact
+  Euclidean projection P on the domain's set (float32, constant step)."""
+  def nonnegative_ball(v):
+    inside = jnp.maximum(v, 0.0)
+    return jnp.where(jnp.sum(inside) <= 1, inside, sources.project_simplex(v))
+  project = dict(sparse=sources.project_l1_ball, nonnegative_sparse=nonnegative_ball,
+                 simplex=sources.project_simplex)[domain]
+  step = 1 / np.linalg.norm(h, 2)
+  return jax.lax.fori_loop(0, iterations, lambda _, y: project(y - step * (h @ y - b)), jnp.zeros_like(b))
+
+
+@pytest.mark.parametrize('domain', ['sparse', 'nonnegative_sparse', 'simplex'])
+def test_relax_sparse_domains_solve_the_constrained_problem(domain):
+  """With the adaptive soft threshold, the dynamics settle where projected gradient steps
+  onto the domain's set do (for the l1 ball, on its sphere when the drive lies outside).
+  eta_0 ||H|| < 2: a larger first step overshoots, and the threshold integrates the overshoot."""
+  h, b = _problems(5, seed=2)
+  b = 4 * b                                  # most drives are far outside the unit ball
+  relax = jax.jit(jax.vmap(lambda h, b: ll.dynamics.relax(h, b, domain, 0.005, 1e-3, 2000, 1e-7, 0.5)))
+  y, steps = (np.asarray(v) for v in relax(h, b))
+  want = np.stack([_reference_solution(hi, bi, domain) for hi, bi in zip(h, b)])
+  np.testing.assert_allclose(y, want, atol=1e-4)
+  assert (y == 0).any() and steps.max() < 2000
+  if domain == 'sparse':
+    np.testing.assert_allclose(np.abs(y).sum(axis=1), 1.0, atol=1e-4)
+  else:
+    assert y.min() >= 0
+  if domain == 'simplex':
+    np.testing.assert_allclose(y.sum(axis=1), 1.0, atol=1e-4)
+
+
+def test_pem_step_matches_the_equations():
+  rule = _rule('pem')
+  state = rule.init(jax.random.key(0))
+  rng = np.random.default_rng(3)
+  c = np.eye(5) * 0.3 + 0.02 * rng.normal(size=(5, 5))
+  c = (c + c.T) / 2
+  state = dict(state, C=jnp.asarray(c, jnp.float32), mu=jnp.asarray(rng.normal(0, 0.1, 5), jnp.float32),
+               t=jnp.int32(7000))
+  x = jnp.asarray(0.2 * rng.normal(size=10), jnp.float32)
+  new, metrics = jax.jit(rule.train_step)(state, x, None)
+
+  w, mu, x64 = (np.asarray(v, np.float64) for v in (state['W'], state['mu'], x))
+  d = np.diag(c) + 1e-5
+  lateral = (c - np.diag(np.diag(c))) / np.outer(d, d) - np.diag(1 / d)
+  y, steps = _reference_relax(250 * np.eye(5) + lateral, 250 * w @ x64 + lateral @ mu, 0.5, 1e-6, 250, 1e-7)
+  lr = 0.05 / (1 + 7000 / 5000)
+  mu_new = 0.99 * mu + 0.01 * y
+  np.testing.assert_allclose(new['W'], w + lr * np.outer(y - w @ x64, x64), atol=1e-5)
+  np.testing.assert_allclose(new['mu'], mu_new, atol=1e-6)
+  np.testing.assert_allclose(new['C'], 0.99 * c + 0.01 * np.outer(y - mu_new, y - mu_new), atol=1e-6)
+  assert int(new['t']) == 7001 and abs(int(metrics['neural_steps']) - steps) <= 3
+
+
+@pytest.mark.parametrize('name', ['pem', 'u-pem', 'corinfomax'])
+def test_unclipped_dynamics_settle_at_their_fixed_point(name):
+  """Inside the box the dynamics reach the fixed point H^-1 b; for CorInfoMax the
+  trainer scores exactly that linear map (rule.params)."""
+  rule = _rule(name)
+  state = rule.init(jax.random.key(1))
+  if name != 'corinfomax':
+    c = 0.3 * jnp.eye(5) + 0.05 * jnp.ones((5, 5))
+    state = dict(state, C=c, mu=jnp.full(5, 0.1))
+  x = 0.05 * jax.random.normal(jax.random.key(2), (10,))
+  y, steps = rule.infer(state, x)
+  if name == 'corinfomax':
+    y_star = rule.params(state) @ x
+  else:
+    lateral = rule.lateral(state['C'])
+    y_star = jnp.linalg.solve(250 * jnp.eye(5) + lateral, 250 * state['W'] @ x + lateral @ state['mu'])
+  assert jnp.abs(y_star).max() < 1 and int(steps) < rule.config.neural_steps
+  np.testing.assert_allclose(y, y_star, atol=1e-5)
+
+
+def test_upem_lateral_is_unnormalised():
+  c = jnp.array([[0.5, 0.1], [0.1, 0.25]])
+  model = ll.separation.SeparationModel(2, 2, 'antisparse')
+  pem, upem = _rule('pem', model), _rule('u-pem', model, lateral_gain=3.0)
+  d = jnp.diag(c) + 1e-5
+  np.testing.assert_allclose(pem.lateral(c), [[-1 / d[0], 0.1 / (d[0] * d[1])], [0.1 / (d[0] * d[1]), -1 / d[1]]],
+                             rtol=1e-6)
+  np.testing.assert_allclose(upem.lateral(c), [[-1 / d[0], 0.3], [0.3, -1 / d[1]]], rtol=1e-6)
+
+
+def test_ica_whitens_and_keeps_orthonormal_rows():
+  rule = _rule('ica')
+  x = jax.random.normal(jax.random.key(3), (4000, 10)) @ jax.random.normal(jax.random.key(4), (10, 10))
+  z, _ = jax.jit(rule.whiten)(x)
+  np.testing.assert_allclose(z.T @ z / len(z), jnp.eye(5), atol=1e-4)
+  state, _ = jax.jit(rule.train_step)(rule.init(jax.random.key(5)), x, None)
+  np.testing.assert_allclose(state['W'] @ state['W'].T, jnp.eye(5), atol=1e-5)
+
+
+def test_ica_reaches_the_scikit_learn_fastica_solution():
+  config = sources.default_config()
+  config.samples = 5000
+  s, _, x = sources.generate(jax.random.key(6), config)
+  rule = _rule('ica', num_steps=20)
+  step = jax.jit(lambda state: rule.train_step(state, x, None)[0])
+  state = rule.init(jax.random.key(7))
+  for _ in range(20):
+    state = step(state)
+  ours = ll.separation.evaluate(x @ rule.params(state).T, s)['snr_db']
+  ica = decomposition.FastICA(5, algorithm='parallel', whiten='unit-variance', fun='logcosh',
+                              max_iter=1000, tol=1e-8, random_state=0).fit(np.asarray(x, np.float64))
+  theirs = ll.separation.evaluate(x @ jnp.asarray(ica.components_, jnp.float32).T, s)['snr_db']
+  np.testing.assert_allclose(ours, theirs, atol=0.05)       # the same unmixing, up to order and sign
+  assert float(jnp.mean(ours)) > 20
+
+
+@pytest.fixture(scope='module')
+def separated(tmp_path_factory):
+  """separated(rule) -> (summary, workdir): the rule on one small uncorrelated antisparse
+  problem, 2 seeds; trained once per test worker, on first use."""
+  runs = {}
+
+  def run(name):
+    if name not in runs:
+      workdir = tmp_path_factory.mktemp(name)
+      runs[name] = (train.train_and_evaluate(bss.get_config(f'rule={name},samples=30000,seeds=2'),
+                                             str(workdir)), workdir)
+    return runs[name]
+
+  return run
+
+
+@pytest.mark.parametrize('name, msnr_db', [('pem', 15), ('corinfomax', 10), ('ica', 15)])
+def test_rule_separates_a_small_problem(separated, name, msnr_db):
+  """The mixtures themselves score about 3 dB; CorInfoMax needs ~100000 samples for 20+ dB."""
+  summary, _ = separated(name)
+  assert summary['status'] == 'ok' and summary['seeds'] == [0, 1]
+  assert min(summary['msnr_db_per_seed']) > msnr_db, summary['msnr_db_per_seed']
+
+
+def test_pem_separates_sparse_sources(tmp_path):
+  """On the l1 ball, with configs/bss.py's sparse settings (the soft-threshold dynamics)."""
+  summary = train.train_and_evaluate(bss.get_config('domain=sparse,samples=20000,seeds=1'), str(tmp_path))
+  assert summary['status'] == 'ok' and summary['msnr_db'] > 15, summary['msnr_db']
+
+
+def test_separation_workdir(separated):
+  summary, workdir = separated('pem')
+  on_disk = json.loads((workdir / 'summary.json').read_text())
+  for metric in ('sinr_db', 'msnr_db'):
+    assert on_disk[metric] == pytest.approx(np.mean(on_disk[f'{metric}_per_seed']))
+    assert on_disk[f'{metric}_std'] == pytest.approx(np.std(on_disk[f'{metric}_per_seed']))
+  for key in ('rule', 'dataset', 'model', 'status', 'seeds', 'train_seconds', 'samples_per_second',
+              'compile_seconds', 'device'):
+    assert key in on_disk
+  assert (on_disk['rule'], on_disk['dataset'], on_disk['model']) == ('pem', 'sources', 'antisparse')
+  lines = [json.loads(line) for line in (workdir / 'metrics.jsonl').read_text().splitlines()]
+  assert [line['seed'] for line in lines] == [0, 1]
+  assert [line['msnr_db'] for line in lines] == pytest.approx(summary['msnr_db_per_seed'])
+  assert 50 < summary['neural_steps'] < 150          # early stopping: far fewer than 250
+
+
+def test_one_seed_of_a_batch_equals_the_seed_alone(separated, tmp_path):
+  summary = train.train_and_evaluate(bss.get_config('rule=pem,samples=30000,seeds=1'), str(tmp_path))
+  assert summary['msnr_db'] == pytest.approx(separated('pem')[0]['msnr_db_per_seed'][0], abs=1e-3)
+
+
+def test_nan_is_recorded_as_diverged(tmp_path):
+  config = bss.get_config('rule=pem,samples=2000,seeds=2')
+  config.rule.lr = 1e30
+  summary = train.train_and_evaluate(config, str(tmp_path))
+  assert summary['status'] == 'diverged' and summary['diverged_seeds'] == [0, 1]
+  assert summary['msnr_db'] is None

@@ -1,0 +1,148 @@
+"""The separation task: the source generator, the metric, and user mistakes."""
+import re
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import stats
+
+from conftest import error_lines, run_cli
+from local_learning import UserError, separation
+from local_learning.data import sources
+
+
+def _uniforms(seed, samples, rho, n=5):
+  g = jax.random.normal(jax.random.key(seed), (samples, n + 1 + sources.COPULA_DOF))
+  return np.asarray(sources.copula_uniforms(g[:, :n], g[:, n:n + 1], g[:, n + 1:], rho))
+
+
+def _scipy_copula(seed, samples, rho, n=5):
+  """An independent float64 reference: multivariate t (4 dof) through scipy's t CDF."""
+  rng = np.random.default_rng(seed)
+  cov = (1 - rho) * np.eye(n) + rho
+  t = stats.multivariate_t(np.zeros(n), cov, df=sources.COPULA_DOF).rvs(samples, random_state=rng)
+  return stats.t.cdf(t, sources.COPULA_DOF)
+
+
+@pytest.mark.parametrize('rho', [0.0, 0.5])
+def test_copula_marginals_are_uniform(rho):
+  u = _uniforms(0, 100000, rho)
+  for column in u.T:
+    assert stats.kstest(column, 'uniform').statistic < 0.01
+
+
+@pytest.mark.parametrize('rho', [0.0, 0.3, 0.5])
+def test_copula_correlation_matches_scipy_reference(rho):
+  ours = np.corrcoef(_uniforms(1, 100000, rho).T)
+  reference = np.corrcoef(_scipy_copula(1, 100000, rho).T)
+  off = ~np.eye(5, dtype=bool)
+  assert np.abs(ours[off] - reference[off]).max() < 0.02
+  assert abs(ours[off].mean() - reference[off].mean()) < 0.01
+  if rho == 0.5:
+    assert 0.45 < ours[off].mean() < 0.5     # t copula: about (6 / pi) arcsin(rho / 2) = 0.48
+
+
+@pytest.mark.parametrize('domain', separation.DOMAINS)
+def test_sources_lie_in_their_domain(domain):
+  config = sources.default_config()
+  config.domain, config.samples, config.rho = domain, 20000, 0.3
+  s = np.asarray(sources.generate(jax.random.key(0), config)[0])
+  if domain == 'antisparse':
+    assert s.min() >= -1 and s.max() <= 1 and s.min() < -0.99 and s.max() > 0.99
+  if domain == 'nonnegative_antisparse':
+    assert s.min() >= 0 and s.max() <= 1 and s.max() > 0.99
+  if domain in ('sparse', 'nonnegative_sparse'):
+    assert np.abs(s).sum(axis=1).max() <= 1 + 1e-5
+    assert (s == 0).mean() > 0.3                      # sparse: many exact zeros
+  if domain == 'nonnegative_sparse':
+    assert s.min() >= 0
+  if domain == 'sparse':
+    assert s.min() < -0.5
+  if domain == 'simplex':
+    assert s.min() >= 0 and np.allclose(s.sum(axis=1), 1, atol=1e-5)
+
+
+@pytest.mark.parametrize('project', [sources.project_l1_ball, sources.project_simplex])
+def test_projections_are_nearest_points(project):
+  v = 3 * jax.random.normal(jax.random.key(2), (500, 5))
+  p = np.asarray(project(v))
+  q = np.asarray(project(3 * jax.random.normal(jax.random.key(3), (500, 5))))   # other set points
+  np.testing.assert_allclose(project(p), p, atol=1e-6)                          # p is in the set
+  v = np.asarray(v)
+  assert np.all(np.linalg.norm(v - p, axis=1) <= np.linalg.norm(v - q, axis=1) + 1e-5)
+
+
+def test_mixtures_have_the_input_snr_per_mixture():
+  config = sources.default_config()
+  config.snr_db, config.samples = 20.0, 50000
+  s, a, x = (np.asarray(v, np.float64) for v in sources.generate(jax.random.key(4), config))
+  clean = s @ a.T
+  snr = 10 * np.log10(np.mean(clean ** 2, axis=0) / np.mean((x - clean) ** 2, axis=0))
+  np.testing.assert_allclose(snr, 20.0, atol=0.1)
+
+
+def test_generator_is_deterministic_and_vmappable():
+  config = sources.default_config()
+  config.samples = 1000
+  keys = jax.random.split(jax.random.key(5), 3)
+  generate = jax.jit(lambda k: sources.generate(k, config))
+  batched = jax.jit(jax.vmap(generate))(keys)
+  for i in range(3):
+    for got, want in zip(batched, generate(keys[i])):
+      np.testing.assert_allclose(got[i], want, rtol=1e-6, atol=1e-6)
+  for eager, compiled in zip(sources.generate(keys[0], config), generate(keys[0])):   # op by op
+    np.testing.assert_allclose(eager, compiled, rtol=1e-6, atol=1e-6)
+
+
+def test_metric_is_invariant_to_permutation_sign_and_scale():
+  s = jax.random.uniform(jax.random.key(6), (5000, 5), minval=-1, maxval=1)
+  y = s + 0.05 * jax.random.normal(jax.random.key(7), s.shape)
+  reference = separation.evaluate(y, s)
+  permuted = y[:, jnp.array([3, 0, 4, 1, 2])] * jnp.array([-2.0, 0.5, 7.0, -0.1, 1.0])
+  scrambled = separation.evaluate(permuted, s)
+  for key in ('sinr_db', 'msnr_db'):
+    np.testing.assert_allclose(scrambled[key], reference[key], rtol=1e-4)
+  np.testing.assert_allclose(np.sort(scrambled['snr_db']), np.sort(reference['snr_db']), rtol=1e-4)
+
+
+def test_metric_values():
+  s = np.asarray(jax.random.uniform(jax.random.key(8), (20000, 5), minval=-1, maxval=1), np.float64)
+  noise = 0.1 * np.asarray(jax.random.normal(jax.random.key(9), s.shape), np.float64)
+  got = separation.evaluate(jnp.asarray(s + noise, jnp.float32), jnp.asarray(s, jnp.float32))
+  scale = np.sum((s + noise) * s, axis=0) / np.sum((s + noise) ** 2, axis=0)
+  error = np.sum((s - scale * (s + noise)) ** 2, axis=0)
+  np.testing.assert_allclose(got['snr_db'], 10 * np.log10(np.sum(s ** 2, axis=0) / error), atol=1e-3)
+  np.testing.assert_allclose(got['sinr_db'], 10 * np.log10(np.sum(s ** 2) / error.sum()), atol=1e-3)
+  assert 14 < float(got['msnr_db']) < 16            # about 10 log10((1/3) / 0.01) = 15.2 dB
+  perfect = separation.evaluate(-3.0 * jnp.asarray(s, jnp.float32)[:, ::-1], jnp.asarray(s, jnp.float32))
+  assert float(perfect['msnr_db']) > 100 and float(perfect['sinr_db']) > 100
+
+
+@pytest.mark.parametrize('field, value, message', [
+    ('domain', 'nope', "unknown domain 'nope'"),
+    ('n', 12, 'need 1 <= n <= m'),
+    ('n', 0, 'need 1 <= n <= m'),
+    ('rho', 1.0, 'rho must be in [0, 1)'),
+    ('samples', 1, 'samples must be at least 2'),
+])
+def test_bad_problem_is_a_user_error(field, value, message):
+  config = sources.default_config()
+  config[field] = value
+  with pytest.raises(UserError, match=re.escape(message)):
+    sources.check(config)
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--config=configs/bss.py:domain=nope'], "unknown domain 'nope'"),
+    (['--config=configs/bss.py', '--config.dataset.n=11'], 'need 1 <= n <= m'),
+    (['--config=configs/bss.py:rule=bp'], "rule 'bp' supports classification, not separation"),
+    (['--config=configs/bss.py:rule=pem', '--config.rule.lam=1.5'], 'pem needs'),
+])
+def test_cli_mistakes_are_one_line(tmp_path, args, message):
+  workdir = tmp_path / 'run'
+  result = run_cli(*args, f'--workdir={workdir}')
+  assert result.returncode == 2, result.stderr
+  lines = error_lines(result)
+  assert len(lines) == 1 and message in lines[0], result.stderr
+  assert not workdir.exists()
