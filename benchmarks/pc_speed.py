@@ -12,7 +12,6 @@ import sys
 import time
 
 import jax
-import jax.numpy as jnp
 from absl import app, flags
 
 sys.path.insert(0, '.')

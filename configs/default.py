@@ -2,16 +2,18 @@
 
   python -m local_learning.main --config=configs/default.py:rule=pc --workdir=runs/pc
 
-Arguments: rule=NAME (default pc), dataset=NAME (default digits). On digits,
+Arguments: rule=NAME (default pc), dataset=NAME (default digits), model=NAME
+(default mlp, hidden widths 64-64; or vgg, resmlp with their defaults). On digits,
 bp and pc each reach about 96-97% test accuracy in a few seconds.
 """
 from local_learning import config as ll_config
 
 
 def get_config(arg=''):
-  args = ll_config.parse_arg(arg, rule='pc', dataset='digits')
-  config = ll_config.base(args.rule, args.dataset, model='mlp')
-  config.model.widths = (64, 64)
+  args = ll_config.parse_arg(arg, rule='pc', dataset='digits', model='mlp')
+  config = ll_config.base(args.rule, args.dataset, model=args.model)
+  if args.model == 'mlp':
+    config.model.widths = (64, 64)
   config.batch_size = 32
   config.num_epochs = 20
   return config

@@ -46,10 +46,14 @@ def base(rule, dataset, model='mlp', rule_module=''):
   cfg.rule_module = rule_module
   cfg.rule = rule_config(rule)
   cfg.dataset = data.default_config(dataset)
+  if data.task_of(dataset) == 'separation':    # the problem (n, m, domain) is config.dataset
+    return cfg
   cfg.model = models.default_config(model)
-  cfg.batch_size = 128
+  cfg.batch_size = 128              # split over the devices: a multiple of their number
   cfg.num_epochs = 10
   cfg.eval_batch_size = 1000
+  cfg.num_devices = 0               # data-parallel devices; 0 = all visible
+  cfg.checkpoint_every = 1          # epochs between checkpoints; 0 = none
   return cfg
 
 

@@ -6,6 +6,7 @@
 """
 import sys
 
+import jax
 from absl import app, flags
 from ml_collections import config_flags
 
@@ -16,6 +17,8 @@ FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file('config', None, 'Config file, optionally FILE.py:ARGS.', lock_config=True)
 flags.DEFINE_string('workdir', None, 'Folder for config.json, metrics.jsonl and summary.json.')
 flags.DEFINE_bool('list_rules', False, 'Print the registered rules and exit.')
+flags.DEFINE_bool('overwrite', False, 'Replace a run of a different config (or an unusable checkpoint) in --workdir.')
+flags.DEFINE_bool('distributed', False, 'Call jax.distributed.initialize() first (multi-host runs).')
 
 
 def main(argv):
@@ -28,7 +31,9 @@ def main(argv):
     return
   if FLAGS.config is None or not FLAGS.workdir:
     raise UserError('both --config=FILE.py[:ARGS] and --workdir=DIR are required')
-  train.train_and_evaluate(FLAGS.config, FLAGS.workdir)
+  if FLAGS.distributed:
+    jax.distributed.initialize()
+  train.train_and_evaluate(FLAGS.config, FLAGS.workdir, FLAGS.overwrite)
 
 
 def run():

@@ -1,11 +1,13 @@
 """The common trainer: train_and_evaluate(config, workdir), the same for every rule.
 
 The `config.num_seeds` seeds (config.seed, config.seed + 1, ...) of a run train
-as one vmapped program. An epoch is one jitted `lax.scan` of `rule.train_step`
-over batches of the device-resident training set, in a fresh random order per
-seed and epoch. After each epoch the trainer evaluates every seed's parameters
-itself (test accuracy of the feedforward output) and appends a line to
-metrics.jsonl. A seed whose metrics turn NaN or infinite is recorded as
+as one vmapped program, data-parallel over the run's devices (parallel.py). An
+epoch is one jitted `lax.scan` of `rule.train_step` over batches of the
+device-resident training set, in a fresh random order per seed and epoch.
+After each epoch the trainer evaluates every seed's parameters itself (test
+accuracy of the feedforward output), appends a line to metrics.jsonl and
+checkpoints the whole state; re-running the same command resumes from the
+last checkpoint. A seed whose metrics turn NaN or infinite is recorded as
 diverged; the run stops when every seed has diverged.
 """
 import functools
@@ -15,12 +17,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from local_learning import data, models, registry, workdir as workdir_lib
+from local_learning import data, models, parallel, registry, train_separation, validate
+from local_learning import seeds as seeds_lib, workdir as workdir_lib
+from local_learning.checkpoint import Checkpoints
 from local_learning.errors import UserError
 from local_learning.tasks import classification
 
 
-def train_and_evaluate(config, workdir):
+def train_and_evaluate(config, workdir, overwrite=False):
   """Trains config.rule on config.dataset; writes workdir; returns the summary dict."""
   if config.get('rule_module'):
     registry.import_module(config.rule_module)
@@ -29,7 +33,16 @@ def train_and_evaluate(config, workdir):
   if task not in rule_cls.tasks:
     raise UserError(f'rule {rule_cls.name!r} supports {", ".join(rule_cls.tasks)}, not {task} '
                     f'(dataset {config.dataset.name!r})')
-  _check_positive(config, 'batch_size', 'num_epochs', 'eval_batch_size', 'num_seeds')
+  if task == 'separation':
+    return train_separation.train_and_evaluate(config, workdir, rule_cls, overwrite)
+  validate.check(config)
+  if (summary := workdir_lib.finished_run(workdir, config, overwrite)) is not None:
+    print(f'{workdir} holds this run, finished; nothing to do', flush=True)
+    return summary
+  mesh = parallel.mesh(config.num_devices)
+  if config.batch_size % mesh.size:
+    raise UserError(f'batch_size {config.batch_size} does not split over {mesh.size} devices; '
+                    'use a multiple of the device count, or set --config.num_devices')
   dataset = data.load(config.dataset)
   if config.batch_size > len(dataset.x_train):
     raise UserError(f'batch_size {config.batch_size} exceeds the {len(dataset.x_train)} training '
@@ -37,55 +50,70 @@ def train_and_evaluate(config, workdir):
   model = models.functional(config.model, dataset.input_shape, dataset.num_classes)
   steps_per_epoch = len(dataset.x_train) // config.batch_size
   rule = rule_cls(model, config.rule, num_steps=steps_per_epoch * config.num_epochs)
+
   seeds = [config.seed + i for i in range(config.num_seeds)]
   keys = jax.vmap(lambda s: jax.random.split(jax.random.key(s)))(jnp.array(seeds))
   init_keys, train_keys = keys[:, 0], keys[:, 1]
-  states = jax.jit(jax.vmap(rule.init))(init_keys)
-
-  x_train, y_train = jnp.asarray(dataset.x_train), jnp.asarray(dataset.y_train)
-  run_epoch = jax.jit(jax.vmap(_epoch_fn(rule, steps_per_epoch, config.batch_size),
-                               in_axes=(0, None, None, 0)))
-  evaluate = _evaluator(model, rule, dataset, config.eval_batch_size)
+  replicated = parallel.replicated(mesh)
+  states = jax.jit(jax.vmap(rule.init), out_shardings=replicated)(init_keys)
+  x_train = parallel.put_replicated(mesh, dataset.x_train)
+  y_train = parallel.put_replicated(mesh, dataset.y_train)
+  run_epoch = jax.jit(jax.vmap(_epoch_fn(rule, mesh, steps_per_epoch, config.batch_size),
+                               in_axes=(0, None, None, 0)), out_shardings=replicated)
   start = time.perf_counter()
   run_epoch = run_epoch.lower(states, x_train, y_train, train_keys).compile()
   compile_seconds = time.perf_counter() - start
+  evaluate = _evaluator(model, rule, mesh, dataset, config.eval_batch_size)
 
-  out = workdir_lib.Workdir.create(workdir, config)
-  diverged = np.zeros(len(seeds), bool)
-  accuracies = np.full(len(seeds), np.nan)
-  best = np.full(len(seeds), np.nan)
-  train_seconds = 0.0
-  for epoch in range(1, config.num_epochs + 1):
+  out = workdir_lib.Workdir.open(workdir, config, overwrite)
+  checkpoints = Checkpoints(workdir) if config.checkpoint_every else None
+  loop = dict(epoch=0, train_seconds=0.0, diverged=[False] * len(seeds),
+              accuracy=[None] * len(seeds), best=[None] * len(seeds))
+  if checkpoints and checkpoints.latest_epoch() is not None:
+    states, loop = checkpoints.restore(checkpoints.latest_epoch(), states)
+    print(f'resuming {workdir} after epoch {loop["epoch"]}', flush=True)
+  out.keep_epochs(loop['epoch'])
+
+  diverged = np.array(loop['diverged'])
+  accuracies, best = seeds_lib.from_list(loop['accuracy']), seeds_lib.from_list(loop['best'])
+  for epoch in range(loop['epoch'] + 1, config.num_epochs + 1):
     start = time.perf_counter()
     epoch_keys = jax.vmap(jax.random.fold_in, in_axes=(0, None))(train_keys, epoch)
     states, metrics = run_epoch(states, x_train, y_train, epoch_keys)
     metrics = {k: np.asarray(v, np.float64) for k, v in jax.device_get(metrics).items()}
     seconds = time.perf_counter() - start
-    train_seconds += seconds
+    loop['train_seconds'] += seconds
     diverged |= ~np.all([np.isfinite(v) for v in metrics.values()], axis=0)
     accuracies = np.where(diverged, np.nan, evaluate(states))
     best = np.fmax(best, accuracies)
-    record = dict(epoch=epoch, seconds=seconds, **_per_seed(metrics, test_accuracy=accuracies),
+    record = dict(epoch=epoch, seconds=seconds,
+                  **seeds_lib.summarize({**metrics, 'test_accuracy': accuracies}),
                   diverged_seeds=[s for s, d in zip(seeds, diverged) if d])
     out.log_epoch(record)
     print(_progress(rule_cls.name, dataset.name, epoch, config.num_epochs, record, len(seeds)), flush=True)
+    finished = diverged.all() or epoch == config.num_epochs
+    loop.update(epoch=epoch, diverged=diverged.tolist(), accuracy=seeds_lib.to_list(accuracies),
+                best=seeds_lib.to_list(best))
+    if checkpoints and (epoch % config.checkpoint_every == 0 or finished):
+      checkpoints.save(epoch, states, loop)
     if diverged.all():
       print('every seed diverged; stopping', flush=True)
       break
 
+  epochs, train_seconds = loop['epoch'], loop['train_seconds']
   summary = dict(
       rule=rule_cls.name, dataset=dataset.name, model=config.model.name, task=task,
       status='diverged' if diverged.any() else 'ok', seeds=seeds,
       diverged_seeds=[s for s, d in zip(seeds, diverged) if d],
-      **_per_seed({'test_accuracy': accuracies, 'best_test_accuracy': best}),
-      epochs=epoch, steps=epoch * steps_per_epoch, train_seconds=train_seconds,
-      seconds_per_epoch=train_seconds / epoch, steps_per_second=epoch * steps_per_epoch / train_seconds,
-      compile_seconds=compile_seconds, device=jax.devices()[0].device_kind)
+      **seeds_lib.summarize({'test_accuracy': accuracies, 'best_test_accuracy': best}),
+      epochs=epochs, steps=epochs * steps_per_epoch, train_seconds=train_seconds,
+      seconds_per_epoch=train_seconds / epochs, steps_per_second=epochs * steps_per_epoch / train_seconds,
+      compile_seconds=compile_seconds, device=jax.devices()[0].device_kind, num_devices=mesh.size)
   out.write_summary(summary)
   return summary
 
 
-def _epoch_fn(rule, steps, batch_size):
+def _epoch_fn(rule, mesh, steps, batch_size):
   """(state, x, y, key) -> (state, mean metrics): one pass in a random order."""
 
   def run(state, x, y, key):
@@ -94,7 +122,7 @@ def _epoch_fn(rule, steps, batch_size):
 
     def step(state, inputs):
       idx, rng = inputs
-      return rule.train_step(state, (x[idx], y[idx]), rng)
+      return rule.train_step(state, parallel.split_batch(mesh, (x[idx], y[idx])), rng)
 
     state, metrics = jax.lax.scan(step, state, (batches, jax.random.split(step_key, steps)))
     return state, jax.tree.map(jnp.mean, metrics)
@@ -102,17 +130,18 @@ def _epoch_fn(rule, steps, batch_size):
   return run
 
 
-def _evaluator(model, rule, dataset, batch_size):
+def _evaluator(model, rule, mesh, dataset, batch_size):
   """states (stacked over seeds) -> test accuracy per seed, over padded batches."""
   n = len(dataset.x_test)
-  batch_size = min(batch_size, n)
+  batch_size = -(-min(batch_size, n) // mesh.size) * mesh.size
   pad = -n % batch_size
-  x = jnp.asarray(np.concatenate([dataset.x_test, dataset.x_test[:pad]]))
-  y = jnp.asarray(np.concatenate([dataset.y_test, np.full(pad, -1, np.int32)]))   # -1 never matches
+  x = parallel.put_replicated(mesh, np.concatenate([dataset.x_test, dataset.x_test[:pad]]))
+  y = parallel.put_replicated(mesh, np.concatenate([dataset.y_test, np.full(pad, -1, np.int32)]))  # -1: no class
 
   @jax.jit
   @functools.partial(jax.vmap, in_axes=(0, None, None))
   def count(state, xb, yb):
+    xb, yb = parallel.split_batch(mesh, (xb, yb))
     return classification.correct(model.output(rule.params(state), xb), yb)
 
   def evaluate(states):
@@ -121,18 +150,6 @@ def _evaluator(model, rule, dataset, batch_size):
     return np.asarray(total, np.float64) / n
 
   return evaluate
-
-
-def _per_seed(metrics, **more):
-  """{M: mean over finite seeds, M_std, M_per_seed} for every metric M."""
-  out = {}
-  for name, values in {**metrics, **more}.items():
-    values = np.asarray(values, np.float64)
-    finite = values[np.isfinite(values)]
-    out[name] = float(finite.mean()) if finite.size else None
-    out[f'{name}_std'] = float(finite.std()) if finite.size else None
-    out[f'{name}_per_seed'] = [float(v) if np.isfinite(v) else None for v in values]
-  return out
 
 
 def _progress(rule, dataset, epoch, epochs, record, num_seeds):
@@ -147,9 +164,3 @@ def _progress(rule, dataset, epoch, epochs, record, num_seeds):
     parts.append(f'diverged seeds {record["diverged_seeds"]}')
   parts.append(f'({record["seconds"]:.2f}s)')
   return ' '.join(parts)
-
-
-def _check_positive(config, *fields):
-  for field in fields:
-    if not config[field] > 0:
-      raise UserError(f'config.{field} must be positive, got {config[field]}')

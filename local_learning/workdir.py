@@ -1,31 +1,89 @@
-"""A run's output folder: config.json, metrics.jsonl, summary.json (atomic writes)."""
+"""A run's output folder: config.json, metrics.jsonl, summary.json, checkpoints/.
+
+summary.json is written last and atomically: its presence means finished. A
+folder holding a run of a different config is refused unless overwriting.
+In a multi-host run only process 0 writes these files (orbax coordinates the
+checkpoints itself).
+"""
+import functools
 import json
 import os
+import shutil
+
+import jax
+
+from local_learning.errors import UserError
+
+OUTPUTS = ('metrics.jsonl', 'summary.json', 'checkpoints')
+
+
+def _primary_only(method):
+  """The method runs on process 0 only; other processes of a multi-host run skip it."""
+
+  @functools.wraps(method)
+  def run(*args, **kwargs):
+    if jax.process_index() == 0:
+      method(*args, **kwargs)
+
+  return run
 
 
 class Workdir:
-  """Writes one run's files; summary.json appears last, atomically."""
+  """One run's files."""
 
   def __init__(self, path):
     self.path = path
 
   @classmethod
-  def create(cls, path, config):
-    os.makedirs(path, exist_ok=True)
+  def open(cls, path, config, overwrite=False):
+    """The folder for `config`, kept as it is if it already holds this run (to resume)."""
     out = cls(path)
-    for stale in ('metrics.jsonl', 'summary.json'):
-      if os.path.exists(out.file(stale)):
-        os.remove(out.file(stale))
-    write_atomic(out.file('config.json'), config.to_json_best_effort(indent=2, sort_keys=True))
+    if overwrite:
+      out.clear()
+    else:
+      finished_run(path, config)
+    out.write_config(config)
     return out
+
+  @classmethod
+  def create(cls, path, config, overwrite=False):
+    """The folder for `config`, emptied of earlier outputs of the same config."""
+    out = cls.open(path, config, overwrite)
+    out.clear()
+    return out
+
+  @_primary_only
+  def write_config(self, config):
+    os.makedirs(self.path, exist_ok=True)
+    write_atomic(self.file('config.json'), _config_text(config))
+
+  @_primary_only
+  def clear(self):
+    for name in OUTPUTS:
+      path = self.file(name)
+      if os.path.isdir(path):
+        shutil.rmtree(path)
+      elif os.path.exists(path):
+        os.remove(path)
 
   def file(self, name):
     return os.path.join(self.path, name)
 
+  @_primary_only
   def log_epoch(self, record):
     with open(self.file('metrics.jsonl'), 'a') as f:
       f.write(json.dumps(record) + '\n')
 
+  @_primary_only
+  def keep_epochs(self, last):
+    """Drops metrics.jsonl lines after epoch `last` (written after the checkpoint resumed from)."""
+    if not os.path.exists(self.file('metrics.jsonl')):
+      return
+    with open(self.file('metrics.jsonl')) as f:
+      lines = [line for line in f if line.strip() and json.loads(line)['epoch'] <= last]
+    write_atomic(self.file('metrics.jsonl'), ''.join(lines))
+
+  @_primary_only
   def write_summary(self, summary):
     write_atomic(self.file('summary.json'), json.dumps(summary, indent=2))
 
@@ -38,10 +96,45 @@ def write_atomic(path, text):
   os.replace(tmp, path)
 
 
-def read_summary(path):
-  """The summary dict of a finished run in folder `path`, or None."""
+def read_json(path):
   try:
-    with open(os.path.join(path, 'summary.json')) as f:
+    with open(path) as f:
       return json.load(f)
   except FileNotFoundError:
     return None
+
+
+def finished_run(path, config, overwrite=False):
+  """The summary if `path` holds a finished run of `config`, else None; writes nothing.
+
+  A folder holding a run of another config is a UserError unless overwriting.
+  """
+  existing = read_json(os.path.join(path, 'config.json'))
+  if existing is None or overwrite:
+    return None
+  wanted = json.loads(_config_text(config))
+  if existing != wanted:
+    raise UserError(f'{path} holds a run of a different config ({_first_difference(existing, wanted)}); '
+                    'use another --workdir, or --overwrite to replace it')
+  return read_summary(path)
+
+
+def _config_text(config):
+  return config.to_json_best_effort(indent=2, sort_keys=True)
+
+
+def read_summary(path):
+  """The summary dict of a finished run in folder `path`, or None."""
+  return read_json(os.path.join(path, 'summary.json'))
+
+
+def _first_difference(old, new, prefix=''):
+  for key in sorted(set(old) | set(new)):
+    a, b = old.get(key), new.get(key)
+    if isinstance(a, dict) and isinstance(b, dict):
+      found = _first_difference(a, b, f'{prefix}{key}.')
+      if found:
+        return found
+    elif a != b:
+      return f'{prefix}{key}: {a!r} there, {b!r} now'
+  return ''

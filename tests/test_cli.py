@@ -31,7 +31,7 @@ def test_mistyped_override_fails(tmp_path):
     (['--config=configs/default.py', '--config.rule.loss=hinge'], "unknown loss 'hinge'"),
     (['--config=configs/default.py', '--config.model.activation=swish2'], "unknown activation 'swish2'"),
     (['--config=configs/default.py', '--config.batch_size=100000'], 'batch_size 100000 exceeds'),
-    (['--config=configs/default.py', '--config.num_epochs=0'], 'num_epochs must be positive'),
+    (['--config=configs/default.py', '--config.num_epochs=0'], 'num_epochs must be an integer >= 1'),
     (['--config=configs/default.py:dataset=cifar10', '--config.dataset.data_dir=/nonexistent'],
      "dataset 'cifar10' is not prepared"),
 ])

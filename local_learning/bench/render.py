@@ -73,8 +73,8 @@ def speed_text(summary):
   if summary is None or summary.get('status') == 'unavailable':
     return ''
   if 'steps_per_second' in summary:
-    return f'{summary["steps_per_second"]:.0f} steps/s, {summary["seconds_per_epoch"]:.2f} s/epoch'
-  return f'{summary["samples_per_second"]:.0f} samples/s, {summary["train_seconds"]:.1f} s'
+    return f'{_figures(summary["steps_per_second"])} steps/s, {_figures(summary["seconds_per_epoch"])} s/epoch'
+  return f'{_figures(summary["samples_per_second"])} samples/s, {_figures(summary["train_seconds"])} s'
 
 
 def header(table, results):
@@ -100,7 +100,8 @@ def markdown(table, results, best=False):
   if table.description:
     lines += [' '.join(table.description.strip().split('\n\n')[0].split()), '']
   lines += [header(table, results), '',
-            f'Final-epoch {" / ".join(labels)}, mean ± std over {"/".join(map(str, seeds)) or "?"} seeds.', '']
+            f'{" / ".join(labels)} at the end of training (final epoch, not best), mean ± std over '
+            f'{"/".join(map(str, seeds)) or "?"} seed{"" if seeds == [1] else "s"}.', '']
 
   def grid(text_of):
     out = ['| rule | ' + ' | '.join(columns) + ' |', '|---' * (len(columns) + 1) + '|']
@@ -189,6 +190,11 @@ def render(table, workdir, best=False):
   write_csv(results, os.path.join(workdir, 'table.csv'))
   plot(table, results, workdir)
   return text
+
+
+def _figures(value):
+  """value to 3 significant figures, without an exponent: 1841.25 -> '1841', 0.0123 -> '0.0123'."""
+  return f'{value:.0f}' if value >= 100 else f'{float(f"{value:.3g}"):g}'
 
 
 def _save(fig, workdir, name):

@@ -35,13 +35,13 @@ def run_table(table, workdir, root, seeds=None, shard=(0, 1), cells_filter='', o
   outcome = {}
   for i, (cell, config) in enumerate(zip(cells, configs), 1):
     cell_dir = os.path.join(workdir, cell.id)
-    if _finished_with(cell_dir, config, overwrite):
+    if workdir_lib.finished_run(cell_dir, config, overwrite):
       outcome[cell.id] = 'skipped'
       print(f'[{i}/{len(cells)}] {cell.id}: finished before, skipped', flush=True)
       continue
     print(f'[{i}/{len(cells)}] {cell.id}: training ({config.num_seeds} seeds)', flush=True)
     try:
-      train.train_and_evaluate(config, cell_dir)
+      train.train_and_evaluate(config, cell_dir, overwrite)
       outcome[cell.id] = 'done'
     except DatasetUnavailable as e:
       outcome[cell.id] = f'unavailable: {e}'
@@ -51,14 +51,3 @@ def run_table(table, workdir, root, seeds=None, shard=(0, 1), cells_filter='', o
       print(f'[{i}/{len(cells)}] {cell.id}: unavailable: {e}', flush=True)
   return outcome
 
-
-def _finished_with(cell_dir, config, overwrite):
-  """True if cell_dir holds a finished run of `config`; a different finished run is an error."""
-  if workdir_lib.read_summary(cell_dir) is None:
-    return False
-  with open(os.path.join(cell_dir, 'config.json')) as f:
-    same = json.load(f) == json.loads(config.to_json_best_effort())
-  if not same and not overwrite:
-    raise UserError(f'{cell_dir} holds a finished run with a different config; '
-                    'use another --workdir, or --overwrite to replace it')
-  return same

@@ -1,0 +1,44 @@
+"""Checkpoints of a run's whole state with orbax, for exact resume.
+
+A checkpoint holds the rule states of all seeds (params, optimizer states,
+buffers) and a JSON record of the trainer's loop state (epoch, per-seed best
+and divergence, seconds). The data order needs nothing more: each epoch's
+order is drawn from the seed's key folded with the epoch number. Orbax writes
+a step to a temporary folder and renames it when complete, so a run killed
+while saving leaves the previous checkpoint intact.
+"""
+import os
+
+import jax
+import orbax.checkpoint as ocp
+
+from local_learning.errors import UserError
+
+
+class Checkpoints:
+  """The checkpoints of the run in `workdir`/checkpoints."""
+
+  def __init__(self, workdir, keep=2):
+    self.path = os.path.abspath(os.path.join(workdir, 'checkpoints'))
+    self.manager = ocp.CheckpointManager(
+        self.path, options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True))
+
+  def latest_epoch(self):
+    return self.manager.latest_step()
+
+  def save(self, epoch, states, loop):
+    self.manager.save(epoch, args=ocp.args.Composite(
+        state=ocp.args.StandardSave(states), loop=ocp.args.JsonSave(loop)))
+    self.manager.wait_until_finished()
+
+  def restore(self, epoch, like):
+    """(states shaped and sharded like `like`, loop record); a mismatch is a UserError."""
+    abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
+    try:
+      restored = self.manager.restore(epoch, args=ocp.args.Composite(
+          state=ocp.args.StandardRestore(abstract), loop=ocp.args.JsonRestore()))
+    except Exception as e:  # pylint: disable=broad-except
+      raise UserError(f'checkpoint {self.path}/{epoch} cannot be restored for this config '
+                      f'({type(e).__name__}: {str(e).splitlines()[0][:200]}); '
+                      'run in another --workdir, or pass --overwrite to start over') from None
+    return restored.state, restored.loop

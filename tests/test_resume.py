@@ -1,0 +1,85 @@
+"""Checkpoint and resume: a SIGKILLed run resumes to the same result; bad checkpoints refused."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT, error_lines, run_cli
+
+ARGS = ['--config=configs/default.py:rule=pc', '--config.num_epochs=12', '--config.num_seeds=2',
+        '--config.model.widths=(32,)']
+
+
+def _final(workdir):
+  summary = json.loads((workdir / 'summary.json').read_text())
+  last = json.loads((workdir / 'metrics.jsonl').read_text().splitlines()[-1])
+  return summary['test_accuracy_per_seed'], last['loss_per_seed'], summary['epochs']
+
+
+@pytest.fixture(scope='module')
+def uninterrupted(tmp_path_factory):
+  workdir = tmp_path_factory.mktemp('whole') / 'run'
+  result = run_cli(*ARGS, f'--workdir={workdir}')
+  assert result.returncode == 0, result.stderr
+  return workdir
+
+
+def test_killed_run_resumes_to_the_same_result(uninterrupted, tmp_path):
+  workdir = tmp_path / 'run'
+  command = [sys.executable, '-m', 'local_learning.main', *ARGS, f'--workdir={workdir}']
+  process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  checkpoints = workdir / 'checkpoints'
+  deadline = time.time() + 240
+  while time.time() < deadline and process.poll() is None:
+    if checkpoints.exists() and any(p.name.isdigit() and int(p.name) >= 3 for p in checkpoints.iterdir()):
+      break
+    time.sleep(0.01)
+  os.kill(process.pid, signal.SIGKILL)
+  process.wait()
+  assert not (workdir / 'summary.json').exists(), 'the run finished before it could be killed'
+  result = run_cli(*ARGS, f'--workdir={workdir}')
+  assert result.returncode == 0, result.stderr
+  assert 'resuming' in result.stdout
+  assert _final(workdir) == _final(uninterrupted)
+  epochs = [json.loads(line)['epoch'] for line in (workdir / 'metrics.jsonl').read_text().splitlines()]
+  assert epochs == list(range(1, 13))
+
+
+def test_finished_run_is_not_redone(uninterrupted):
+  stamp = (uninterrupted / 'summary.json').stat().st_mtime_ns
+  result = run_cli(*ARGS, f'--workdir={uninterrupted}')
+  assert result.returncode == 0 and 'nothing to do' in result.stdout
+  assert (uninterrupted / 'summary.json').stat().st_mtime_ns == stamp
+
+
+def test_corrupt_checkpoint_is_a_clear_error_not_a_restart(uninterrupted, tmp_path):
+  workdir = tmp_path / 'run'
+  os.system(f'cp -r {uninterrupted} {workdir}')
+  (workdir / 'summary.json').unlink()
+  latest = max((p for p in (workdir / 'checkpoints').iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
+  for path in latest.rglob('*'):
+    if path.is_file() and path.stat().st_size > 0:
+      path.write_bytes(b'garbage')
+  metrics_before = (workdir / 'metrics.jsonl').read_text()
+  result = run_cli(*ARGS, f'--workdir={workdir}')
+  assert result.returncode == 2
+  (line,) = error_lines(result)
+  assert 'cannot be restored' in line and '--overwrite' in line
+  assert (workdir / 'metrics.jsonl').read_text() == metrics_before
+  assert not (workdir / 'summary.json').exists()
+
+
+def test_workdir_of_another_config_is_refused_unless_overwrite(uninterrupted, tmp_path):
+  workdir = tmp_path / 'run'
+  os.system(f'cp -r {uninterrupted} {workdir}')
+  result = run_cli(*ARGS[:-1], '--config.model.widths=(16,)', '--config.num_epochs=1', f'--workdir={workdir}')
+  assert result.returncode == 2
+  assert 'different config' in error_lines(result)[0] and 'model.widths' in error_lines(result)[0]
+  result = run_cli(*ARGS[:-1], '--config.model.widths=(16,)', '--config.num_epochs=1', f'--workdir={workdir}',
+                   '--overwrite')
+  assert result.returncode == 0, result.stderr
+  assert json.loads((workdir / 'summary.json').read_text())['epochs'] == 1
