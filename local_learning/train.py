@@ -33,9 +33,9 @@ def train_and_evaluate(config, workdir, overwrite=False):
   if task not in rule_cls.tasks:
     raise UserError(f'rule {rule_cls.name!r} supports {", ".join(rule_cls.tasks)}, not {task} '
                     f'(dataset {config.dataset.name!r})')
+  validate.check(config)
   if task == 'separation':
     return train_separation.train_and_evaluate(config, workdir, rule_cls, overwrite)
-  validate.check(config)
   if (summary := workdir_lib.finished_run(workdir, config, overwrite)) is not None:
     print(f'{workdir} holds this run, finished; nothing to do', flush=True)
     return summary

@@ -16,7 +16,6 @@ import numpy as np
 
 from local_learning import seeds as seeds_lib, workdir as workdir_lib
 from local_learning.data import sources
-from local_learning.errors import UserError
 from local_learning.tasks import separation
 
 
@@ -27,8 +26,6 @@ def train_and_evaluate(config, workdir, rule_cls, overwrite=False):
   another config is a UserError unless overwrite.
   """
   sources.check(config.dataset)
-  if config.num_seeds < 1:
-    raise UserError(f'config.num_seeds must be positive, got {config.num_seeds}')
   problem = config.dataset
   rule = bind(rule_cls, config)
   seeds = np.arange(config.seed, config.seed + config.num_seeds)

@@ -1,4 +1,4 @@
-"""Up-front checks of a classification config: every problem, one line each.
+"""Up-front checks of a config: every problem, one line each.
 
 Run before anything is loaded or written, so a mistake costs nothing. Rules
 and models check their own specific fields when constructed (still before
@@ -13,13 +13,20 @@ NON_NEGATIVE_INTS = ('seed', 'num_devices', 'checkpoint_every')
 
 
 def check(config):
-  """Raises one UserError listing every problem found (one per line)."""
+  """Raises one UserError listing every problem found (one per line).
+
+  Fields a task's configs do not have (a separation config has no model or
+  batches) are not asked for.
+  """
   problems = []
   for field in POSITIVE_INTS:
-    _int_at_least(problems, config, field, 1)
+    if field in config:
+      _int_at_least(problems, config, field, 1)
   for field in NON_NEGATIVE_INTS:
-    _int_at_least(problems, config, field, 0)
-  problems += _model_problems(config.model)
+    if field in config:
+      _int_at_least(problems, config, field, 0)
+  if 'model' in config:
+    problems += _model_problems(config.model)
   if 'optimizer' in config.rule:
     problems += _optimizer_problems(config.rule.optimizer)
   if problems:

@@ -54,6 +54,8 @@ CASES = [
     (BSS, 'rho=1.5', {}, 'rho must be in [0, 1)'),
     (BSS, '', {'dataset.n': 12}, 'need 1 <= n <= m'),
     (BSS, 'samples=1', {}, 'samples must be at least 2'),
+    (BSS, 'rule=pem', {'rule.lam': 1.5}, 'pem needs'),
+    (BSS, '', {'num_seeds': 0}, 'num_seeds must be an integer >= 1'),
 ]
 
 

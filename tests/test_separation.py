@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from conftest import error_lines, run_cli
 from local_learning import UserError, separation
 from local_learning.data import sources
 
@@ -131,18 +130,3 @@ def test_bad_problem_is_a_user_error(field, value, message):
   config[field] = value
   with pytest.raises(UserError, match=re.escape(message)):
     sources.check(config)
-
-
-@pytest.mark.parametrize('args, message', [
-    (['--config=configs/bss.py:domain=nope'], "unknown domain 'nope'"),
-    (['--config=configs/bss.py', '--config.dataset.n=11'], 'need 1 <= n <= m'),
-    (['--config=configs/bss.py:rule=bp'], "rule 'bp' supports classification, not separation"),
-    (['--config=configs/bss.py:rule=pem', '--config.rule.lam=1.5'], 'pem needs'),
-])
-def test_cli_mistakes_are_one_line(tmp_path, args, message):
-  workdir = tmp_path / 'run'
-  result = run_cli(*args, f'--workdir={workdir}')
-  assert result.returncode == 2, result.stderr
-  lines = error_lines(result)
-  assert len(lines) == 1 and message in lines[0], result.stderr
-  assert not workdir.exists()

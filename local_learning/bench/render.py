@@ -27,7 +27,8 @@ def collect(table, workdir):
   results = []
   for cell in table.cells:
     cell_dir = os.path.join(workdir, cell.id)
-    summary = workdir_lib.read_summary(cell_dir) or _read_json(os.path.join(cell_dir, UNAVAILABLE))
+    summary = (workdir_lib.read_summary(cell_dir)
+               or workdir_lib.read_json(os.path.join(cell_dir, UNAVAILABLE)))
     records = []
     if summary is not None and os.path.exists(os.path.join(cell_dir, 'metrics.jsonl')):
       with open(os.path.join(cell_dir, 'metrics.jsonl')) as f:
@@ -37,14 +38,6 @@ def collect(table, workdir):
 
 
 UNAVAILABLE = 'unavailable.json'   # written by the runner where a dataset is not prepared
-
-
-def _read_json(path):
-  try:
-    with open(path) as f:
-      return json.load(f)
-  except FileNotFoundError:
-    return None
 
 
 def metric_of(summary):
