@@ -8,6 +8,7 @@ The public API, all a rule plugin needs:
   separation            the separation task: domains, SeparationModel, metrics
   dynamics              neural dynamics of separation networks (relax)
 """
+from local_learning import cpu_flags  # first: XLA reads its flags when JAX starts
 from local_learning import dynamics, optim
 from local_learning.errors import UserError
 from local_learning.registry import register

@@ -9,22 +9,14 @@ while the output's l1 norm (sum, on the simplex) exceeds 1, at rate threshold_lr
 Vmapped (the seeds of a run), all seeds step in one loop with the seeds on the
 fast axis, each seed frozen once it has converged, so a batch of seeds costs
 little more than one: the loop ends when the slowest seed has converged.
+(local_learning.cpu_flags lets XLA:CPU compile such a loop as one kernel.)
 """
 import functools
-import os
 
 import jax
 import jax.numpy as jnp
 
 from local_learning.tasks import separation
-
-# XLA:CPU compiles a while loop into one fast kernel only if it touches little memory
-# (1 kB by default): one seed's relaxation does, a batch of seeds needs more. The flag
-# takes effect when set before JAX starts its CPU backend (its first computation),
-# as on `import local_learning`; XLA_FLAGS that already set backend options win.
-if 'xla_backend_extra_options' not in os.environ.get('XLA_FLAGS', ''):
-  os.environ['XLA_FLAGS'] = (os.environ.get('XLA_FLAGS', '') + ' --xla_backend_extra_options='
-                             'xla_cpu_small_while_loop_byte_threshold=65536').strip()
 
 _LANES = 8   # seeds are padded to a multiple of this (one SIMD register of float32)
 

@@ -10,6 +10,12 @@ on the weights with dF/dW / beta at the equilibrium: each weight's gradient
 uses only its own layer's error and input. A model's stacked entry (K equal
 layers as one (K, B, ...) array, e.g. a deep residual MLP) stays one array
 throughout: each inference step is one batched predict, whatever the depth.
+
+From the feedforward start the errors move down one entry per inference step:
+at step t only the top t+1 free entries can have a non-zero gradient, because
+every error below is still exactly zero. The first steps therefore predict and
+differentiate only those top entries, the blocks below being skipped; this is
+the same algorithm, with less work (on the MNIST MLP, about a tenth of a step).
 """
 import jax
 import jax.numpy as jnp
@@ -52,14 +58,19 @@ class PC(ll.Rule):
     params = self.model.init(rng)
     return dict(params=params, opt_state=self.tx.init(params))
 
-  def energy(self, params, hidden, x, y, mu_1=None):
-    """Per-sample energies (B,); mu_1 given skips the clamped first block."""
-    if mu_1 is None:
+  def energy(self, params, hidden, x, y, bottom=0, mu_bottom=None):
+    """Per-sample energy (B,) of the layers above z_bottom.
+
+    hidden = [z_{bottom+1}, ..., z_{L-1}]. Given mu_bottom (= mu_{bottom+1},
+    fixed because z_bottom is), the blocks below are skipped; else bottom is 0
+    and the whole network is predicted from x.
+    """
+    if mu_bottom is None:
       mus = self.model.predict(params, [x, *hidden])
     else:
-      mus = [mu_1, *self.model.predict(params, hidden, first=1)]
-    errors = sum(_half_squared_norm(z - mu, self.model.stack_size(l) > 0)
-                 for l, (z, mu) in enumerate(zip(hidden, mus[:-1])))
+      mus = [mu_bottom, *self.model.predict(params, hidden, first=bottom + 1)]
+    errors = sum(_half_squared_norm(z - mu, self.model.stack_size(bottom + i) > 0)
+                 for i, (z, mu) in enumerate(zip(hidden, mus[:-1])))
     return errors + self.config.beta * self.loss(mus[-1], y)
 
   def infer(self, params, x, y):
@@ -68,19 +79,21 @@ class PC(ll.Rule):
     Returns the equilibrium hidden activities and the feedforward output loss (B,).
     """
     zs = self.model.forward(params, x)
-    mu_1, hidden = zs[0], zs[:-1]
+    hidden = zs[:-1]
 
-    def total_energy(h):
-      return jnp.sum(self.energy(params, h, x, y, mu_1))
+    def step(hidden, opt_state, bottom):
+      """One optimizer step; entries below `bottom` are known to have zero gradient."""
+      top_energy = lambda top: jnp.sum(self.energy(params, top, x, y, bottom, zs[bottom]))
+      grads = [jnp.zeros_like(z) for z in hidden[:bottom]] + jax.grad(top_energy)(hidden[bottom:])
+      updates, opt_state = self.activity_tx.update(grads, opt_state, hidden)
+      return optax.apply_updates(hidden, updates), opt_state
 
-    def step(carry, _):
-      h, opt_state = carry
-      grads = jax.grad(total_energy)(h)
-      updates, opt_state = self.activity_tx.update(grads, opt_state, h)
-      return (optax.apply_updates(h, updates), opt_state), None
-
-    (hidden, _), _ = jax.lax.scan(step, (hidden, self.activity_tx.init(hidden)), None,
-                                  length=self.inference_steps)
+    opt_state = self.activity_tx.init(hidden)
+    wave = min(self.inference_steps, len(hidden) - 1)   # steps before the errors reach z_1
+    for t in range(wave):
+      hidden, opt_state = step(hidden, opt_state, bottom=len(hidden) - 1 - t)
+    (hidden, _), _ = jax.lax.scan(lambda carry, _: (step(*carry, bottom=0), None),
+                                  (hidden, opt_state), None, length=self.inference_steps - wave)
     return hidden, self.loss(zs[-1], y)
 
   def weight_grads(self, params, x, y):

@@ -1,6 +1,8 @@
 """Small builders shared by tests: a tiny MLP and a rule bound to it."""
 import jax
+import jax.numpy as jnp
 import ml_collections
+import optax
 
 from local_learning import config as ll_config, models, registry
 
@@ -21,3 +23,14 @@ def make_rule(name, model, num_steps=100, **overrides):
 def batch(n=32, in_shape=(8, 8, 1), classes=10, seed=1):
   kx, ky = jax.random.split(jax.random.key(seed))
   return jax.random.normal(kx, (n, *in_shape)), jax.random.randint(ky, (n,), 0, classes)
+
+
+def plain_pc_inference(pc, params, x, y):
+  """Reference PC inference: T optimizer steps on the gradient of the whole network's energy."""
+  hidden = pc.model.forward(params, x)[:-1]
+  opt_state = pc.activity_tx.init(hidden)
+  for _ in range(pc.inference_steps):
+    grads = jax.grad(lambda h: jnp.sum(pc.energy(params, h, x, y)))(hidden)
+    updates, opt_state = pc.activity_tx.update(grads, opt_state, hidden)
+    hidden = optax.apply_updates(hidden, updates)
+  return hidden

@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from helpers import batch, make_rule, tiny_mlp
+from helpers import batch, make_rule, plain_pc_inference, tiny_mlp
 
 
 @pytest.mark.parametrize('loss', ['mse', 'ce'])
@@ -18,6 +18,21 @@ def test_feedforward_init_zeroes_hidden_errors_and_energy_is_output_loss(loss):
     np.testing.assert_allclose(z, mu, atol=1e-6)
   energy = pc.energy(params, zs[:-1], x, y)
   np.testing.assert_allclose(energy, pc.loss(zs[-1], y), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize('momentum', [0.0, 0.9])
+@pytest.mark.parametrize('steps', [1, 2, 6])
+def test_skipping_blocks_below_the_error_wave_is_exact(momentum, steps):
+  """infer() predicts only the entries the errors have reached; plain steps agree."""
+  model, params = tiny_mlp(widths=(16, 16, 16, 16))
+  pc = make_rule('pc', model, inference_steps=steps, activity_lr=0.2, activity_momentum=momentum)
+  x, y = batch()
+  got, _ = pc.infer(params, x, y)
+  want = plain_pc_inference(pc, params, x, y)
+  for g, w in zip(got, want):
+    np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+  moved = [float(jnp.max(jnp.abs(g - z))) for g, z in zip(got, model.forward(params, x))]
+  assert (np.array(moved) > 1e-4).sum() == min(steps, 4)    # the wave: one entry per step
 
 
 def test_inference_lowers_the_energy():

@@ -1,0 +1,36 @@
+"""XLA:CPU settings that local-learning's workloads run fastest with, set on import.
+
+XLA reads XLA_FLAGS once, when JAX starts its CPU backend (at its first
+computation), so `import local_learning` adds these first. A setting already
+named in the user's XLA_FLAGS is left as the user set it. Both only concern
+XLA:CPU; on GPU and TPU they do nothing.
+
+  --xla_cpu_experimental_ynn_fusion_type=  (empty: no YNNPACK fusions)
+      Matrix products go to Eigen rather than YNNPACK. YNNPACK wins on large
+      products but loses on the 64-128 wide per-layer products that local
+      rules are made of; measured on a 2-core CPU (jax 0.10.2): a 2048^2
+      product 187 vs 137 GFLOP/s, a chain of 128 x 128 x 128 products 75 vs
+      112 GFLOP/s, and `benchmarks/pc_speed.py` ran both bp and pc faster.
+  --xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=65536
+      XLA:CPU compiles a while loop into one fast kernel only if it touches
+      little memory (1 kB by default): one seed's separation dynamics
+      (local_learning.dynamics) do, a batch of seeds needs more.
+"""
+import os
+
+_FLAGS = {
+    'xla_cpu_experimental_ynn_fusion_type': '',
+    'xla_backend_extra_options': 'xla_cpu_small_while_loop_byte_threshold=65536',
+}
+
+
+def apply():
+  """Adds each flag to XLA_FLAGS unless XLA_FLAGS already names it."""
+  flags = os.environ.get('XLA_FLAGS', '')
+  for name, value in _FLAGS.items():
+    if name not in flags:
+      flags = f'{flags} --{name}={value}'.strip()
+  os.environ['XLA_FLAGS'] = flags
+
+
+apply()
