@@ -4,10 +4,15 @@
 
 Prints, all measured in this one run:
   * compile time of the jitted mupc train step at depth 8 and at --depth (target ratio <= 2x);
-  * this machine's large-matmul throughput (a 2048 x 2048 jnp.dot, GFLOP/s);
+  * this machine's large-matmul throughput (a 2048 x 2048 jnp.dot, GFLOP/s), the better
+    of XLA:CPU's two matmul libraries: Eigen (local-learning's default, see
+    local_learning/cpu_flags.py) and YNNPACK (faster at this size);
   * the steady-state mupc step at --depth (T = depth, the muPC default): seconds, the
     FLOPs it must do (counted below) and the GFLOP/s achieved, as a share of the matmul's;
-  * a bp step on the same network, and the mupc / bp time ratio.
+  * a bp step on the same network, and the mupc / bp time ratio;
+  * what the step is made of: the batched product of the depth - 1 hidden layers,
+    in the forward form (Z W) and the transposed form of dF/dz (E W^T), with
+    Eigen and with YNNPACK, GFLOP/s.
 FLOPs of one mupc step, K = depth - 1 stacked residual layers, each matmul 2 B N^2:
 forward pass 1, each of the T inference steps 2 (predict, and its transpose for
 dF/dz), the weight update 2 (predict, dF/dW): (2 T + 3) K 2 B N^2, plus the input
@@ -32,6 +37,7 @@ flags.DEFINE_integer('steps', 4, 'Train steps per timed call (one jitted scan).'
 flags.DEFINE_integer('rounds', 5, 'Timed rounds (best reported).')
 FLAGS = flags.FLAGS
 INPUT_SHAPE, CLASSES, MATMUL = (28, 28, 1), 10, 2048
+YNNPACK = {'xla_cpu_experimental_ynn_fusion_type': 'LIBRARY_FUSION_TYPE_DOT,LIBRARY_FUSION_TYPE_ELTWISE'}
 
 
 def bound_rule(rule_name, depth):
@@ -77,6 +83,17 @@ def step_flops(depth, width, batch, steps):
   return (2 * steps + 3) * (depth - 1) * matmul * width + 3 * matmul * (d + c)
 
 
+def batched_products(depth):
+  """{name: (compiled fn, args)}: the stacked layers' product, both forms, both libraries."""
+  keys = jax.random.split(jax.random.key(3))
+  k, n = depth - 1, FLAGS.width
+  z, w = jax.random.normal(keys[0], (k, FLAGS.batch, n)), jax.random.normal(keys[1], (k, n, n))
+  forms = {'Z W': 'kbn,knm->kbm', 'E W^T': 'kbm,knm->kbn'}
+  return {(form, library): (jax.jit(lambda z, w, eq=eq: jnp.einsum(eq, z, w)).lower(z, w)
+                            .compile(compiler_options=options), (z, w))
+          for form, eq in forms.items() for library, options in (('Eigen', None), ('YNNPACK', YNNPACK))}
+
+
 def best_seconds(fns, rounds):
   """{name: best wall seconds of fn(*args)} over interleaved rounds."""
   for fn, args in fns.values():
@@ -95,11 +112,14 @@ def main(argv):
   depth = FLAGS.depth
   compile_small, compile_deep = min(compile_seconds(8) for _ in range(2)), min(compile_seconds(depth) for _ in range(2))
   a = jax.random.normal(jax.random.key(2), (MATMUL, MATMUL))
-  fns = {'matmul': (jax.jit(jnp.dot), (a, a)),
+  fns = {'matmul': (jax.jit(jnp.dot).lower(a, a).compile(), (a, a)),
+         'matmul_ynnpack': (jax.jit(jnp.dot).lower(a, a).compile(compiler_options=YNNPACK), (a, a)),
          'mupc': timed_scan('mupc', depth, FLAGS.steps),
          'bp': timed_scan('bp', depth, FLAGS.steps)}
-  best = best_seconds(fns, FLAGS.rounds)
-  peak = 2 * MATMUL ** 3 / best['matmul'] / 1e9
+  products = batched_products(depth)
+  best = best_seconds({**fns, **products}, FLAGS.rounds)
+  eigen, ynnpack = (2 * MATMUL ** 3 / best[name] / 1e9 for name in ('matmul', 'matmul_ynnpack'))
+  peak = max(eigen, ynnpack)
   mupc_step, bp_step = best['mupc'] / FLAGS.steps, best['bp'] / FLAGS.steps
   flops = step_flops(depth, FLAGS.width, FLAGS.batch, depth)
   achieved = flops / mupc_step / 1e9
@@ -107,10 +127,13 @@ def main(argv):
         f'batch {FLAGS.batch}, mupc T = depth')
   print(f'compile time of the train step: depth 8 {compile_small:.2f}s, depth {depth} {compile_deep:.2f}s, '
         f'ratio {compile_deep / compile_small:.2f}x (target <= 2x)')
-  print(f'matmul {MATMUL}x{MATMUL}: {peak:.1f} GFLOP/s')
+  print(f'matmul {MATMUL}x{MATMUL}: {peak:.1f} GFLOP/s (Eigen {eigen:.1f}, YNNPACK {ynnpack:.1f})')
   print(f'mupc step at depth {depth}: {mupc_step * 1e3:.1f} ms, {flops / 1e9:.1f} GFLOP, {achieved:.1f} GFLOP/s '
         f'= {achieved / peak:.0%} of the matmul (target >= 60%)')
   print(f'bp step at depth {depth}: {bp_step * 1e3:.1f} ms; mupc / bp = {mupc_step / bp_step:.1f}x')
+  product_flops = 2 * (depth - 1) * FLAGS.batch * FLAGS.width ** 2
+  print(f'batched product of the {depth - 1} hidden layers, GFLOP/s: ' + ', '.join(
+      f'{form} {library} {product_flops / best[form, library] / 1e9:.1f}' for form, library in products))
 
 
 if __name__ == '__main__':

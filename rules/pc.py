@@ -61,9 +61,10 @@ class PC(ll.Rule):
   def energy(self, params, hidden, x, y, bottom=0, mu_bottom=None):
     """Per-sample energy (B,) of the layers above z_bottom.
 
-    hidden = [z_{bottom+1}, ..., z_{L-1}]. Given mu_bottom (= mu_{bottom+1},
-    fixed because z_bottom is), the blocks below are skipped; else bottom is 0
-    and the whole network is predicted from x.
+    hidden = [z_{bottom+1}, ..., z_{L-1}]. Given mu_bottom, the prediction of
+    z_{bottom+1} is held at that value and the blocks below are skipped (exact
+    while z_bottom and z_{bottom+1} are at their feedforward values); else bottom
+    is 0 and the whole network is predicted from x.
     """
     if mu_bottom is None:
       mus = self.model.predict(params, [x, *hidden])
