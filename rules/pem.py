@@ -68,8 +68,9 @@ class PEM(ll.Rule):
     """The neural dynamics for mixture x (m,) -> (output y (n,), steps taken)."""
     cfg = self.config
     lateral = self.lateral(state['C'])
+    drive = cfg.gamma * _matvec(state['W'], x) + _matvec(lateral, state['mu'])
     return ll.dynamics.relax(
-        cfg.gamma * jnp.eye(self.model.n) + lateral, cfg.gamma * state['W'] @ x + lateral @ state['mu'],
+        cfg.gamma * jnp.eye(self.model.n) + lateral, drive,
         self.model.domain, cfg.neural_lr, cfg.neural_lr_min, cfg.neural_steps, cfg.tol, cfg.threshold_lr)
 
   def train_step(self, state, batch, rng):
@@ -77,7 +78,7 @@ class PEM(ll.Rule):
     x, cfg = batch, self.config
     y, steps = self.infer(state, x)
     w, c, t = state['W'], state['C'], state['t']
-    error = y - w @ x
+    error = y - _matvec(w, x)
     lr = jnp.maximum(cfg.lr / (1 + t / cfg.lr_decay), cfg.lr_min)
     mu = cfg.lam * state['mu'] + (1 - cfg.lam) * y
     centred = y - mu
@@ -87,6 +88,12 @@ class PEM(ll.Rule):
 
   def params(self, state):
     return state['W']
+
+
+def _matvec(a, v):
+  """a (n, k) @ v (k,) as a fused sum of products: vmapped over seeds, `@` becomes a batched
+  dot that XLA:CPU runs as one library call per seed (~2 us a sample for 30 seeds)."""
+  return jnp.sum(a * v, axis=-1)
 
 
 @ll.register

@@ -72,6 +72,13 @@ def test_projections_are_nearest_points(project):
   assert np.all(np.linalg.norm(v - p, axis=1) <= np.linalg.norm(v - q, axis=1) + 1e-5)
 
 
+def test_normal_columns_are_jax_random_normal_bit_for_bit():
+  key = jax.random.key(10)
+  want = jax.random.normal(key, (1000, 20))
+  got = jax.jit(sources.normal_columns, static_argnums=(1, 2, 3))(key, 1000, 20, (3, 4, 19))
+  np.testing.assert_array_equal(got, want[:, [3, 4, 19]].T)
+
+
 def test_mixtures_have_the_input_snr_per_mixture():
   config = sources.default_config()
   config.snr_db, config.samples = 20.0, 50000
