@@ -7,10 +7,9 @@ XLA:CPU; on GPU and TPU they do nothing.
 
   --xla_cpu_experimental_ynn_fusion_type=  (empty: no YNNPACK fusions)
       Matrix products go to Eigen rather than YNNPACK. YNNPACK wins on large
-      products but loses on the 64-128 wide per-layer products that local
-      rules are made of; measured on a 2-core CPU (jax 0.10.2): a 2048^2
-      product 187 vs 137 GFLOP/s, a chain of 128 x 128 x 128 products 75 vs
-      112 GFLOP/s, and `benchmarks/pc_speed.py` ran both bp and pc faster.
+      products (benchmarks/mupc_speed.py prints both on a 2048^2 one) but,
+      on a 2-core CPU with jax 0.10.2, `benchmarks/pc_speed.py` ran both bp
+      and pc faster with Eigen: local rules are made of 64-128 wide products.
   --xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=65536
       XLA:CPU compiles a while loop into one fast kernel only if it touches
       little memory (1 kB by default): one seed's separation dynamics

@@ -15,7 +15,7 @@ From the feedforward start the errors move down one entry per inference step:
 at step t only the top t+1 free entries can have a non-zero gradient, because
 every error below is still exactly zero. The first steps therefore predict and
 differentiate only those top entries, the blocks below being skipped; this is
-the same algorithm, with less work (on the MNIST MLP, about a tenth of a step).
+the same algorithm, with less work.
 """
 import jax
 import jax.numpy as jnp

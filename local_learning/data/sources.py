@@ -44,7 +44,7 @@ def generate(key, config):
   """-> sources S (N, n), mixing A (m, n), mixtures X (N, m), float32.
 
   Computed transposed, the samples on the fast axis: rows of 5 or 10 numbers do
-  not vectorise (benchmarks/pem_speed.py: 30 seeds' data in half the time).
+  not vectorise.
   """
   n, m, samples = config.n, config.m, config.samples
   k_samples, k_a = jax.random.split(key)
