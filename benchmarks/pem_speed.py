@@ -41,9 +41,9 @@ def compiled(num_seeds):
 def timed_round(seeds, generate, train):
   """-> (data seconds, train seconds, metrics)."""
   start = time.perf_counter()
-  s, _, x = jax.block_until_ready(generate(seeds))
+  data = jax.block_until_ready(generate(seeds))
   middle = time.perf_counter()
-  metrics = jax.block_until_ready(train(seeds, s, x))
+  metrics = jax.block_until_ready(train(seeds, data))
   return middle - start, time.perf_counter() - middle, metrics
 
 

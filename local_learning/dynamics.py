@@ -6,9 +6,10 @@ eta_j = max(lr / (j + 1), lr_min) until ||y_new - y|| < tol ||y_new|| or
 or [0, 1] (nonnegative antisparse), or a soft threshold whose threshold rises
 while the output's l1 norm (sum, on the simplex) exceeds 1, at rate threshold_lr.
 
-Vmapped (the seeds of a run), all seeds step in one loop with the seeds on the
-fast axis, each seed frozen once it has converged, so a batch of seeds costs
-little more than one: the loop ends when the slowest seed has converged.
+Given a trailing seeds axis (h (n, n, K), b (n, K); see local_learning.lanes)
+or vmapped, all seeds step in one loop with the seeds on the fast axis, each
+seed frozen once it has converged, so a batch of seeds costs little more than
+one: the loop ends when the slowest seed has converged.
 (local_learning.cpu_flags lets XLA:CPU compile such a loop as one kernel.)
 """
 import functools
@@ -16,16 +17,17 @@ import functools
 import jax
 import jax.numpy as jnp
 
+from local_learning import lanes
 from local_learning.tasks import separation
-
-_LANES = 8   # seeds are padded to a multiple of this (one SIMD register of float32)
 
 
 def relax(h, b, domain, lr, lr_min, steps, tol, threshold_lr=0.0):
-  """h (n, n), b (n,) -> (y (n,), number of steps taken, int32)."""
+  """h (n, n, *K), b (n, *K) -> (y (n, *K), number of steps taken (*K), int32)."""
   separation.check_domain(domain)
   loop = functools.partial(_loop, project=_nonlinearity(domain, threshold_lr), lr=lr,
                            lr_min=lr_min, steps=steps, tol=tol)
+  if b.ndim == 2:
+    return loop(h, b)
 
   @jax.custom_batching.custom_vmap
   def run(h, b):
@@ -36,8 +38,8 @@ def relax(h, b, domain, lr, lr_min, steps, tol, threshold_lr=0.0):
   def run_batched(axis_size, in_batched, h, b):
     h, b = (x if batched else jnp.broadcast_to(x, (axis_size, *x.shape))
             for x, batched in zip((h, b), in_batched))
-    pad = -axis_size % _LANES if axis_size > 1 else 0   # copies of the last seed converge with it
-    h, b = (jnp.concatenate([x, jnp.repeat(x[-1:], pad, axis=0)]) for x in (h, b))
+    k = lanes.padded(axis_size)   # copies of the last seed converge with it
+    h, b = (lanes.pad(x, k, axis=0) for x in (h, b))
     y, count = loop(jnp.moveaxis(h, 0, -1), b.T)
     return (y.T[:axis_size], count[:axis_size]), (True, True)
 

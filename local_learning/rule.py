@@ -21,6 +21,14 @@ the default) gets one mixture x (m,) per train_step, the samples in order, and
 num_steps = the number of samples; a batch rule (`online = False`) gets all
 mixtures X (N, m) at every train_step, and num_steps = its config's `iterations`.
 params(state) is the unmixing matrix W (n, m): the trainer scores the outputs W x.
+
+An online separation rule may set `seeds_last = True`: its train_step then also
+accepts a state and x whose every array carries a trailing seeds axis (K,)
+(x (m, K); every leaf of init's state gets the axis appended; rng becomes K
+keys) and returns metrics of shape (K,); init and params stay per seed.
+Written with local_learning.lanes, one code serves both. The trainer then
+steps the K seeds as SIMD lanes of one loop, where vmap would spend each
+per-sample step moving the seeds axis around.
 """
 import ml_collections
 
@@ -31,6 +39,7 @@ class Rule:
   tasks: tuple = ('classification',)
   description: str = ''
   online: bool = True      # separation: one train_step per sample (else one per pass over all)
+  seeds_last: bool = False  # separation, online: train_step also runs on a trailing seeds axis
 
   def __init__(self, model, config, num_steps):
     self.model = model

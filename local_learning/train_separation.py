@@ -4,7 +4,8 @@ Per seed s in config.seed .. config.seed + num_seeds - 1: the sources, mixing
 and mixtures are generated from s (data.sources), the rule is initialised, and
 trained: an online rule by one train_step per sample, in order, in one scan; a
 batch rule by config.rule.iterations train_steps on all mixtures. Then the
-trainer evaluates the feedforward outputs X W^T of rule.params (tasks.separation).
+trainer evaluates the feedforward outputs W X of rule.params (tasks.separation).
+The seeds are vmapped, or, for a rule with seeds_last, SIMD lanes of one scan.
 A seed whose weights or metrics are NaN is recorded as diverged.
 Writes config.json, metrics.jsonl (one line per seed) and summary.json.
 """
@@ -14,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from local_learning import seeds as seeds_lib, workdir as workdir_lib
+from local_learning import lanes, seeds as seeds_lib, workdir as workdir_lib
 from local_learning.data import sources
 from local_learning.tasks import separation
 
@@ -38,8 +39,7 @@ def train_and_evaluate(config, workdir, rule_cls, overwrite=False):
   compile_seconds = time.perf_counter() - start
   out = workdir_lib.Workdir.create(workdir, config, overwrite)
   start = time.perf_counter()
-  s, _, x = generate(seeds)
-  results = jax.tree.map(np.asarray, jax.block_until_ready(train(seeds, s, x)))
+  results = jax.tree.map(np.asarray, jax.block_until_ready(train(seeds, generate(seeds))))
   train_seconds = time.perf_counter() - start
 
   diverged = ~results.pop('finite') | np.isnan(results['sinr_db'])
@@ -73,23 +73,33 @@ def bind(rule_cls, config):
 
 
 def programs(rule, problem, seeds):
-  """The run's two programs, compiled for seeds (K,): generate(seeds) -> (S (K, N, n),
-  A (K, m, n), X (K, N, m)) and train(seeds, S, X) -> {metric: (K,)}, all seeds vmapped.
-  rule was built with num_steps = the samples (online) or its iterations (batch)."""
-  generate = jax.jit(jax.vmap(lambda seed: sources.generate(_keys(seed)[0], problem)))
-  train = jax.jit(jax.vmap(_seed_program(rule, rule.num_steps)))
-  s, _, x = jax.eval_shape(generate, seeds)
-  return generate.lower(seeds).compile(), train.lower(seeds, s, x).compile()
+  """The run's two programs, compiled for seeds (K,): generate(seeds) -> data and
+  train(seeds, data) -> {metric: (K,)}. rule was built with num_steps = the
+  samples (online) or its iterations (batch)."""
+  if rule.online and rule.seeds_last:
+    generate, train = _lanes_data(problem), _lanes_program(rule)
+  else:
+    generate, train = jax.vmap(lambda seed: _data(seed, problem)), jax.vmap(_seed_program(rule))
+  generate, train = jax.jit(generate), jax.jit(train)
+  data = jax.eval_shape(generate, seeds)
+  return generate.lower(seeds).compile(), train.lower(seeds, data).compile()
 
 
-def _seed_program(rule, num_steps):
-  """(seed, sources, mixtures) -> dict of the seed's metrics: init, training, evaluation.
+def _data(seed, problem):
+  """One seed's sources S^T (n, N), one per row, and mixtures X (N, m)."""
+  s, _, x = sources.generate(_keys(seed)[0], problem)
+  return s.T, x
+
+
+def _seed_program(rule):
+  """(seed, (S^T, X)) -> dict of the seed's metrics: init, training, evaluation.
 
   (Generating the data in a separate program keeps this loop fast: generated in
   the same program, XLA:CPU slows every step of the scan several-fold.)
   """
 
-  def run(seed, s, x):
+  def run(seed, data):
+    s, x = data
     _, init_key, train_key = _keys(seed)
     state = rule.init(init_key)
 
@@ -97,13 +107,56 @@ def _seed_program(rule, num_steps):
       batch = x[i] if rule.online else x
       return rule.train_step(state, batch, jax.random.fold_in(train_key, i))
 
-    state, metrics = jax.lax.scan(step, state, jnp.arange(num_steps))
+    state, metrics = jax.lax.scan(step, state, jnp.arange(rule.num_steps))
     w = rule.params(state)
-    scores = separation.evaluate(x @ w.T, s)
-    return dict(finite=jnp.all(jnp.isfinite(w)), **scores,
+    return dict(finite=jnp.all(jnp.isfinite(w)), **separation.evaluate(w @ x.T, s),
                 **{k: jnp.mean(v.astype(jnp.float32)) for k, v in metrics.items()})
 
   return run
+
+
+def _lanes_data(problem):
+  """seeds (K,) -> S^T (K, n, N) and X^T (K, m, N) for evaluation, and the mixtures
+  sample by sample with the seeds last, (N, m, lanes.padded(K)), for training."""
+
+  def generate(seeds):
+    s, x = jax.vmap(lambda seed: _data(seed, problem))(seeds)
+    return s, jnp.swapaxes(x, 1, 2), lanes.pad(jnp.moveaxis(x, 0, -1), lanes.padded(len(seeds)))
+
+  return generate
+
+
+def _lanes_program(rule):
+  """(seeds (K,), data of _lanes_data) -> dict of metrics (K,)."""
+
+  def run(seeds, data):
+    s, x, stream = data
+    w, metrics = _lanes_scan(rule, seeds, stream)
+    return dict(finite=jnp.all(jnp.isfinite(w), axis=(1, 2)), **jax.vmap(separation.evaluate)(w @ x, s),
+                **metrics)
+
+  return run
+
+
+def _lanes_scan(rule, seeds, stream):
+  """seeds (k,), mixtures (N, m, lanes.padded(k)) -> (unmixing W (k, n, m), {metric: mean
+  over samples (k,)}): the seeds as the lanes of one scan, padded with copies of the last."""
+  k = seeds.shape[0]
+  _, init_keys, train_keys = (lanes.pad(keys, lanes.padded(k), axis=0)
+                              for keys in jnp.moveaxis(jax.vmap(_keys)(seeds), 1, 0))
+  state = jax.vmap(rule.init, out_axes=-1)(init_keys)
+
+  def step(carry, i):
+    state, totals = carry
+    rngs = jax.vmap(jax.random.fold_in, in_axes=(0, None))(train_keys, i)
+    state, metrics = rule.train_step(state, stream[i], rngs)
+    return (state, jax.tree.map(lambda t, v: t + v.astype(jnp.float32), totals, metrics)), None
+
+  metrics = jax.eval_shape(lambda: rule.train_step(state, stream[0], train_keys)[1])
+  totals = jax.tree.map(lambda v: jnp.zeros(v.shape, jnp.float32), metrics)
+  (state, totals), _ = jax.lax.scan(step, (state, totals), jnp.arange(rule.num_steps))
+  return (jax.vmap(rule.params, in_axes=-1)(state)[:k],
+          {name: (v / rule.num_steps)[:k] for name, v in totals.items()})
 
 
 def _keys(seed):

@@ -11,12 +11,16 @@ source domain, stopped early (ll.dynamics.relax). Then the local updates:
   mu <- lam mu + (1 - lam) y,     C <- lam C + (1 - lam) (y - mu)(y - mu)^T.
 u-PEM replaces L by lateral_gain O - D^-1: lateral inhibition not normalised by the variances.
 The defaults are the paper's antisparse settings.
+
+Written with ll.lanes, every array may carry a trailing seeds axis: the trainer
+steps all seeds of a run as SIMD lanes of one loop (seeds_last).
 """
 import jax
 import jax.numpy as jnp
 import ml_collections
 
 import local_learning as ll
+from local_learning import lanes
 
 
 @ll.register
@@ -25,6 +29,7 @@ class PEM(ll.Rule):
   name = 'pem'
   tasks = ('separation',)
   description = 'predictive entropy maximisation: online BSS with local plasticity'
+  seeds_last = True
 
   @classmethod
   def default_config(cls):
@@ -59,18 +64,19 @@ class PEM(ll.Rule):
                 C=self.config.c_init * jnp.eye(n), mu=jnp.zeros(n), t=jnp.zeros((), jnp.int32))
 
   def lateral(self, c):
-    """L (n, n): the lateral term of the dynamics' gradient is L (y - mu)."""
-    d_inv = 1 / (jnp.diag(c) + self.config.eps)
-    off = c - jnp.diag(jnp.diag(c))
-    return d_inv[:, None] * off * d_inv[None, :] - jnp.diag(d_inv)
+    """L (n, n, *K): the lateral term of the dynamics' gradient is L (y - mu)."""
+    diagonal = lanes.diagonal(c)
+    d_inv = 1 / (diagonal + self.config.eps)
+    off = c - lanes.diag(diagonal)
+    return d_inv[:, None] * off * d_inv[None] - lanes.diag(d_inv)
 
   def infer(self, state, x):
-    """The neural dynamics for mixture x (m,) -> (output y (n,), steps taken)."""
+    """The neural dynamics for mixture x (m, *K) -> (output y (n, *K), steps taken (*K))."""
     cfg = self.config
     lateral = self.lateral(state['C'])
-    drive = cfg.gamma * _matvec(state['W'], x) + _matvec(lateral, state['mu'])
+    drive = cfg.gamma * lanes.matvec(state['W'], x) + lanes.matvec(lateral, state['mu'])
     return ll.dynamics.relax(
-        cfg.gamma * jnp.eye(self.model.n) + lateral, drive,
+        cfg.gamma * lanes.eye(self.model.n, lateral) + lateral, drive,
         self.model.domain, cfg.neural_lr, cfg.neural_lr_min, cfg.neural_steps, cfg.tol, cfg.threshold_lr)
 
   def train_step(self, state, batch, rng):
@@ -78,22 +84,16 @@ class PEM(ll.Rule):
     x, cfg = batch, self.config
     y, steps = self.infer(state, x)
     w, c, t = state['W'], state['C'], state['t']
-    error = y - _matvec(w, x)
+    error = y - lanes.matvec(w, x)
     lr = jnp.maximum(cfg.lr / (1 + t / cfg.lr_decay), cfg.lr_min)
     mu = cfg.lam * state['mu'] + (1 - cfg.lam) * y
     centred = y - mu
-    state = dict(W=w + lr * jnp.outer(error, x), C=cfg.lam * c + (1 - cfg.lam) * jnp.outer(centred, centred),
+    state = dict(W=w + lr * lanes.outer(error, x), C=cfg.lam * c + (1 - cfg.lam) * lanes.outer(centred, centred),
                  mu=mu, t=t + 1)
-    return state, dict(neural_steps=steps, prediction_error=jnp.sum(jnp.square(error)))
+    return state, dict(neural_steps=steps, prediction_error=lanes.sum_squares(error))
 
   def params(self, state):
     return state['W']
-
-
-def _matvec(a, v):
-  """a (n, k) @ v (k,) as a fused sum of products: vmapped over seeds, `@` becomes a batched
-  dot that XLA:CPU runs as one library call per seed."""
-  return jnp.sum(a * v, axis=-1)
 
 
 @ll.register
@@ -109,5 +109,5 @@ class UPEM(PEM):
     return config
 
   def lateral(self, c):
-    d_inv = 1 / (jnp.diag(c) + self.config.eps)
-    return self.config.lateral_gain * (c - jnp.diag(jnp.diag(c))) - jnp.diag(d_inv)
+    diagonal = lanes.diagonal(c)
+    return self.config.lateral_gain * (c - lanes.diag(diagonal)) - lanes.diag(1 / (diagonal + self.config.eps))

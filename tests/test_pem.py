@@ -9,7 +9,7 @@ from sklearn import decomposition
 
 import local_learning as ll
 from configs import bss
-from local_learning import config as ll_config, registry, train
+from local_learning import config as ll_config, registry, train, train_separation
 from local_learning.data import sources
 
 MODEL = ll.separation.SeparationModel(n=5, m=10, domain='antisparse')
@@ -59,6 +59,9 @@ def test_batched_relax_equals_one_at_a_time():
     assert int(steps[i]) == int(steps_i)
   y_shared, _ = jax.jit(jax.vmap(relax, in_axes=(None, 0)))(h[0], b)    # unbatched h
   np.testing.assert_allclose(y_shared[3], jax.jit(relax)(h[0], b[3])[0], atol=1e-6)
+  y_lanes, steps_lanes = jax.jit(relax)(jnp.moveaxis(h, 0, -1), b.T)     # seeds as a trailing axis
+  np.testing.assert_allclose(y_lanes.T, y, atol=1e-6)
+  np.testing.assert_array_equal(steps_lanes, steps)
 
 
 def _reference_solution(h, b, domain, iterations=3000):
@@ -164,10 +167,10 @@ def test_ica_reaches_the_scikit_learn_fastica_solution():
   state = rule.init(jax.random.key(7))
   for _ in range(20):
     state = step(state)
-  ours = ll.separation.evaluate(x @ rule.params(state).T, s)['snr_db']
+  ours = ll.separation.evaluate(rule.params(state) @ x.T, s.T)['snr_db']
   ica = decomposition.FastICA(5, algorithm='parallel', whiten='unit-variance', fun='logcosh',
                               max_iter=1000, tol=1e-8, random_state=0).fit(np.asarray(x, np.float64))
-  theirs = ll.separation.evaluate(x @ jnp.asarray(ica.components_, jnp.float32).T, s)['snr_db']
+  theirs = ll.separation.evaluate(jnp.asarray(ica.components_, jnp.float32) @ x.T, s.T)['snr_db']
   np.testing.assert_allclose(ours, theirs, atol=0.05)       # the same unmixing, up to order and sign
   assert float(jnp.mean(ours)) > 20
 
@@ -221,6 +224,39 @@ def test_separation_workdir(separated):
 def test_one_seed_of_a_batch_equals_the_seed_alone(separated, tmp_path):
   summary = train.train_and_evaluate(bss.get_config('rule=pem,samples=30000,seeds=1'), str(tmp_path))
   assert summary['msnr_db'] == pytest.approx(separated('pem')[0]['msnr_db_per_seed'][0], abs=1e-3)
+
+
+@pytest.mark.parametrize('name, domain', [('pem', 'antisparse'), ('u-pem', 'sparse')])
+def test_seeds_as_lanes_equal_seeds_vmapped(name, domain):
+  """The seeds_last program (3 seeds padded to 8 lanes) computes what vmap over seeds does."""
+  config = bss.get_config(f'rule={name},domain={domain},samples=3000,seeds=3')
+  rule = train_separation.bind(registry.get(name), config)
+  assert rule.seeds_last
+  vmapped = train_separation.bind(type(name, (type(rule),), dict(seeds_last=False)), config)
+  seeds = np.arange(3)
+  results = []
+  for r in (rule, vmapped):
+    generate, train_seeds = train_separation.programs(r, config.dataset, seeds)
+    results.append(train_seeds(seeds, generate(seeds)))
+  assert float(np.min(results[0]['msnr_db'])) > 5                       # it learned something
+  for metric, value in results[0].items():
+    np.testing.assert_allclose(value, results[1][metric], rtol=1e-4, atol=1e-4, err_msg=metric)
+
+
+@pytest.mark.parametrize('k', [(), (3,)])
+def test_lanes_helpers_match_numpy(k):
+  a, b, v, u = (np.asarray(jax.random.normal(jax.random.key(i), shape))
+                for i, shape in enumerate([(4, 4, *k), (4, 6, *k), (6, *k), (4, *k)]))
+  for i in np.ndindex(*k):
+    at = lambda x: x[(...,) + i]
+    np.testing.assert_allclose(at(ll.lanes.diagonal(a)), np.diag(at(a)), rtol=1e-6)
+    np.testing.assert_allclose(at(ll.lanes.diag(u)), np.diag(at(u)), rtol=1e-6)
+    np.testing.assert_allclose(at(ll.lanes.matvec(b, v)), at(b) @ at(v), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(at(ll.lanes.outer(u, v)), np.outer(at(u), at(v)), rtol=1e-6)
+    np.testing.assert_allclose(at(np.broadcast_to(ll.lanes.eye(4, a), a.shape)), np.eye(4))
+  padded = ll.lanes.pad(jnp.arange(6.0).reshape(2, 3), 8)
+  np.testing.assert_array_equal(padded, [[0, 1, 2, 2, 2, 2, 2, 2], [3, 4, 5, 5, 5, 5, 5, 5]])
+  assert [ll.lanes.padded(k) for k in (1, 3, 8, 30)] == [1, 8, 8, 32]
 
 
 def test_nan_is_recorded_as_diverged(tmp_path):

@@ -79,6 +79,18 @@ def test_normal_columns_are_jax_random_normal_bit_for_bit():
   np.testing.assert_array_equal(got, want[:, [3, 4, 19]].T)
 
 
+@pytest.mark.parametrize('rho', [0.0, 0.5])
+def test_generated_sources_have_the_protocol_marginals_and_correlation(rho):
+  config = sources.default_config()
+  config.samples, config.rho = 100000, rho
+  s = np.asarray(sources.generate(jax.random.key(12), config)[0])
+  for column in s.T:
+    assert stats.kstest(column, 'uniform', args=(-1, 2)).statistic < 0.01
+  reference = np.corrcoef(_scipy_copula(1, 100000, rho).T)
+  off = ~np.eye(5, dtype=bool)
+  assert abs(np.corrcoef(s.T)[off].mean() - reference[off].mean()) < 0.01
+
+
 def test_mixtures_have_the_input_snr_per_mixture():
   config = sources.default_config()
   config.snr_db, config.samples = 20.0, 50000
@@ -102,10 +114,10 @@ def test_generator_is_deterministic_and_vmappable():
 
 
 def test_metric_is_invariant_to_permutation_sign_and_scale():
-  s = jax.random.uniform(jax.random.key(6), (5000, 5), minval=-1, maxval=1)
+  s = jax.random.uniform(jax.random.key(6), (5, 5000), minval=-1, maxval=1)
   y = s + 0.05 * jax.random.normal(jax.random.key(7), s.shape)
   reference = separation.evaluate(y, s)
-  permuted = y[:, jnp.array([3, 0, 4, 1, 2])] * jnp.array([-2.0, 0.5, 7.0, -0.1, 1.0])
+  permuted = y[jnp.array([3, 0, 4, 1, 2])] * jnp.array([-2.0, 0.5, 7.0, -0.1, 1.0])[:, None]
   scrambled = separation.evaluate(permuted, s)
   for key in ('sinr_db', 'msnr_db'):
     np.testing.assert_allclose(scrambled[key], reference[key], rtol=1e-4)
@@ -115,13 +127,13 @@ def test_metric_is_invariant_to_permutation_sign_and_scale():
 def test_metric_values():
   s = np.asarray(jax.random.uniform(jax.random.key(8), (20000, 5), minval=-1, maxval=1), np.float64)
   noise = 0.1 * np.asarray(jax.random.normal(jax.random.key(9), s.shape), np.float64)
-  got = separation.evaluate(jnp.asarray(s + noise, jnp.float32), jnp.asarray(s, jnp.float32))
+  got = separation.evaluate(jnp.asarray(s + noise, jnp.float32).T, jnp.asarray(s, jnp.float32).T)
   scale = np.sum((s + noise) * s, axis=0) / np.sum((s + noise) ** 2, axis=0)
   error = np.sum((s - scale * (s + noise)) ** 2, axis=0)
   np.testing.assert_allclose(got['snr_db'], 10 * np.log10(np.sum(s ** 2, axis=0) / error), atol=1e-3)
   np.testing.assert_allclose(got['sinr_db'], 10 * np.log10(np.sum(s ** 2) / error.sum()), atol=1e-3)
   assert 14 < float(got['msnr_db']) < 16            # about 10 log10((1/3) / 0.01) = 15.2 dB
-  perfect = separation.evaluate(-3.0 * jnp.asarray(s, jnp.float32)[:, ::-1], jnp.asarray(s, jnp.float32))
+  perfect = separation.evaluate(-3.0 * jnp.asarray(s, jnp.float32).T[::-1], jnp.asarray(s, jnp.float32).T)
   assert float(perfect['msnr_db']) > 100 and float(perfect['sinr_db']) > 100
 
 
