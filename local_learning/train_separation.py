@@ -127,36 +127,30 @@ def _lanes_data(problem):
 
 
 def _lanes_program(rule):
-  """(seeds (K,), data of _lanes_data) -> dict of metrics (K,)."""
+  """(seeds (K,), data of _lanes_data) -> dict of metrics (K,): the seeds as the lanes of
+  one scan, padded to lanes.padded(K) with copies of the last."""
 
   def run(seeds, data):
     s, x, stream = data
-    w, metrics = _lanes_scan(rule, seeds, stream)
+    k = seeds.shape[0]
+    _, init_keys, train_keys = (lanes.pad(keys, lanes.padded(k), axis=0)
+                                for keys in jnp.moveaxis(jax.vmap(_keys)(seeds), 1, 0))
+    state = jax.vmap(rule.init, out_axes=-1)(init_keys)
+
+    def step(carry, i):
+      state, totals = carry
+      rngs = jax.vmap(jax.random.fold_in, in_axes=(0, None))(train_keys, i)
+      state, metrics = rule.train_step(state, stream[i], rngs)
+      return (state, jax.tree.map(lambda t, v: t + v.astype(jnp.float32), totals, metrics)), None
+
+    metrics = jax.eval_shape(lambda: rule.train_step(state, stream[0], train_keys)[1])
+    totals = jax.tree.map(lambda v: jnp.zeros(v.shape, jnp.float32), metrics)
+    (state, totals), _ = jax.lax.scan(step, (state, totals), jnp.arange(rule.num_steps))
+    w = jax.vmap(rule.params, in_axes=-1)(state)[:k]
     return dict(finite=jnp.all(jnp.isfinite(w), axis=(1, 2)), **jax.vmap(separation.evaluate)(w @ x, s),
-                **metrics)
+                **{name: (v / rule.num_steps)[:k] for name, v in totals.items()})
 
   return run
-
-
-def _lanes_scan(rule, seeds, stream):
-  """seeds (k,), mixtures (N, m, lanes.padded(k)) -> (unmixing W (k, n, m), {metric: mean
-  over samples (k,)}): the seeds as the lanes of one scan, padded with copies of the last."""
-  k = seeds.shape[0]
-  _, init_keys, train_keys = (lanes.pad(keys, lanes.padded(k), axis=0)
-                              for keys in jnp.moveaxis(jax.vmap(_keys)(seeds), 1, 0))
-  state = jax.vmap(rule.init, out_axes=-1)(init_keys)
-
-  def step(carry, i):
-    state, totals = carry
-    rngs = jax.vmap(jax.random.fold_in, in_axes=(0, None))(train_keys, i)
-    state, metrics = rule.train_step(state, stream[i], rngs)
-    return (state, jax.tree.map(lambda t, v: t + v.astype(jnp.float32), totals, metrics)), None
-
-  metrics = jax.eval_shape(lambda: rule.train_step(state, stream[0], train_keys)[1])
-  totals = jax.tree.map(lambda v: jnp.zeros(v.shape, jnp.float32), metrics)
-  (state, totals), _ = jax.lax.scan(step, (state, totals), jnp.arange(rule.num_steps))
-  return (jax.vmap(rule.params, in_axes=-1)(state)[:k],
-          {name: (v / rule.num_steps)[:k] for name, v in totals.items()})
 
 
 def _keys(seed):
