@@ -5,7 +5,7 @@
 Arguments: rule=pem|u-pem|corinfomax|ica (default pem), domain=antisparse|
 nonnegative_antisparse|sparse|nonnegative_sparse|simplex (default antisparse),
 rho=R source correlation (default 0), snr=DB input SNR (default 30),
-samples=N (default 100000), seeds=K seeds in one vmapped program (default 10).
+samples=N (default 100000), seeds=K seeds run together (default 10; train_separation).
 5 sources, 10 mixtures. On the l1-ball and simplex domains PEM takes the PEM
 paper's sparse settings (SPARSE_PEM); its defaults are the antisparse ones.
 Expected for pem on antisparse sources, 10 seeds: mSNR about 25.7 dB at rho=0

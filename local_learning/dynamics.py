@@ -58,10 +58,10 @@ def _loop(h, b, project, lr, lr_min, steps, tol):
     y, threshold, j, done, count = carry
     eta = jnp.maximum(lr / (j + 1).astype(b.dtype), lr_min)
     y_new, threshold_new = project(y - eta * (jnp.sum(h * y[None], axis=1) - b), threshold)
+    y_new = jnp.where(done, y, y_new)   # a frozen seed's change is 0: `converged` stays true
     converged = jnp.sum(jnp.square(y_new - y), axis=0) < tol * tol * jnp.sum(jnp.square(y_new), axis=0)
-    y = jnp.where(done, y, y_new)
     threshold = jnp.where(done, threshold, threshold_new)
-    return y, threshold, j + 1, done | converged, count + ~done
+    return y_new, threshold, j + 1, done | converged, count + ~done
 
   init = (jnp.zeros_like(b), jnp.zeros(k, b.dtype), jnp.int32(0), jnp.zeros(k, bool),
           jnp.zeros(k, jnp.int32))

@@ -1,14 +1,17 @@
-"""The separation trainer: every seed of a setting in one jitted, vmapped program.
+"""The separation trainer: the seeds of a setting as vmapped or SIMD-lane programs.
 
 Per seed s in config.seed .. config.seed + num_seeds - 1: the sources, mixing
 and mixtures are generated from s (data.sources), the rule is initialised, and
 trained: an online rule by one train_step per sample, in order, in one scan; a
 batch rule by config.rule.iterations train_steps on all mixtures. Then the
 trainer evaluates the feedforward outputs W X of rule.params (tasks.separation).
-The seeds are vmapped, or, for a rule with seeds_last, SIMD lanes of one scan.
+The seeds are vmapped, or, for a rule with seeds_last, SIMD lanes of one scan:
+up to LANE_GROUP seeds per program, the groups run at once on the host's cores.
 A seed whose weights or metrics are NaN is recorded as diverged.
 Writes config.json, metrics.jsonl (one line per seed) and summary.json.
 """
+import concurrent.futures
+import os
 import time
 
 import jax
@@ -18,6 +21,11 @@ import numpy as np
 from local_learning import lanes, seeds as seeds_lib, workdir as workdir_lib
 from local_learning.data import sources
 from local_learning.tasks import separation
+
+# Seeds per lanes program. On XLA:CPU a 16-lane relaxation step takes about half
+# the time of a 32-lane one (benchmarks/pem_speed.py --lane_group=32 compares),
+# so more seeds run as several 16-lane programs, one per core.
+LANE_GROUP = 16
 
 
 def train_and_evaluate(config, workdir, rule_cls, overwrite=False):
@@ -35,11 +43,11 @@ def train_and_evaluate(config, workdir, rule_cls, overwrite=False):
     return summary
 
   start = time.perf_counter()
-  generate, train = programs(rule, problem, seeds)
+  run = compiled_run(rule, problem, seeds)
   compile_seconds = time.perf_counter() - start
   out = workdir_lib.Workdir.create(workdir, config, overwrite)
   start = time.perf_counter()
-  results = jax.tree.map(np.asarray, jax.block_until_ready(train(seeds, generate(seeds))))
+  results = run(seeds)
   train_seconds = time.perf_counter() - start
 
   diverged = ~results.pop('finite') | np.isnan(results['sinr_db'])
@@ -72,10 +80,30 @@ def bind(rule_cls, config):
   return rule_cls(model, config.rule, problem.samples if rule_cls.online else config.rule.iterations)
 
 
+def compiled_run(rule, problem, seeds):
+  """-> run(seeds) -> {metric: NumPy (K,)}: data and training of the seeds (K,),
+  compiled. rule was built with num_steps = the samples (online) or its
+  iterations (batch). A seeds_last rule's seeds go in groups of LANE_GROUP
+  (the last padded with copies of its last seed), each group's programs run in
+  a thread of their own, as many at once as the host has cores."""
+  group = min(len(seeds), LANE_GROUP) if rule.online and rule.seeds_last else len(seeds)
+  generate, train = programs(rule, problem, seeds[:group])
+
+  def run_group(group_seeds):
+    return jax.tree.map(np.asarray, jax.block_until_ready(train(group_seeds, generate(group_seeds))))
+
+  def run(seeds):
+    groups = [lanes.pad(seeds[i:i + group], group, axis=0) for i in range(0, len(seeds), group)]
+    with concurrent.futures.ThreadPoolExecutor(min(len(groups), os.cpu_count() or 1)) as pool:
+      results = list(pool.map(run_group, groups))
+    return {name: np.concatenate([r[name] for r in results])[:len(seeds)] for name in results[0]}
+
+  return run
+
+
 def programs(rule, problem, seeds):
-  """The run's two programs, compiled for seeds (K,): generate(seeds) -> data and
-  train(seeds, data) -> {metric: (K,)}. rule was built with num_steps = the
-  samples (online) or its iterations (batch)."""
+  """The two programs of one group of seeds, compiled for seeds (K,): generate(seeds) -> data
+  and train(seeds, data) -> {metric: (K,)}."""
   if rule.online and rule.seeds_last:
     generate, train = _lanes_data(problem), _lanes_program(rule)
   else:

@@ -226,19 +226,22 @@ def test_one_seed_of_a_batch_equals_the_seed_alone(separated, tmp_path):
   assert summary['msnr_db'] == pytest.approx(separated('pem')[0]['msnr_db_per_seed'][0], abs=1e-3)
 
 
-@pytest.mark.parametrize('name, domain', [('pem', 'antisparse'), ('u-pem', 'sparse')])
-def test_seeds_as_lanes_equal_seeds_vmapped(name, domain):
-  """The seeds_last program (3 seeds padded to 8 lanes) computes what vmap over seeds does."""
-  config = bss.get_config(f'rule={name},domain={domain},samples=3000,seeds=3')
+@pytest.mark.parametrize('name, domain, num_seeds, lane_group', [
+    ('pem', 'antisparse', 3, 16),     # 3 seeds padded to 8 lanes
+    ('u-pem', 'sparse', 3, 16),
+    ('pem', 'antisparse', 11, 8),     # two groups: 8 seeds, then 3 padded with copies
+])
+def test_seeds_as_lanes_equal_seeds_vmapped(name, domain, num_seeds, lane_group, monkeypatch):
+  """The seeds_last programs compute what vmap over seeds does, in one group of lanes or several."""
+  monkeypatch.setattr(train_separation, 'LANE_GROUP', lane_group)
+  config = bss.get_config(f'rule={name},domain={domain},samples=3000,seeds={num_seeds}')
   rule = train_separation.bind(registry.get(name), config)
   assert rule.seeds_last
   vmapped = train_separation.bind(type(name, (type(rule),), dict(seeds_last=False)), config)
-  seeds = np.arange(3)
-  results = []
-  for r in (rule, vmapped):
-    generate, train_seeds = train_separation.programs(r, config.dataset, seeds)
-    results.append(train_seeds(seeds, generate(seeds)))
+  seeds = np.arange(num_seeds)
+  results = [train_separation.compiled_run(r, config.dataset, seeds)(seeds) for r in (rule, vmapped)]
   assert float(np.min(results[0]['msnr_db'])) > 5                       # it learned something
+  assert results[0]['msnr_db'].shape == (num_seeds,)
   for metric, value in results[0].items():
     np.testing.assert_allclose(value, results[1][metric], rtol=1e-4, atol=1e-4, err_msg=metric)
 
