@@ -32,14 +32,13 @@ FLAGS = flags.FLAGS
 
 
 def compiled(num_seeds):
-  """-> (seeds, run, compile seconds, number of programs) for num_seeds seeds."""
+  """-> (run, compile seconds, number of programs) for num_seeds seeds."""
   config = bss.get_config(f'rule={FLAGS.rule},samples={FLAGS.samples},seeds={num_seeds}')
   rule = train_separation.bind(registry.get(FLAGS.rule), config)
   seeds = np.arange(num_seeds)
   start = time.perf_counter()
   run = train_separation.compiled_run(rule, config.dataset, seeds)
-  groups = -(-num_seeds // train_separation.LANE_GROUP) if rule.seeds_last else 1
-  return seeds, run, time.perf_counter() - start, groups
+  return run, time.perf_counter() - start, len(train_separation.seed_groups(rule, seeds))
 
 
 def main(argv):
@@ -48,9 +47,9 @@ def main(argv):
   runs = {k: compiled(k) for k in (1, FLAGS.seeds)}
   times, metrics = {k: [] for k in runs}, {}
   for _ in range(FLAGS.rounds):
-    for k, (seeds, run, _, _) in runs.items():
+    for k, (run, _, _) in runs.items():
       start = time.perf_counter()
-      metrics[k] = run(seeds)
+      metrics[k] = run()
       times[k].append(time.perf_counter() - start)
   print(f'{FLAGS.rule}, antisparse, rho=0, 30 dB, N={FLAGS.samples}, 5 sources x 10 mixtures; '
         f'device {jax.devices()[0].device_kind} ({os.cpu_count()} cores), jax {jax.__version__}; '
@@ -58,7 +57,7 @@ def main(argv):
   print('| seeds | programs | compile s | data + train s | samples/s (all seeds) | mean neural steps | mSNR dB |')
   print('|---|---|---|---|---|---|---|')
   total = {}
-  for k, (_, _, compile_s, groups) in runs.items():
+  for k, (_, compile_s, groups) in runs.items():
     total[k] = statistics.median(times[k])
     steps = np.mean(metrics[k].get('neural_steps', np.nan))
     print(f'| {k} | {groups} | {compile_s:.2f} | {total[k]:.2f} | {FLAGS.samples * k / total[k]:,.0f} | '

@@ -22,8 +22,8 @@ from local_learning import lanes, seeds as seeds_lib, workdir as workdir_lib
 from local_learning.data import sources
 from local_learning.tasks import separation
 
-# Seeds per lanes program. On XLA:CPU a 16-lane relaxation step takes about half
-# the time of a 32-lane one (benchmarks/pem_speed.py --lane_group=32 compares),
+# Seeds per lanes program. On XLA:CPU one 32-lane program takes nearly twice one
+# of 16 lanes (benchmarks/pem_speed.py --seeds=16, and --seeds=32 --lane_group=32),
 # so more seeds run as several 16-lane programs, one per core.
 LANE_GROUP = 16
 
@@ -47,7 +47,7 @@ def train_and_evaluate(config, workdir, rule_cls, overwrite=False):
   compile_seconds = time.perf_counter() - start
   out = workdir_lib.Workdir.create(workdir, config, overwrite)
   start = time.perf_counter()
-  results = run(seeds)
+  results = run()
   train_seconds = time.perf_counter() - start
 
   diverged = ~results.pop('finite') | np.isnan(results['sinr_db'])
@@ -81,24 +81,29 @@ def bind(rule_cls, config):
 
 
 def compiled_run(rule, problem, seeds):
-  """-> run(seeds) -> {metric: NumPy (K,)}: data and training of the seeds (K,),
+  """-> run() -> {metric: NumPy (K,)}: data and training of the seeds (K,),
   compiled. rule was built with num_steps = the samples (online) or its
-  iterations (batch). A seeds_last rule's seeds go in groups of LANE_GROUP
-  (the last padded with copies of its last seed), each group's programs run in
-  a thread of their own, as many at once as the host has cores."""
-  group = min(len(seeds), LANE_GROUP) if rule.online and rule.seeds_last else len(seeds)
-  generate, train = programs(rule, problem, seeds[:group])
+  iterations (batch). Each of seed_groups' groups runs its programs in a
+  thread of its own, as many at once as the host has cores."""
+  groups = seed_groups(rule, seeds)
+  generate, train = programs(rule, problem, groups[0])
 
   def run_group(group_seeds):
     return jax.tree.map(np.asarray, jax.block_until_ready(train(group_seeds, generate(group_seeds))))
 
-  def run(seeds):
-    groups = [lanes.pad(seeds[i:i + group], group, axis=0) for i in range(0, len(seeds), group)]
+  def run():
     with concurrent.futures.ThreadPoolExecutor(min(len(groups), os.cpu_count() or 1)) as pool:
       results = list(pool.map(run_group, groups))
     return {name: np.concatenate([r[name] for r in results])[:len(seeds)] for name in results[0]}
 
   return run
+
+
+def seed_groups(rule, seeds):
+  """seeds (K,) in the groups that run as one program each: of LANE_GROUP for a seeds_last
+  rule, the last padded with copies of its last seed; else all K together."""
+  size = min(len(seeds), LANE_GROUP) if rule.online and rule.seeds_last else len(seeds)
+  return [lanes.pad(seeds[i:i + size], size, axis=0) for i in range(0, len(seeds), size)]
 
 
 def programs(rule, problem, seeds):

@@ -239,7 +239,7 @@ def test_seeds_as_lanes_equal_seeds_vmapped(name, domain, num_seeds, lane_group,
   assert rule.seeds_last
   vmapped = train_separation.bind(type(name, (type(rule),), dict(seeds_last=False)), config)
   seeds = np.arange(num_seeds)
-  results = [train_separation.compiled_run(r, config.dataset, seeds)(seeds) for r in (rule, vmapped)]
+  results = [train_separation.compiled_run(r, config.dataset, seeds)() for r in (rule, vmapped)]
   assert float(np.min(results[0]['msnr_db'])) > 5                       # it learned something
   assert results[0]['msnr_db'].shape == (num_seeds,)
   for metric, value in results[0].items():
