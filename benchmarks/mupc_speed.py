@@ -1,43 +1,56 @@
 """muPC speed at depth: compile time, throughput against matmul peak, mupc vs bp.
 
-  .venv/bin/python benchmarks/mupc_speed.py [--depth=128] [--width=128] [--batch=64] [--steps=4] [--rounds=5]
+  .venv/bin/python benchmarks/mupc_speed.py [--depth=128] [--width=128] [--batch=64] [--steps=2] [--rounds=5]
 
+On a CPU the script runs one host device per core (XLA_FLAGS
+--xla_force_host_platform_device_count=<cores> --xla_cpu_multi_thread_eigen=false,
+unless XLA_FLAGS names them), as a layer-parallel run would: the step's
+stacked layers are split over the devices (the trainer's config.layer_parallel).
 Prints, all measured in this one run:
   * compile time of the jitted mupc train step at depth 8 and at --depth (target ratio <= 2x);
-  * this machine's large-matmul throughput (a 2048 x 2048 jnp.dot, GFLOP/s), the better
-    of XLA:CPU's two matmul libraries: Eigen (local-learning's default, see
-    local_learning/cpu_flags.py) and YNNPACK (faster at this size);
-  * the steady-state mupc step at --depth (T = depth, the muPC default): seconds, the
-    FLOPs it must do (counted below) and the GFLOP/s achieved, as a share of the matmul's;
-  * a bp step on the same network, and the mupc / bp time ratio;
-  * what the step is made of: the batched product of the depth - 1 hidden layers,
-    in the forward form (Z W) and the transposed form of dF/dz (E W^T), with
-    Eigen and with YNNPACK, GFLOP/s.
+  * this machine's large-matmul throughput: the best of a 2048 x 2048 jnp.dot on one
+    device and split by rows over all devices, each with XLA:CPU's two matmul
+    libraries, Eigen (local-learning's default, see local_learning/cpu_flags.py) and
+    YNNPACK (GFLOP/s);
+  * the steady-state mupc step at --depth (T = depth, the muPC default), layer-parallel
+    over all devices and on one device: seconds, the FLOPs it must do (counted below)
+    and the GFLOP/s achieved, as a share of the matmul's (target >= 60%);
+  * a bp step on the same network (one device), and the mupc / bp time ratio;
+  * the batched product of the stacked layers on one device, in the forward form (Z W)
+    and the form of its gradient (E W^T) that resmlp avoids with a transposed copy of
+    the weights, with Eigen and with YNNPACK, GFLOP/s.
 FLOPs of one mupc step, K = depth - 1 stacked residual layers, each matmul 2 B N^2:
 forward pass 1, each of the T inference steps 2 (predict, and its transpose for
 dF/dz), the weight update 2 (predict, dF/dW): (2 T + 3) K 2 B N^2, plus the input
 and output layers (3 matmuls each). At depth 128, width 128, batch 64: 69.0 GFLOP.
-Timed rounds alternate matmul, mupc and bp; the best round of each is reported.
+Timed rounds alternate between everything timed; the best round of each is reported.
 """
+import os
 import sys
 import time
 
-import jax
-import jax.numpy as jnp
-from absl import app, flags
+CPU_FLAGS = {'xla_force_host_platform_device_count': os.cpu_count(), 'xla_cpu_multi_thread_eigen': 'false'}
+os.environ['XLA_FLAGS'] = ' '.join([os.environ.get('XLA_FLAGS', '')] + [
+    f'--{name}={value}' for name, value in CPU_FLAGS.items() if name not in os.environ.get('XLA_FLAGS', '')]).strip()
+
+import jax  # pylint: disable=g-import-not-at-top,wrong-import-position
+import jax.numpy as jnp  # pylint: disable=g-import-not-at-top,wrong-import-position
+from absl import app, flags  # pylint: disable=g-import-not-at-top,wrong-import-position
+from jax.sharding import NamedSharding, PartitionSpec as P  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 sys.path.insert(0, '.')
 from configs import depth as depth_config  # pylint: disable=g-import-not-at-top,wrong-import-position
-from local_learning import models, registry  # pylint: disable=wrong-import-position
+from local_learning import models, parallel, registry  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 flags.DEFINE_integer('depth', 128, 'Hidden layers H of the timed network.')
 flags.DEFINE_integer('width', 128, 'Width N.')
 flags.DEFINE_integer('batch', 64, 'Batch size B.')
-flags.DEFINE_integer('steps', 4, 'Train steps per timed call (one jitted scan).')
+flags.DEFINE_integer('steps', 2, 'Train steps per timed call (one jitted scan).')
 flags.DEFINE_integer('rounds', 5, 'Timed rounds (best reported).')
 FLAGS = flags.FLAGS
 INPUT_SHAPE, CLASSES, MATMUL = (28, 28, 1), 10, 2048
 YNNPACK = {'xla_cpu_experimental_ynn_fusion_type': 'LIBRARY_FUSION_TYPE_DOT,LIBRARY_FUSION_TYPE_ELTWISE'}
+LIBRARIES = (('Eigen', None), ('YNNPACK', YNNPACK))
 
 
 def bound_rule(rule_name, depth):
@@ -54,17 +67,8 @@ def batches(steps):
           jax.random.randint(keys[1], (steps, FLAGS.batch), 0, CLASSES))
 
 
-def compile_seconds(depth):
-  """Seconds to lower and compile one jitted mupc train step at `depth`."""
-  rule, state = bound_rule('mupc', depth)
-  xs, ys = batches(1)
-  start = time.perf_counter()
-  jax.jit(rule.train_step).lower(state, (xs[0], ys[0]), None).compile()
-  return time.perf_counter() - start
-
-
-def timed_scan(rule_name, depth, steps):
-  """(compiled fn, args): `steps` train steps as one jitted scan."""
+def train_steps(rule_name, depth, steps, mesh):
+  """(compiled fn, args): `steps` train steps as one jitted scan, inputs replicated over `mesh`."""
   rule, state = bound_rule(rule_name, depth)
 
   def run(state, xs, ys):
@@ -72,8 +76,20 @@ def timed_scan(rule_name, depth, steps):
       return rule.train_step(state, batch, None)[0], None
     return jax.lax.scan(step, state, (xs, ys))[0]
 
-  args = (state, *batches(steps))
-  return jax.jit(run).lower(*args).compile(), args
+  replicated = parallel.replicated(mesh)
+  args = jax.device_put((state, *batches(steps)), replicated)
+  with jax.set_mesh(mesh):
+    return jax.jit(run, out_shardings=replicated).lower(*args).compile(), args
+
+
+def compile_seconds(depth, mesh):
+  """Seconds to lower and compile one jitted mupc train step at `depth` on `mesh`."""
+  rule, state = bound_rule('mupc', depth)
+  xs, ys = batches(1)
+  start = time.perf_counter()
+  with jax.set_mesh(mesh):
+    jax.jit(rule.train_step).lower(state, (xs[0], ys[0]), None).compile()
+  return time.perf_counter() - start
 
 
 def step_flops(depth, width, batch, steps):
@@ -81,6 +97,19 @@ def step_flops(depth, width, batch, steps):
   d, c = 784, CLASSES
   matmul = 2 * batch * width
   return (2 * steps + 3) * (depth - 1) * matmul * width + 3 * matmul * (d + c)
+
+
+def matmuls(mesh):
+  """{name: (compiled fn, args)}: the 2048^2 product, one device or split by rows over `mesh`."""
+  a = jax.random.normal(jax.random.key(2), (MATMUL, MATMUL))
+  rows = NamedSharding(mesh, P(mesh.axis_names))
+  split = jax.device_put(a, rows), jax.device_put(a, parallel.replicated(mesh))
+  fns = {}
+  for library, options in LIBRARIES:
+    fns['matmul', library, 1] = (jax.jit(jnp.dot).lower(a, a).compile(compiler_options=options), (a, a))
+    fns['matmul', library, mesh.size] = (jax.jit(jnp.dot, out_shardings=rows).lower(*split)
+                                         .compile(compiler_options=options), split)
+  return fns
 
 
 def batched_products(depth):
@@ -91,7 +120,7 @@ def batched_products(depth):
   forms = {'Z W': 'kbn,knm->kbm', 'E W^T': 'kbm,knm->kbn'}
   return {(form, library): (jax.jit(lambda z, w, eq=eq: jnp.einsum(eq, z, w)).lower(z, w)
                             .compile(compiler_options=options), (z, w))
-          for form, eq in forms.items() for library, options in (('Eigen', None), ('YNNPACK', YNNPACK))}
+          for form, eq in forms.items() for library, options in LIBRARIES}
 
 
 def best_seconds(fns, rounds):
@@ -109,30 +138,34 @@ def best_seconds(fns, rounds):
 
 def main(argv):
   del argv
-  depth = FLAGS.depth
-  compile_small, compile_deep = min(compile_seconds(8) for _ in range(2)), min(compile_seconds(depth) for _ in range(2))
-  a = jax.random.normal(jax.random.key(2), (MATMUL, MATMUL))
-  fns = {'matmul': (jax.jit(jnp.dot).lower(a, a).compile(), (a, a)),
-         'matmul_ynnpack': (jax.jit(jnp.dot).lower(a, a).compile(compiler_options=YNNPACK), (a, a)),
-         'mupc': timed_scan('mupc', depth, FLAGS.steps),
-         'bp': timed_scan('bp', depth, FLAGS.steps)}
+  depth, devices = FLAGS.depth, jax.device_count()
+  layers, one = parallel.mesh(0, devices), parallel.mesh(1)
+  compile_small = min(compile_seconds(8, layers) for _ in range(2))
+  compile_deep = min(compile_seconds(depth, layers) for _ in range(2))
+  steps = {(rule, mesh.size): train_steps(rule, depth, FLAGS.steps, mesh)
+           for rule, mesh in (('mupc', layers), ('mupc', one), ('bp', one))}
   products = batched_products(depth)
-  best = best_seconds({**fns, **products}, FLAGS.rounds)
-  eigen, ynnpack = (2 * MATMUL ** 3 / best[name] / 1e9 for name in ('matmul', 'matmul_ynnpack'))
-  peak = max(eigen, ynnpack)
-  mupc_step, bp_step = best['mupc'] / FLAGS.steps, best['bp'] / FLAGS.steps
+  best = best_seconds({**matmuls(layers), **steps, **products}, FLAGS.rounds)
+
+  peaks = {name[1:]: 2 * MATMUL ** 3 / seconds / 1e9 for name, seconds in best.items() if name[0] == 'matmul'}
+  peak = max(peaks.values())
   flops = step_flops(depth, FLAGS.width, FLAGS.batch, depth)
-  achieved = flops / mupc_step / 1e9
-  print(f'device {jax.devices()[0].device_kind}, jax {jax.__version__}; resmlp width {FLAGS.width}, '
+  step = {name: seconds / FLAGS.steps for name, seconds in best.items() if name in steps}
+  print(f'{jax.devices()[0].device_kind} x {devices} devices, jax {jax.__version__}; resmlp width {FLAGS.width}, '
         f'batch {FLAGS.batch}, mupc T = depth')
   print(f'compile time of the train step: depth 8 {compile_small:.2f}s, depth {depth} {compile_deep:.2f}s, '
         f'ratio {compile_deep / compile_small:.2f}x (target <= 2x)')
-  print(f'matmul {MATMUL}x{MATMUL}: {peak:.1f} GFLOP/s (Eigen {eigen:.1f}, YNNPACK {ynnpack:.1f})')
-  print(f'mupc step at depth {depth}: {mupc_step * 1e3:.1f} ms, {flops / 1e9:.1f} GFLOP, {achieved:.1f} GFLOP/s '
-        f'= {achieved / peak:.0%} of the matmul (target >= 60%)')
-  print(f'bp step at depth {depth}: {bp_step * 1e3:.1f} ms; mupc / bp = {mupc_step / bp_step:.1f}x')
+  print(f'matmul {MATMUL}x{MATMUL}: {peak:.1f} GFLOP/s (' + ', '.join(
+      f'{library} on {n} device{"s" * (n > 1)} {gflops:.1f}' for (library, n), gflops in peaks.items()) + ')')
+  for n in (devices, 1):
+    achieved = flops / step['mupc', n] / 1e9
+    how = f'layer-parallel over {n} devices' if n > 1 else 'on 1 device'
+    print(f'mupc step at depth {depth}, {how}: {step["mupc", n] * 1e3:.1f} ms, {flops / 1e9:.1f} GFLOP, '
+          f'{achieved:.1f} GFLOP/s = {achieved / peak:.0%} of the matmul (target >= 60%)')
+  print(f'bp step at depth {depth}, on 1 device: {step["bp", 1] * 1e3:.1f} ms; '
+        f'mupc ({devices} devices) / bp = {step["mupc", devices] / step["bp", 1]:.1f}x')
   product_flops = 2 * (depth - 1) * FLAGS.batch * FLAGS.width ** 2
-  print(f'batched product of the {depth - 1} hidden layers, GFLOP/s: ' + ', '.join(
+  print(f'batched product of the {depth - 1} hidden layers on 1 device, GFLOP/s: ' + ', '.join(
       f'{form} {library} {product_flops / best[form, library] / 1e9:.1f}' for form, library in products))
 
 

@@ -2,6 +2,10 @@
 
   make mnist   # once
   python -m local_learning.main --config=configs/depth.py:rule=mupc,depth=128 --workdir=runs/mupc128
+  # the layers split over 2 CPU cores (README, Layer parallel):
+  XLA_FLAGS="--xla_force_host_platform_device_count=2 --xla_cpu_multi_thread_eigen=false" \
+    python -m local_learning.main --config=configs/depth.py:rule=mupc,depth=128 \
+    --config.layer_parallel=2 --workdir=runs/mupc128_layers
 
 Arguments: rule=NAME (default mupc), depth=H hidden layers (default 8),
 width=N (default 128), dataset=NAME (default mnist where it is prepared in

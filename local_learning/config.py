@@ -52,7 +52,9 @@ def base(rule, dataset, model='mlp', rule_module=''):
   cfg.batch_size = 128              # split over the devices: a multiple of their number
   cfg.num_epochs = 10
   cfg.eval_batch_size = 1000
-  cfg.num_devices = 0               # data-parallel devices; 0 = all visible
+  cfg.num_devices = 0               # devices of the run; 0 = all visible
+  cfg.layer_parallel = 1            # of them, how many split a model's stacked layers (resmlp);
+                                    # the batch is split over the rest
   cfg.checkpoint_every = 1          # epochs between checkpoints; 0 = none
   return cfg
 

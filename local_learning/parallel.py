@@ -1,9 +1,12 @@
-"""Data parallelism over devices with JAX sharding.
+"""Data and layer parallelism over devices with JAX sharding.
 
-Parameters and rule states are replicated; each training batch is split along
-its batch axis over a one-axis mesh ('data') of the run's devices, and XLA's
-SPMD partitioner inserts the gradient reductions. Rules stay device-agnostic:
-the trainer only constrains the sharding of the batches it hands them.
+The run's devices form a mesh ('data', 'layers'). Parameters and rule states
+are replicated; each training batch is split along its batch axis over
+'data', and a model's stacked layers (K, ...) along K over 'layers' (a model
+marks them with `split_layers`; its predictions for K layers are then
+computed K / layers at a time on each device). XLA's SPMD partitioner inserts
+the exchanges and reductions. Rules stay device-agnostic: the trainer only
+constrains the batches it hands them and sets the mesh while it compiles.
 """
 import jax
 import numpy as np
@@ -12,15 +15,22 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 from local_learning.errors import UserError
 
 AXIS = 'data'
+LAYERS = 'layers'
 
 
-def mesh(num_devices=0):
-  """A ('data',) mesh over the first num_devices devices (0: all of them)."""
+def mesh(num_devices=0, layer_parallel=1):
+  """A ('data', 'layers') mesh over the first num_devices devices (0: all of them),
+  `layer_parallel` devices along 'layers'."""
   available = jax.devices()
   if num_devices > len(available):
     raise UserError(f'num_devices={num_devices} but only {len(available)} device(s) are visible; '
                     'lower --config.num_devices (0 uses all)')
-  return Mesh(np.array(available[:num_devices or len(available)]), (AXIS,))
+  devices = available[:num_devices or len(available)]
+  if len(devices) % layer_parallel:
+    raise UserError(f'layer_parallel={layer_parallel} does not divide the {len(devices)} device(s) of the run; '
+                    'set --config.layer_parallel to a divisor (on a CPU, run one device per core with '
+                    'XLA_FLAGS=--xla_force_host_platform_device_count=N)')
+  return Mesh(np.array(devices).reshape(-1, layer_parallel), (AXIS, LAYERS))
 
 
 def replicated(mesh_):
@@ -35,6 +45,14 @@ def put_replicated(mesh_, array):
   """
   array = np.asarray(array)
   return jax.make_array_from_callback(array.shape, replicated(mesh_), lambda index: array[index])
+
+
+def split_layers(stack):
+  """Constrains a stack of layers (K, ...) to be split along K over the ambient mesh's
+  'layers' axis, if it has one (else returns it unchanged); the other axes are left to XLA."""
+  if LAYERS not in jax.sharding.get_abstract_mesh().axis_names:
+    return stack
+  return jax.lax.with_sharding_constraint(stack, P(LAYERS, *[P.UNCONSTRAINED] * (stack.ndim - 1)))
 
 
 def split_batch(mesh_, batch):

@@ -1,7 +1,8 @@
 """The common trainer: train_and_evaluate(config, workdir), the same for every rule.
 
 The `config.num_seeds` seeds (config.seed, config.seed + 1, ...) of a run train
-as one vmapped program, data-parallel over the run's devices (parallel.py). An
+as one vmapped program, data-parallel over the run's devices, and with
+config.layer_parallel > 1 splitting a model's stacked layers (parallel.py). An
 epoch is one jitted `lax.scan` of `rule.train_step` over batches of the
 device-resident training set, in a fresh random order per seed and epoch.
 After each epoch the trainer evaluates every seed's parameters itself (test
@@ -39,15 +40,19 @@ def train_and_evaluate(config, workdir, overwrite=False):
   if (summary := workdir_lib.finished_run(workdir, config, overwrite)) is not None:
     print(f'{workdir} holds this run, finished; nothing to do', flush=True)
     return summary
-  mesh = parallel.mesh(config.num_devices)
-  if config.batch_size % mesh.size:
-    raise UserError(f'batch_size {config.batch_size} does not split over {mesh.size} devices; '
+  mesh = parallel.mesh(config.num_devices, config.layer_parallel)
+  data_devices = mesh.shape[parallel.AXIS]
+  if config.batch_size % data_devices:
+    raise UserError(f'batch_size {config.batch_size} does not split over {data_devices} devices; '
                     'use a multiple of the device count, or set --config.num_devices')
   dataset = data.load(config.dataset)
   if config.batch_size > len(dataset.x_train):
     raise UserError(f'batch_size {config.batch_size} exceeds the {len(dataset.x_train)} training '
                     f'examples of {dataset.name}; lower --config.batch_size')
   model = models.functional(config.model, dataset.input_shape, dataset.num_classes)
+  if config.layer_parallel > 1 and not any(model.stacks):
+    raise UserError(f'layer_parallel={config.layer_parallel} splits a model\'s stacked layers, and model '
+                    f'{config.model.name!r} has none; use model resmlp or --config.layer_parallel=1')
   steps_per_epoch = len(dataset.x_train) // config.batch_size
   rule = rule_cls(model, config.rule, num_steps=steps_per_epoch * config.num_epochs)
 
@@ -58,10 +63,11 @@ def train_and_evaluate(config, workdir, overwrite=False):
   states = jax.jit(jax.vmap(rule.init), out_shardings=replicated)(init_keys)
   x_train = parallel.put_replicated(mesh, dataset.x_train)
   y_train = parallel.put_replicated(mesh, dataset.y_train)
-  run_epoch = jax.jit(jax.vmap(_epoch_fn(rule, mesh, steps_per_epoch, config.batch_size),
-                               in_axes=(0, None, None, 0)), out_shardings=replicated)
+  run_epoch = jax.jit(_over_seeds(_epoch_fn(rule, mesh, steps_per_epoch, config.batch_size),
+                                  in_axes=(0, None, None, 0)), out_shardings=replicated)
   start = time.perf_counter()
-  run_epoch = run_epoch.lower(states, x_train, y_train, train_keys).compile()
+  with jax.set_mesh(mesh):           # the mesh that the model's split_layers sees
+    run_epoch = run_epoch.lower(states, x_train, y_train, train_keys).compile()
   compile_seconds = time.perf_counter() - start
   evaluate = _evaluator(model, rule, mesh, dataset, config.eval_batch_size)
 
@@ -108,9 +114,25 @@ def train_and_evaluate(config, workdir, overwrite=False):
       **seeds_lib.summarize({'test_accuracy': accuracies, 'best_test_accuracy': best}),
       epochs=epochs, steps=epochs * steps_per_epoch, train_seconds=train_seconds,
       seconds_per_epoch=train_seconds / epochs, steps_per_second=epochs * steps_per_epoch / train_seconds,
-      compile_seconds=compile_seconds, device=jax.devices()[0].device_kind, num_devices=mesh.size)
+      compile_seconds=compile_seconds, device=jax.devices()[0].device_kind, num_devices=mesh.size,
+      layer_parallel=config.layer_parallel)
   out.write_summary(summary)
   return summary
+
+
+def _over_seeds(fn, in_axes):
+  """jax.vmap(fn, in_axes) over the seeds axis, except that a single seed runs unbatched
+  (the axis taken off its inputs and put back on its outputs): XLA:CPU fused the deep
+  resmlp's inference loop worse around a batch axis of size 1."""
+  vmapped = jax.vmap(fn, in_axes=in_axes)
+
+  def run(*args):
+    if jax.tree.leaves(args[in_axes.index(0)])[0].shape[0] > 1:
+      return vmapped(*args)
+    one = [jax.tree.map(lambda a: a[0], arg) if axis == 0 else arg for arg, axis in zip(args, in_axes)]
+    return jax.tree.map(lambda a: a[None], fn(*one))
+
+  return run
 
 
 def _epoch_fn(rule, mesh, steps, batch_size):
@@ -133,7 +155,8 @@ def _epoch_fn(rule, mesh, steps, batch_size):
 def _evaluator(model, rule, mesh, dataset, batch_size):
   """states (stacked over seeds) -> test accuracy per seed, over padded batches."""
   n = len(dataset.x_test)
-  batch_size = -(-min(batch_size, n) // mesh.size) * mesh.size
+  data_devices = mesh.shape[parallel.AXIS]
+  batch_size = -(-min(batch_size, n) // data_devices) * data_devices
   pad = -n % batch_size
   x = parallel.put_replicated(mesh, np.concatenate([dataset.x_test, dataset.x_test[:pad]]))
   y = parallel.put_replicated(mesh, np.concatenate([dataset.y_test, np.full(pad, -1, np.int32)]))  # -1: no class

@@ -8,7 +8,7 @@ from local_learning import models, optim
 from local_learning.errors import UserError
 from local_learning.models import activations
 
-POSITIVE_INTS = ('num_seeds', 'batch_size', 'num_epochs', 'eval_batch_size')
+POSITIVE_INTS = ('num_seeds', 'batch_size', 'num_epochs', 'eval_batch_size', 'layer_parallel')
 NON_NEGATIVE_INTS = ('seed', 'num_devices', 'checkpoint_every')
 
 

@@ -15,6 +15,8 @@ import jax
 from local_learning.errors import UserError
 
 OUTPUTS = ('metrics.jsonl', 'summary.json', 'checkpoints')
+# Config fields added after runs were made, and the value a run made before them had.
+ADDED_FIELDS = {'layer_parallel': 1}
 
 
 def _primary_only(method):
@@ -113,6 +115,7 @@ def finished_run(path, config, overwrite=False):
   if existing is None or overwrite:
     return None
   wanted = json.loads(_config_text(config))
+  existing = {**{k: v for k, v in ADDED_FIELDS.items() if k in wanted}, **existing}
   if existing != wanted:
     raise UserError(f'{path} holds a run of a different config ({_first_difference(existing, wanted)}); '
                     'use another --workdir, or --overwrite to replace it')

@@ -70,7 +70,9 @@ class PC(ll.Rule):
       mus = self.model.predict(params, [x, *hidden])
     else:
       mus = [mu_bottom, *self.model.predict(params, hidden, first=bottom + 1)]
-    errors = sum(_half_squared_norm(z - mu, self.model.stack_size(bottom + i) > 0)
+    # mu - z, not z - mu: the gradient with respect to the predictions is then the
+    # error itself, which XLA passes on without a negating pass over it.
+    errors = sum(_half_squared_norm(mu - z, self.model.stack_size(bottom + i) > 0)
                  for i, (z, mu) in enumerate(zip(hidden, mus[:-1])))
     return errors + self.config.beta * self.loss(mus[-1], y)
 

@@ -1,4 +1,6 @@
 """The residual MLP under Depth-muP and the mupc rule: properties of the math."""
+import functools
+
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -8,6 +10,7 @@ import pytest
 from configs import depth as depth_config
 from helpers import make_rule, plain_pc_inference
 from local_learning import models, train
+from local_learning.models import activations, residual
 
 
 def resmlp(depth, param, width=32, in_shape=(8, 8, 1), activation='relu'):
@@ -114,3 +117,21 @@ def test_mupc_learns_a_deep_network_where_standard_pc_stays_near_chance(tmp_path
   mupc, pc = _accuracies('mupc', tmp_path), _accuracies('pc', tmp_path)
   assert mupc.min() > 0.7
   assert pc.max() < 0.3
+
+
+@pytest.mark.parametrize('activation,skip', [('relu', 1.0), ('tanh', 1.0), ('tanh', 0.0)])
+def test_residual_layers_gradient_equals_autodiff_of_the_plain_layers(activation, skip):
+  act = activations.get(activation)
+  keys = jax.random.split(jax.random.key(6), 4)
+  stack, first = jax.random.normal(keys[0], (5, 3, 4)), jax.random.normal(keys[1], (3, 4))
+  w, g = jax.random.normal(keys[2], (5, 4, 4)), jax.random.normal(keys[3], (5, 3, 4))
+
+  def plain(stack, first, w):
+    prev = jnp.concatenate([first[None], stack[:-1]])
+    return skip * prev + jnp.einsum('kbn,knm->kbm', act(prev), w)
+
+  out, vjp = jax.vjp(functools.partial(residual.residual_layers, act, skip), stack, first, w)
+  want_out, want_vjp = jax.vjp(plain, stack, first, w)
+  np.testing.assert_allclose(out, want_out, rtol=1e-6)
+  for got, want in zip(vjp(g), want_vjp(g)):
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

@@ -83,3 +83,15 @@ def test_workdir_of_another_config_is_refused_unless_overwrite(uninterrupted, tm
                    '--overwrite')
   assert result.returncode == 0, result.stderr
   assert json.loads((workdir / 'summary.json').read_text())['epochs'] == 1
+
+
+def test_run_made_before_a_config_field_was_added_is_the_same_run(uninterrupted, tmp_path):
+  workdir = tmp_path / 'run'
+  os.system(f'cp -r {uninterrupted} {workdir}')
+  config = json.loads((workdir / 'config.json').read_text())
+  del config['layer_parallel']
+  (workdir / 'config.json').write_text(json.dumps(config))
+  result = run_cli(*ARGS, f'--workdir={workdir}')
+  assert result.returncode == 0 and 'holds this run, finished' in result.stdout, result.stderr
+  result = run_cli(*ARGS, '--config.layer_parallel=2', f'--workdir={workdir}')
+  assert result.returncode == 2 and 'different config' in error_lines(result)[0]

@@ -15,15 +15,30 @@ a_out is further multiplied by `output_multiplier`.
 Activities come as three entries [z_1 (B, N), Z (H-1, B, N), z_L (B, C)]: the H-1
 residual layers z_2..z_H are one stacked entry (stacks = (0, H-1, 0), see
 layered.py). `forward` is one `lax.scan` over W_hidden and `predict` one batched
-einsum over all hidden layers, so neither the graph nor the compile time grows
+product over all hidden layers, so neither the graph nor the compile time grows
 with depth.
+
+`predict` is written for speed, since PC spends its time in it
+(benchmarks/mupc_speed.py measures it):
+  * `residual_layers` has its gradient written out. The gradient of the
+    product with respect to its input multiplies by a transposed copy of the
+    weights, which XLA makes once, outside the inference loop; XLA:CPU
+    multiplies by W^T in place at a fraction of the plain product's speed.
+    The activation's derivative is taken at the stack itself, so the shifted
+    stack is never written out.
+  * The stacked layers are split over the 'layers' axis of the ambient mesh
+    if it has one (parallel.split_layers; the trainer's config.layer_parallel).
+    Layer k reads layer k-1 through a pad, which XLA partitions by passing one
+    boundary layer to the next device.
 """
+import functools
 import math
 
 import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from local_learning import parallel
 from local_learning.errors import UserError
 from local_learning.models import activations
 from local_learning.models.layered import LayeredModel
@@ -57,9 +72,10 @@ class ResidualMLP(LayeredModel):
     """z_1 (B, N) from x (B, ...)."""
     return self.a_in * (x.reshape(x.shape[0], -1) @ self.w_in[...])
 
-  def residual(self, prev):
-    """Layers k+1 from layers k, all at once: (K, B, N) -> (K, B, N)."""
-    return self.skip * prev + self.a_hid * jnp.einsum('kbn,knm->kbm', self.act(prev), self.w_hidden[...])
+  def residual(self, stack, first):
+    """The stack's layers from the layers below them, all at once: (K, B, N), z_1 (B, N) -> (K, B, N)."""
+    weights = parallel.split_layers(self.a_hid * self.w_hidden[...])
+    return residual_layers(self.act, self.skip, parallel.split_layers(stack), first, weights)
 
   def readout(self, z):
     """z_L (B, C) from z_H (B, N)."""
@@ -79,9 +95,51 @@ class ResidualMLP(LayeredModel):
     """inputs [x, z_1, Z][first:] -> [mu_1, mu_Z, mu_L][first:]."""
     z = dict(zip(range(first - 1, 2), inputs))     # -1: x, 0: z_1, 1: Z
     blocks = (lambda: self.embed(z[-1]),
-              lambda: self.residual(jnp.concatenate([z[0][None], z[1][:-1]])),
+              lambda: self.residual(z[1], z[0]),
               lambda: self.readout(z[1][-1]))
     return [blocks[l]() for l in range(first, 3)]
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))
+def residual_layers(act, skip, stack, first, w):
+  """skip * prev + act(prev) @ w for every layer k, with prev_k = stack_{k-1} and prev_0 = first.
+
+  stack (K, B, N), first (B, N), w (K, N, M) -> (K, B, M).
+  """
+  return _residual_layers_fwd(act, skip, stack, first, w)[0]
+
+
+def _residual_layers_fwd(act, skip, stack, first, w):
+  # act before the shift: XLA writes the product's input in one pass, and reads the
+  # shifted stack only inside the output's fusion.
+  a = _shift_down(act(stack), act(first))
+  # The barrier keeps XLA from folding the transpose back into the product.
+  w_t = jax.lax.optimization_barrier(jnp.swapaxes(w, 1, 2))
+  return skip * _shift_down(stack, first) + jnp.einsum('kbn,knm->kbm', a, w), (stack, first, a, w_t)
+
+
+def _residual_layers_bwd(act, skip, residuals, g):
+  stack, first, a, w_t = residuals
+  g_a = jnp.einsum('kbm,kmn->kbn', g, w_t)
+  # Layer k reads stack_{k-1}: stack_k's gradient comes from layer k+1, first's from layer 0.
+  g_stack = skip * _move(g, -1) + jax.vjp(act, stack)[1](_move(g_a, -1))[0]
+  g_first = skip * g[0] + jax.vjp(act, first)[1](g_a[0])[0]
+  return g_stack, g_first, jnp.einsum('kbn,kbm->knm', a, g)
+
+
+residual_layers.defvjp(_residual_layers_fwd, _residual_layers_bwd)
+
+
+def _shift_down(stack, first):
+  """[first, stack_0, ..., stack_{K-2}] (K, B, N); the stack moves by a pad, which XLA
+  partitions over the 'layers' axis by passing one boundary layer to the next device."""
+  is_first = jax.lax.broadcasted_iota(jnp.int32, stack.shape, 0) == 0
+  return jnp.where(is_first, first[None], _move(stack, 1))
+
+
+def _move(stack, by):
+  """The stack moved `by` layers along axis 0, zeros entering: a pad."""
+  return jax.lax.pad(stack, 0.0, [(by, -by, 0)] + [(0, 0, 0)] * (stack.ndim - 1))
 
 
 def _normal(rngs, shape, lecun):
