@@ -157,7 +157,7 @@ def main(argv):
         f'ratio {compile_deep / compile_small:.2f}x (target <= 2x)')
   print(f'matmul {MATMUL}x{MATMUL}: {peak:.1f} GFLOP/s (' + ', '.join(
       f'{library} on {n} device{"s" * (n > 1)} {gflops:.1f}' for (library, n), gflops in peaks.items()) + ')')
-  for n in (devices, 1):
+  for n in sorted({devices, 1}, reverse=True):   # one line on a single device
     achieved = flops / step['mupc', n] / 1e9
     how = f'layer-parallel over {n} devices' if n > 1 else 'on 1 device'
     print(f'mupc step at depth {depth}, {how}: {step["mupc", n] * 1e3:.1f} ms, {flops / 1e9:.1f} GFLOP, '

@@ -64,7 +64,7 @@ def train_and_evaluate(config, workdir, overwrite=False):
   x_train = parallel.put_replicated(mesh, dataset.x_train)
   y_train = parallel.put_replicated(mesh, dataset.y_train)
   run_epoch = jax.jit(_over_seeds(_epoch_fn(rule, mesh, steps_per_epoch, config.batch_size),
-                                  in_axes=(0, None, None, 0)), out_shardings=replicated)
+                                  in_axes=(0, None, None, 0), num_seeds=len(seeds)), out_shardings=replicated)
   start = time.perf_counter()
   with jax.set_mesh(mesh):           # the mesh that the model's split_layers sees
     run_epoch = run_epoch.lower(states, x_train, y_train, train_keys).compile()
@@ -120,19 +120,18 @@ def train_and_evaluate(config, workdir, overwrite=False):
   return summary
 
 
-def _over_seeds(fn, in_axes):
-  """jax.vmap(fn, in_axes) over the seeds axis, except that a single seed runs unbatched
-  (the axis taken off its inputs and put back on its outputs): XLA:CPU fused the deep
-  resmlp's inference loop worse around a batch axis of size 1."""
-  vmapped = jax.vmap(fn, in_axes=in_axes)
+def _over_seeds(fn, in_axes, num_seeds):
+  """jax.vmap(fn, in_axes) over the seeds axis; for a single seed, fn itself with that axis
+  taken off its inputs and put back on its outputs: XLA:CPU fused the deep resmlp's
+  inference loop worse around a batch axis of size 1."""
+  if num_seeds > 1:
+    return jax.vmap(fn, in_axes=in_axes)
 
-  def run(*args):
-    if jax.tree.leaves(args[in_axes.index(0)])[0].shape[0] > 1:
-      return vmapped(*args)
-    one = [jax.tree.map(lambda a: a[0], arg) if axis == 0 else arg for arg, axis in zip(args, in_axes)]
-    return jax.tree.map(lambda a: a[None], fn(*one))
+  def one_seed(*args):
+    args = [jax.tree.map(lambda a: a[0], arg) if axis == 0 else arg for arg, axis in zip(args, in_axes)]
+    return jax.tree.map(lambda a: a[None], fn(*args))
 
-  return run
+  return one_seed
 
 
 def _epoch_fn(rule, mesh, steps, batch_size):
