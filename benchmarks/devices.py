@@ -14,7 +14,6 @@ one-device epoch time of bp and pc.
 """
 import json
 import os
-import sys
 import tempfile
 
 if 'xla_force_host_platform_device_count' not in os.environ.get('XLA_FLAGS', ''):
@@ -24,9 +23,10 @@ if 'xla_force_host_platform_device_count' not in os.environ.get('XLA_FLAGS', '')
 import jax  # pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import app, flags  # pylint: disable=g-import-not-at-top,wrong-import-position
 
-sys.path.insert(0, '.')
-from configs import mnist_mlp  # pylint: disable=g-import-not-at-top,wrong-import-position
-from local_learning import train  # pylint: disable=g-import-not-at-top,wrong-import-position
+from local_learning import cpu_flags, train  # pylint: disable=g-import-not-at-top,wrong-import-position
+from local_learning.bench import spec  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs')
 
 flags.DEFINE_list('devices', ['1', '2', '4'], 'Mesh sizes to time (at most the visible devices).')
 flags.DEFINE_list('rules', ['bp', 'pc'], 'Rules to time.')
@@ -37,7 +37,7 @@ FLAGS = flags.FLAGS
 
 def timed_run(rule, num_devices, workdir):
   """The summary and last epoch's seconds of one short run on num_devices devices."""
-  config = mnist_mlp.get_config(f'rule={rule},dataset={FLAGS.dataset}')
+  config = spec.load_config_file(os.path.join(CONFIGS, 'mnist_mlp.py'), f'rule={rule},dataset={FLAGS.dataset}')
   config.num_epochs, config.num_devices, config.checkpoint_every = FLAGS.epochs, num_devices, 0
   if FLAGS.dataset == 'digits':
     config.batch_size = 32
@@ -55,8 +55,8 @@ def main(argv):
     for rule in FLAGS.rules:
       for size in sizes:
         summary, seconds = timed_run(rule, size, os.path.join(root, f'{rule}_{size}'))
-        steps = summary['steps'] / summary['epochs']
-        rows.append((rule, size, steps / seconds, seconds, summary['test_accuracy']))
+        steps = summary.size['steps'] / summary.size['epochs']
+        rows.append((rule, size, steps / seconds, seconds, summary.mean('test_accuracy')))
   print(f'\n{jax.devices()[0].device_kind} x {jax.device_count()} visible, {FLAGS.dataset}, '
         f'{FLAGS.epochs} epochs (last one timed)\n')
   print('| rule | devices | steps/s | s/epoch | test accuracy |')
@@ -66,4 +66,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
+  cpu_flags.apply()
   app.run(main)

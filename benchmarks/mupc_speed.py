@@ -26,7 +26,6 @@ and output layers (3 matmuls each). At depth 128, width 128, batch 64: 69.0 GFLO
 Timed rounds alternate between everything timed; the best round of each is reported.
 """
 import os
-import sys
 import time
 
 CPU_FLAGS = {'xla_force_host_platform_device_count': os.cpu_count(), 'xla_cpu_multi_thread_eigen': 'false'}
@@ -38,9 +37,10 @@ import jax.numpy as jnp  # pylint: disable=g-import-not-at-top,wrong-import-posi
 from absl import app, flags  # pylint: disable=g-import-not-at-top,wrong-import-position
 from jax.sharding import NamedSharding, PartitionSpec as P  # pylint: disable=g-import-not-at-top,wrong-import-position
 
-sys.path.insert(0, '.')
-from configs import depth as depth_config  # pylint: disable=g-import-not-at-top,wrong-import-position
-from local_learning import models, parallel, registry  # pylint: disable=g-import-not-at-top,wrong-import-position
+from local_learning import cpu_flags, models, parallel, registry  # pylint: disable=g-import-not-at-top,wrong-import-position
+from local_learning.bench import spec  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs')
 
 flags.DEFINE_integer('depth', 128, 'Hidden layers H of the timed network.')
 flags.DEFINE_integer('width', 128, 'Width N.')
@@ -55,7 +55,8 @@ LIBRARIES = (('Eigen', None), ('YNNPACK', YNNPACK))
 
 def bound_rule(rule_name, depth):
   """(rule, state) for `rule_name` on the configs/depth.py network of `depth` hidden layers."""
-  config = depth_config.get_config(f'rule={rule_name},depth={depth},width={FLAGS.width},dataset=digits')
+  config = spec.load_config_file(os.path.join(CONFIGS, 'depth.py'),
+                                 f'rule={rule_name},depth={depth},width={FLAGS.width},dataset=digits')
   model = models.functional(config.model, INPUT_SHAPE, CLASSES)
   rule = registry.get(rule_name)(model, config.rule, num_steps=1000)
   return rule, jax.jit(rule.init)(jax.random.key(0))
@@ -170,4 +171,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
+  cpu_flags.apply()
   app.run(main)

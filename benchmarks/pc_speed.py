@@ -8,16 +8,17 @@ jitted scan (compiled before timing); rounds alternate BP and PC and the
 median is reported. Also prints each step's matmul FLOPs, counted below (XLA's
 own count would take the inference scan's body once, not T times).
 """
+import os
 import statistics
-import sys
 import time
 
 import jax
 from absl import app, flags
 
-sys.path.insert(0, '.')
-from configs import mnist_mlp  # pylint: disable=g-import-not-at-top,wrong-import-position
-from local_learning import models, registry  # pylint: disable=wrong-import-position
+from local_learning import cpu_flags, models, registry
+from local_learning.bench import spec
+
+CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs')
 
 flags.DEFINE_integer('steps', 200, 'Train steps per timed scan.')
 flags.DEFINE_integer('rounds', 5, 'Timed rounds per rule (median reported).')
@@ -44,7 +45,7 @@ def matmul_flops(rule_name, sizes, batch, inference_steps):
 
 def compiled_scan(rule_name, steps):
   """(compiled fn(state, xs, ys) -> state, state, xs, ys, matmul flops per step)."""
-  config = mnist_mlp.get_config(f'rule={rule_name}')
+  config = spec.load_config_file(os.path.join(CONFIGS, 'mnist_mlp.py'), f'rule={rule_name}')
   if rule_name == 'pc':
     config.rule.inference_steps = FLAGS.inference_steps
   model = models.functional(config.model, (28, 28, 1), 10)
@@ -85,4 +86,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
+  cpu_flags.apply()
   app.run(main)

@@ -13,11 +13,11 @@ import sys
 
 from absl import app, flags
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-from local_learning import bench  # pylint: disable=g-import-not-at-top,wrong-import-position
-from local_learning.bench import render, runner  # pylint: disable=wrong-import-position
-from local_learning.errors import UserError  # pylint: disable=wrong-import-position
+from local_learning import bench, cpu_flags
+from local_learning.bench import render, runner
+from local_learning.errors import UserError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # config paths in specs are relative to it
 
 flags.DEFINE_string('table', 'quick', 'Built-in table name (benchmarks/tables/NAME.py) or a spec .py path.')
 flags.DEFINE_string('workdir', None, 'Folder of the table: one sub-folder per cell, table.md, table.csv, plots.')
@@ -38,7 +38,7 @@ def main(argv):
   index, _, count = FLAGS.shard.partition('/')
   if not (index.isdigit() and count.isdigit()):
     raise UserError(f'bad --shard={FLAGS.shard}; use I/N, e.g. 0/4')
-  table = bench.load_table(FLAGS.table)
+  table = bench.load_table(FLAGS.table, os.path.join(ROOT, 'benchmarks', 'tables'))
   if not FLAGS.render_only:
     runner.run_table(table, FLAGS.workdir, ROOT, FLAGS.seeds, (int(index), int(count)),
                      FLAGS.cells, FLAGS.overwrite)
@@ -46,6 +46,7 @@ def main(argv):
 
 
 if __name__ == '__main__':
+  cpu_flags.apply()
   try:
     app.run(main)
   except UserError as e:

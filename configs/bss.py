@@ -5,11 +5,10 @@
 Arguments: rule=pem|u-pem|corinfomax|ica (default pem), domain=antisparse|
 nonnegative_antisparse|sparse|nonnegative_sparse|simplex (default antisparse),
 rho=R source correlation (default 0), snr=DB input SNR (default 30),
-samples=N (default 100000), seeds=K seeds run together (default 10; train_separation).
+samples=N (default 100000), seeds=K seeds run together (default 10; tasks/separation.py).
 5 sources, 10 mixtures. On the l1-ball and simplex domains PEM takes the PEM
 paper's sparse settings (SPARSE_PEM); its defaults are the antisparse ones.
-Expected for pem on antisparse sources, 10 seeds: mSNR about 25.7 dB at rho=0
-and 15.9 dB at rho=0.5 (paper: 25.6 and 15.5 dB); see the README.
+Results: the README's bss table (benchmarks/tables/bss.py).
 """
 from local_learning import config as ll_config
 
@@ -28,4 +27,6 @@ def get_config(arg=''):
   config.num_seeds = args.seeds
   if args.rule in ('pem', 'u-pem') and args.domain in SPARSE_DOMAINS:
     config.rule.update(SPARSE_PEM)
+  if args.rule == 'ica':
+    config.num_rounds = 1    # a batch rule that whitens all the data at every step: one round does it once
   return config

@@ -8,22 +8,18 @@
     --config.layer_parallel=2 --workdir=runs/mupc128_layers
 
 Arguments: rule=NAME (default mupc), depth=H hidden layers (default 8),
-width=N (default 128), dataset=NAME (default mnist where it is prepared in
-the default tfds data dir, else digits). Batch 64, one epoch of MNIST (ten of
-digits). The parameterisation follows the rule: `pc` trains the standard
-ResNet (param='sp') and is standard PC, with T = H like muPC; every other rule
+width=N (default 128), dataset=NAME (default mnist; digits needs no
+preparing). Batch 64, one epoch of MNIST (ten epochs of digits). The
+parameterisation follows the rule: `pc` trains the standard ResNet
+(param='sp') and is standard PC, with T = H like muPC; every other rule
 (mupc, bp, ...) the Depth-muP one. Squared-error output for every rule.
-Measured on MNIST (benchmarks/tables/depth.py; the README has the table):
-at depth 128, width 128, one epoch: mupc 94.0%, bp 96.0%; pc 13% at depth 32,
-11% at 64, diverged at 128.
+Results: the README's depth table (benchmarks/tables/depth.py).
 """
 from local_learning import config as ll_config
-from local_learning.data import tfds_source
 
 
 def get_config(arg=''):
-  default_dataset = 'mnist' if tfds_source.is_prepared('mnist') else 'digits'
-  args = ll_config.parse_arg(arg, rule='mupc', depth=8, width=128, dataset=default_dataset)
+  args = ll_config.parse_arg(arg, rule='mupc', depth=8, width=128, dataset='mnist')
   config = ll_config.base(args.rule, args.dataset, model='resmlp')
   config.model.depth = args.depth
   config.model.width = args.width

@@ -1,19 +1,27 @@
 """local-learning: local learning rules in JAX, one trainer, fair benchmark tables.
 
 The public API, all a rule plugin needs:
-  Rule, register        the rule contract and its registration decorator
+  Rule, GradientRule    the rule contract, and its base for rules that estimate weight gradients
+  SeparationRule        the base of separation rules
+  register              the registration decorator
   UserError             the exception for mistakes a user can fix
   optim                 weight optimizers from a config section
+  pc                    predictive coding's energy, inference and weight gradient, as functions
   classification        the classification task's losses
   separation            the separation task: domains, SeparationModel, metrics
   dynamics              neural dynamics of separation networks (relax)
   lanes                 helpers for steps written over a trailing seeds axis (seeds_last)
+
+Importing it changes nothing global. The command-line entry points set
+XLA:CPU flags that local rules run faster with; in a notebook, call
+`local_learning.cpu_flags.apply()` before JAX's first computation to get them.
 """
-from local_learning import cpu_flags  # first: XLA reads its flags when JAX starts
-from local_learning import dynamics, lanes, optim
+from local_learning import cpu_flags, dynamics, lanes, optim, pc
 from local_learning.errors import UserError
 from local_learning.registry import register
-from local_learning.rule import Rule
+from local_learning.rule import GradientRule, Rule
 from local_learning.tasks import classification, separation
+from local_learning.tasks.separation import SeparationRule
 
-__all__ = ['Rule', 'UserError', 'classification', 'dynamics', 'lanes', 'optim', 'register', 'separation']
+__all__ = ['GradientRule', 'Rule', 'SeparationRule', 'UserError', 'classification', 'cpu_flags', 'dynamics',
+           'lanes', 'optim', 'pc', 'register', 'separation']

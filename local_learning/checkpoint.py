@@ -1,9 +1,10 @@
 """Checkpoints of a run's whole state with orbax, for exact resume.
 
 A checkpoint holds the rule states of all seeds (params, optimizer states,
-buffers) and a JSON record of the trainer's loop state (epoch, per-seed best
-and divergence, seconds). The data order needs nothing more: each epoch's
-order is drawn from the seed's key folded with the epoch number. Orbax writes
+buffers) and the trainer's loop record (records.RunRecord: rounds done,
+seconds, per-seed divergence, latest and best evaluation) as JSON. The data
+order needs nothing more: each epoch's order is drawn from the seed's key
+folded with the epoch number, and separation data from the seed's data key. Orbax writes
 a step to a temporary folder and renames it when complete, so a run killed
 while saving leaves the previous checkpoint intact.
 """
@@ -12,6 +13,7 @@ import os
 import jax
 import orbax.checkpoint as ocp
 
+from local_learning import records
 from local_learning.errors import UserError
 
 
@@ -23,22 +25,23 @@ class Checkpoints:
     self.manager = ocp.CheckpointManager(
         self.path, options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True))
 
-  def latest_epoch(self):
+  def latest(self):
+    """The last round checkpointed, or None."""
     return self.manager.latest_step()
 
-  def save(self, epoch, states, loop):
-    self.manager.save(epoch, args=ocp.args.Composite(
-        state=ocp.args.StandardSave(states), loop=ocp.args.JsonSave(loop)))
+  def save(self, r, states, record):
+    self.manager.save(r, args=ocp.args.Composite(
+        state=ocp.args.StandardSave(states), loop=ocp.args.JsonSave(record.to_json())))
     self.manager.wait_until_finished()
 
-  def restore(self, epoch, like):
-    """(states shaped and sharded like `like`, loop record); a mismatch is a UserError."""
+  def restore(self, r, like):
+    """(states shaped and sharded like `like`, the RunRecord); a mismatch is a UserError."""
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
     try:
-      restored = self.manager.restore(epoch, args=ocp.args.Composite(
+      restored = self.manager.restore(r, args=ocp.args.Composite(
           state=ocp.args.StandardRestore(abstract), loop=ocp.args.JsonRestore()))
     except Exception as e:  # pylint: disable=broad-except
-      raise UserError(f'checkpoint {self.path}/{epoch} cannot be restored for this config '
+      raise UserError(f'checkpoint {self.path}/{r} cannot be restored for this config '
                       f'({type(e).__name__}: {str(e).splitlines()[0][:200]}); '
                       'run in another --workdir, or pass --overwrite to start over') from None
-    return restored.state, restored.loop
+    return restored.state, records.RunRecord.from_json(restored.loop)

@@ -1,15 +1,17 @@
 """Helpers for config files: parse `get_config(arg)` and build a full config.
 
-A config file is Python with `get_config(arg)`; it usually reads
+A config file is Python with `get_config(arg)`, a pure function of its
+argument; it usually reads
   args = config.parse_arg(arg, rule='pc', dataset='digits')
   cfg = config.base(args.rule, args.dataset, model='mlp')
 and overrides a few fields. `base` fills config.rule with the rule's own
 default hyperparameters, so `--config.rule.inference_steps=20` works and a
-mistyped field fails.
+mistyped field fails. A rule from a user's module must be imported first
+(the command line does it for --config.rule_module).
 """
 import ml_collections
 
-from local_learning import data, models, registry
+from local_learning import registry, tasks
 from local_learning.errors import UserError
 
 
@@ -36,26 +38,17 @@ def rule_config(name):
   return cfg
 
 
-def base(rule, dataset, model='mlp', rule_module=''):
-  """A complete training config for one rule on one dataset and model."""
-  if rule_module:
-    registry.import_module(rule_module)
+def base(rule, dataset, model='mlp'):
+  """A complete training config for one rule on one dataset (and model, where the task has one)."""
+  task = tasks.for_dataset(dataset)
   cfg = ml_collections.ConfigDict()
   cfg.seed = 0
-  cfg.num_seeds = 1                 # seeds seed, seed+1, ... train as one vmapped program
-  cfg.rule_module = rule_module
+  cfg.num_seeds = 1                 # seeds seed, seed+1, ... train as one program
+  cfg.rule_module = ''              # a module to import for a rule of your own
   cfg.rule = rule_config(rule)
-  cfg.dataset = data.default_config(dataset)
-  if data.task_of(dataset) == 'separation':    # the problem (n, m, domain) is config.dataset
-    return cfg
-  cfg.model = models.default_config(model)
-  cfg.batch_size = 128              # split over the devices: a multiple of their number
-  cfg.num_epochs = 10
-  cfg.eval_batch_size = 1000
-  cfg.num_devices = 0               # devices of the run; 0 = all visible
-  cfg.layer_parallel = 1            # of them, how many split a model's stacked layers (resmlp);
-                                    # the batch is split over the rest
-  cfg.checkpoint_every = 1          # epochs between checkpoints; 0 = none
+  cfg.dataset = task.dataset_config(dataset)
+  cfg.checkpoint_every = 1          # rounds (epochs) between checkpoints; 0 = none
+  task.add_defaults(cfg, model)
   return cfg
 
 

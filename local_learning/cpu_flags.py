@@ -1,9 +1,11 @@
-"""XLA:CPU settings that local-learning's workloads run fastest with, set on import.
+"""XLA:CPU settings that local-learning's workloads run fastest with.
 
 XLA reads XLA_FLAGS once, when JAX starts its CPU backend (at its first
-computation), so `import local_learning` adds these first. A setting already
-named in the user's XLA_FLAGS is left as the user set it. Both only concern
-XLA:CPU; on GPU and TPU they do nothing.
+computation), so `apply()` must run before that: the command-line entry
+points (local_learning.main, benchmarks/) call it first thing; in a notebook,
+call it yourself before anything computes. A setting already named in the
+user's XLA_FLAGS is left as the user set it. Both only concern XLA:CPU; on GPU
+and TPU they do nothing.
 
   --xla_cpu_experimental_ynn_fusion_type=  (empty: no YNNPACK fusions)
       Matrix products go to Eigen rather than YNNPACK. YNNPACK wins on large
@@ -30,6 +32,3 @@ def apply():
     if name not in flags:
       flags = f'{flags} --{name}={value}'.strip()
   os.environ['XLA_FLAGS'] = flags
-
-
-apply()

@@ -10,7 +10,7 @@ Given a trailing seeds axis (h (n, n, K), b (n, K); see local_learning.lanes)
 or vmapped, all seeds step in one loop with the seeds on the fast axis, each
 seed frozen once it has converged, so a batch of seeds costs little more than
 one: the loop ends when the slowest seed has converged.
-(local_learning.cpu_flags lets XLA:CPU compile such a loop as one kernel.)
+(local_learning.cpu_flags.apply() lets XLA:CPU compile such a loop as one kernel.)
 """
 import functools
 
@@ -18,12 +18,12 @@ import jax
 import jax.numpy as jnp
 
 from local_learning import lanes
-from local_learning.tasks import separation
+from local_learning.data import sources
 
 
 def relax(h, b, domain, lr, lr_min, steps, tol, threshold_lr=0.0):
   """h (n, n, *K), b (n, *K) -> (y (n, *K), number of steps taken (*K), int32)."""
-  separation.check_domain(domain)
+  sources.check_domain(domain)
   loop = functools.partial(_loop, project=_nonlinearity(domain, threshold_lr), lr=lr,
                            lr_min=lr_min, steps=steps, tol=tol)
   if b.ndim == 2:

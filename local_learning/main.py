@@ -10,7 +10,7 @@ import jax
 from absl import app, flags
 from ml_collections import config_flags
 
-from local_learning import registry, train
+from local_learning import cpu_flags, registry, train
 from local_learning.errors import UserError
 
 FLAGS = flags.FLAGS
@@ -38,6 +38,7 @@ def main(argv):
 
 def run():
   """Entry point: a UserError anywhere (config file included) is one line and exit 2."""
+  cpu_flags.apply()
   _import_rule_module(sys.argv)
   try:
     app.run(main)

@@ -1,4 +1,4 @@
-"""Weight optimizers for rules: a config section and `build(config, num_steps)`."""
+"""Weight optimizers for rules: a config section, its checks, and `build(config, num_steps)`."""
 import ml_collections
 import optax
 
@@ -14,25 +14,38 @@ def default_config(name='adamw', learning_rate=1e-3, weight_decay=1e-4):
       schedule='constant', warmup_steps=0))
 
 
+def problems(config, prefix='config.rule.optimizer.'):
+  """Every mistake in an optimizer section, one line each."""
+  out = []
+  if not callable(getattr(optax, config.name, None)):
+    out.append(f'unknown optimizer {config.name!r}; use the name of an optax optimizer, e.g. sgd, adam, adamw')
+  if not config.learning_rate > 0:
+    out.append(f'{prefix}learning_rate must be positive, got {config.learning_rate}')
+  if not config.weight_decay >= 0:
+    out.append(f'{prefix}weight_decay must be >= 0, got {config.weight_decay}')
+  if not 0 <= config.momentum < 1:
+    out.append(f'{prefix}momentum must be in [0, 1), got {config.momentum}')
+  if config.schedule not in SCHEDULES:
+    out.append(f'unknown schedule {config.schedule!r}; choose one of {", ".join(SCHEDULES)}')
+  if not (isinstance(config.warmup_steps, int) and config.warmup_steps >= 0):
+    out.append(f'{prefix}warmup_steps must be an integer >= 0, got {config.warmup_steps}')
+  return out
+
+
 def build(config, num_steps):
   """An optax GradientTransformation; a cosine schedule decays over num_steps."""
-  if config.learning_rate <= 0:
-    raise UserError(f'optimizer learning_rate must be positive, got {config.learning_rate}')
+  for problem in problems(config):
+    raise UserError(problem)
   if config.schedule == 'constant':
     lr = config.learning_rate
-  elif config.schedule == 'warmup_cosine':
+  else:
     lr = optax.warmup_cosine_decay_schedule(
         0.0, config.learning_rate, min(config.warmup_steps, num_steps - 1), max(num_steps, 1))
-  else:
-    raise UserError(f'unknown schedule {config.schedule!r}; choose one of {", ".join(SCHEDULES)}')
   if config.name == 'sgd':
     return _with_decay(optax.sgd(lr, momentum=config.momentum or None), config.weight_decay)
   if config.name == 'adamw':
     return optax.adamw(lr, weight_decay=config.weight_decay)
-  make = getattr(optax, config.name, None)
-  if make is None or not callable(make):
-    raise UserError(f'unknown optimizer {config.name!r}; use the name of an optax optimizer, e.g. sgd, adam, adamw')
-  return _with_decay(make(lr), config.weight_decay)
+  return _with_decay(getattr(optax, config.name)(lr), config.weight_decay)
 
 
 def _with_decay(transform, weight_decay):

@@ -8,29 +8,20 @@ A rule is one class, registered with `@local_learning.register`:
                                  hyperparameters, the total number of training steps
   init(rng)                      -> state, a pytree (params, optimizer states, buffers)
   train_step(state, batch, rng)  -> (state, metrics): pure and jittable; metrics is a
-                                 dict of scalars, the trainer averages them per epoch
+                                 dict of scalars, the trainer averages them per round
   params(state)                  -> the model parameters the trainer evaluates
 
 Evaluation belongs to the trainer, the same for every rule. A classification
 rule receives a `FunctionalModel` (forward / predict with explicit params) and
-batches `(x, y)`: x (B, ...) float32, y (B,) int32 labels.
-
-A separation rule (tasks=('separation',)) receives a `ll.separation.SeparationModel`
-(n sources, m mixtures, the sources' domain). An online rule (`online = True`,
-the default) gets one mixture x (m,) per train_step, the samples in order, and
-num_steps = the number of samples; a batch rule (`online = False`) gets all
-mixtures X (N, m) at every train_step, and num_steps = its config's `iterations`.
-params(state) is the unmixing matrix W (n, m): the trainer scores the outputs W x.
-
-An online separation rule may set `seeds_last = True`: its train_step then also
-accepts a state and x whose every array carries a trailing seeds axis (K,)
-(x (m, K); every leaf of init's state gets the axis appended; rng becomes K
-keys) and returns metrics of shape (K,); init and params stay per seed.
-Written with local_learning.lanes, one code serves both. The trainer then
-steps the K seeds as SIMD lanes of one loop, where vmap would spend each
-per-sample step moving the seeds axis around.
+batches `(x, y)`: x (B, ...) float32, y (B,) int32 labels. A rule that only
+estimates weight gradients subclasses `GradientRule` and writes `grads`.
+Separation rules subclass `ll.SeparationRule` (tasks/separation.py).
 """
+import jax
 import ml_collections
+import optax
+
+from local_learning import optim
 
 
 class Rule:
@@ -38,8 +29,6 @@ class Rule:
   name: str = ''
   tasks: tuple = ('classification',)
   description: str = ''
-  online: bool = True      # separation: one train_step per sample (else one per pass over all)
-  seeds_last: bool = False  # separation, online: train_step also runs on a trailing seeds axis
 
   def __init__(self, model, config, num_steps):
     self.model = model
@@ -58,3 +47,37 @@ class Rule:
 
   def params(self, state):
     return state['params']
+
+
+class GradientRule(Rule):
+  """A rule that estimates the weights' gradient; the base applies it with config.optimizer.
+
+  Subclasses write `grads(state, batch, rng) -> (grads like state['params'],
+  metrics)` and, for state of their own (e.g. fixed feedback matrices),
+  `buffers(rng) -> dict`, stored in the state beside params and opt_state.
+  Their default_config extends this one's (it holds `optimizer`).
+  """
+
+  @classmethod
+  def default_config(cls):
+    return ml_collections.ConfigDict(dict(optimizer=optim.default_config()))
+
+  def __init__(self, model, config, num_steps):
+    super().__init__(model, config, num_steps)
+    self.tx = optim.build(config.optimizer, num_steps)
+
+  def init(self, rng):
+    params = self.model.init(rng)
+    return dict(params=params, opt_state=self.tx.init(params), **self.buffers(jax.random.fold_in(rng, 1)))
+
+  def buffers(self, rng):
+    del rng
+    return {}
+
+  def grads(self, state, batch, rng):
+    raise NotImplementedError
+
+  def train_step(self, state, batch, rng):
+    grads, metrics = self.grads(state, batch, rng)
+    updates, opt_state = self.tx.update(grads, state['opt_state'], state['params'])
+    return dict(state, params=optax.apply_updates(state['params'], updates), opt_state=opt_state), metrics

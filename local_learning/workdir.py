@@ -12,6 +12,7 @@ import shutil
 
 import jax
 
+from local_learning import tasks
 from local_learning.errors import UserError
 
 OUTPUTS = ('metrics.jsonl', 'summary.json', 'checkpoints')
@@ -31,63 +32,61 @@ def _primary_only(method):
 
 
 class Workdir:
-  """One run's files."""
+  """One run's files; metrics.jsonl counts the `task`'s rounds."""
 
-  def __init__(self, path):
-    self.path = path
-
-  @classmethod
-  def open(cls, path, config, overwrite=False):
-    """The folder for `config`, kept as it is if it already holds this run (to resume)."""
-    out = cls(path)
-    if overwrite:
-      out.clear()
-    else:
-      finished_run(path, config)
-    out.write_config(config)
-    return out
-
-  @classmethod
-  def create(cls, path, config, overwrite=False):
-    """The folder for `config`, emptied of earlier outputs of the same config."""
-    out = cls.open(path, config, overwrite)
-    out.clear()
-    return out
-
-  @_primary_only
-  def write_config(self, config):
-    os.makedirs(self.path, exist_ok=True)
-    write_atomic(self.file('config.json'), _config_text(config))
-
-  @_primary_only
-  def clear(self):
-    for name in OUTPUTS:
-      path = self.file(name)
-      if os.path.isdir(path):
-        shutil.rmtree(path)
-      elif os.path.exists(path):
-        os.remove(path)
+  def __init__(self, path, task):
+    self.path, self.task = path, task
 
   def file(self, name):
     return os.path.join(self.path, name)
 
-  @_primary_only
-  def log_epoch(self, record):
-    with open(self.file('metrics.jsonl'), 'a') as f:
-      f.write(json.dumps(record) + '\n')
+  def finished(self, config, overwrite=False):
+    """The Summary if the folder holds a finished run of `config`, else None.
+
+    A folder holding a run of another config is a UserError unless overwriting
+    (then it counts as empty).
+    """
+    existing = read_json(self.file('config.json'))
+    if existing is None or overwrite:
+      return None
+    wanted = json.loads(_config_text(config))
+    existing = {**{k: v for k, v in ADDED_FIELDS.items() if k in wanted}, **existing}
+    if existing != wanted:
+      raise UserError(f'{self.path} holds a run of a different config ({_first_difference(existing, wanted)}); '
+                      'use another --workdir, or --overwrite to replace it')
+    summary = read_json(self.file('summary.json'))
+    return None if summary is None else tasks.read_summary(summary)
 
   @_primary_only
-  def keep_epochs(self, last):
-    """Drops metrics.jsonl lines after epoch `last` (written after the checkpoint resumed from)."""
+  def start(self, config, overwrite=False):
+    """Claims the folder for `config`: with overwrite, the outputs of an earlier run go first."""
+    os.makedirs(self.path, exist_ok=True)
+    if overwrite:
+      for name in OUTPUTS:
+        path = self.file(name)
+        if os.path.isdir(path):
+          shutil.rmtree(path)
+        elif os.path.exists(path):
+          os.remove(path)
+    write_atomic(self.file('config.json'), _config_text(config))
+
+  @_primary_only
+  def log(self, line):
+    with open(self.file('metrics.jsonl'), 'a') as f:
+      f.write(json.dumps(line) + '\n')
+
+  @_primary_only
+  def keep_rounds(self, last):
+    """Drops metrics.jsonl lines after round `last` (written after the checkpoint resumed from)."""
     if not os.path.exists(self.file('metrics.jsonl')):
       return
     with open(self.file('metrics.jsonl')) as f:
-      lines = [line for line in f if line.strip() and json.loads(line)['epoch'] <= last]
+      lines = [line for line in f if line.strip() and json.loads(line)[self.task.round_name] <= last]
     write_atomic(self.file('metrics.jsonl'), ''.join(lines))
 
   @_primary_only
   def write_summary(self, summary):
-    write_atomic(self.file('summary.json'), json.dumps(summary, indent=2))
+    write_atomic(self.file('summary.json'), json.dumps(summary.to_json(), indent=2))
 
 
 def write_atomic(path, text):
@@ -106,29 +105,8 @@ def read_json(path):
     return None
 
 
-def finished_run(path, config, overwrite=False):
-  """The summary if `path` holds a finished run of `config`, else None; writes nothing.
-
-  A folder holding a run of another config is a UserError unless overwriting.
-  """
-  existing = read_json(os.path.join(path, 'config.json'))
-  if existing is None or overwrite:
-    return None
-  wanted = json.loads(_config_text(config))
-  existing = {**{k: v for k, v in ADDED_FIELDS.items() if k in wanted}, **existing}
-  if existing != wanted:
-    raise UserError(f'{path} holds a run of a different config ({_first_difference(existing, wanted)}); '
-                    'use another --workdir, or --overwrite to replace it')
-  return read_summary(path)
-
-
 def _config_text(config):
   return config.to_json_best_effort(indent=2, sort_keys=True)
-
-
-def read_summary(path):
-  """The summary dict of a finished run in folder `path`, or None."""
-  return read_json(os.path.join(path, 'summary.json'))
 
 
 def _first_difference(old, new, prefix=''):

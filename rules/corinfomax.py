@@ -23,10 +23,9 @@ import local_learning as ll
 
 
 @ll.register
-class CorInfoMax(ll.Rule):
+class CorInfoMax(ll.SeparationRule):
   """Online CorInfoMax: lateral weights B_y, the exact inverse output correlation."""
   name = 'corinfomax'
-  tasks = ('separation',)
   description = 'online correlative information maximisation (the exact-inverse baseline of PEM)'
 
   @classmethod

@@ -19,10 +19,9 @@ import local_learning as ll
 
 
 @ll.register
-class FastICA(ll.Rule):
+class FastICA(ll.SeparationRule):
   """Symmetric FastICA, one fixed-point iteration per train_step on all the data."""
   name = 'ica'
-  tasks = ('separation',)
   description = 'FastICA (symmetric, logcosh): the batch ICA reference for separation'
   online = False
 

@@ -1,22 +1,21 @@
 """muPC: predictive coding on a Depth-muP residual network (Innocenti, Achour & Buckley, 2025).
 
-The PC rule of pc.py with the muPC defaults: squared-error output clamped to
+PC (local_learning.pc) with the muPC defaults: squared-error output clamped to
 the target (beta = 1), plain gradient descent on the activities, T equal to
 the number of hidden layers (inference_steps = 0 means that), Adam on the
 weights. The parameterisation is the model's (resmlp with param='mupc'), so
 `pc` on param='sp' is standard PC and `bp` on param='mupc' is the Depth-muP
 backprop baseline of the same network.
 
-The activity step is per sample: pc.py sums the energy over the batch. The
+The activity step is per sample: the PC energy is summed over the batch. The
 reference implementation (jpc) takes steps of 0.5 on the batch-mean energy
 at batch 64, i.e. 0.5 / 64 per sample; that is the default here.
 """
 import local_learning as ll
-from local_learning.rules import pc
 
 
 @ll.register
-class MuPC(pc.PC):
+class MuPC(ll.pc.PCRule):
   """PC with muPC's defaults; T = number of hidden layers unless set."""
   name = 'mupc'
   description = 'muPC: PC with Depth-muP defaults (T = hidden layers, GD on activities, Adam)'
@@ -24,12 +23,8 @@ class MuPC(pc.PC):
   @classmethod
   def default_config(cls):
     config = super().default_config()
-    config.loss = 'mse'
-    config.beta = 1.0
-    config.inference_steps = 0          # 0: the number of hidden layers
-    config.activity_lr = 0.5 / 64
-    config.activity_momentum = 0.0
-    config.optimizer = ll.optim.default_config(name='adam', learning_rate=0.1, weight_decay=0.0)
+    config.update(dict(loss='mse', beta=1.0, inference_steps=0, activity_lr=0.5 / 64, activity_momentum=0.0,
+                       optimizer=ll.optim.default_config(name='adam', learning_rate=0.1, weight_decay=0.0)))
     return config
 
   def __init__(self, model, config, num_steps):

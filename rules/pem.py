@@ -24,10 +24,9 @@ from local_learning import lanes
 
 
 @ll.register
-class PEM(ll.Rule):
+class PEM(ll.SeparationRule):
   """PEM: error-driven feedforward weights, Hebbian output statistics, domain-projected dynamics."""
   name = 'pem'
-  tasks = ('separation',)
   description = 'predictive entropy maximisation: online BSS with local plasticity'
   seeds_last = True
 
@@ -91,9 +90,6 @@ class PEM(ll.Rule):
     state = dict(W=w + lr * lanes.outer(error, x), C=cfg.lam * c + (1 - cfg.lam) * lanes.outer(centred, centred),
                  mu=mu, t=t + 1)
     return state, dict(neural_steps=steps, prediction_error=lanes.sum_squares(error))
-
-  def params(self, state):
-    return state['W']
 
 
 @ll.register

@@ -6,6 +6,9 @@ import sys
 
 import pytest
 
+from local_learning import cpu_flags
+
+cpu_flags.apply()    # as the command line does, before JAX's first computation
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MNIST_SOURCE = ROOT.parent / 'shared' / 'data' / 'mnist'
 

@@ -4,6 +4,7 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
+import local_learning as ll
 from local_learning import config as ll_config, models, registry
 
 
@@ -25,12 +26,22 @@ def batch(n=32, in_shape=(8, 8, 1), classes=10, seed=1):
   return jax.random.normal(kx, (n, *in_shape)), jax.random.randint(ky, (n,), 0, classes)
 
 
+def energy(pc, params, hidden, x, y):
+  """A PC rule's per-sample energy (B,) at the activities `hidden`."""
+  return ll.pc.energy(pc.model, params, hidden, x, y, pc.loss, pc.config.beta)
+
+
+def infer(pc, params, x, y):
+  """A PC rule's inference: (hidden activities, feedforward output)."""
+  return ll.pc.infer(pc.model, params, x, y, pc.loss, pc.config.beta, pc.inference_steps, pc.activity_tx)
+
+
 def plain_pc_inference(pc, params, x, y):
   """Reference PC inference: T optimizer steps on the gradient of the whole network's energy."""
   hidden = pc.model.forward(params, x)[:-1]
   opt_state = pc.activity_tx.init(hidden)
   for _ in range(pc.inference_steps):
-    grads = jax.grad(lambda h: jnp.sum(pc.energy(params, h, x, y)))(hidden)
+    grads = jax.grad(lambda h: jnp.sum(energy(pc, params, h, x, y)))(hidden)
     updates, opt_state = pc.activity_tx.update(grads, opt_state, hidden)
     hidden = optax.apply_updates(hidden, updates)
   return hidden

@@ -47,7 +47,7 @@ CASES = [
     (DEFAULT, '', {'rule_module': 'no_such_lab.my_rule'}, 'no_such_lab'),
     (DEFAULT, '', {'no_such_field': 1}, 'cannot set config.no_such_field'),
     (DEFAULT, 'dataset=cifar10', {'dataset.data_dir': '/nonexistent'}, "dataset 'cifar10' is not prepared"),
-    (DEPTH, 'rule=mupc,dataset=digits,depth=1', {}, 'needs depth >= 2'),
+    (DEPTH, 'rule=mupc,dataset=digits,depth=1', {}, 'config.model.depth must be an integer >= 2'),
     (DEPTH, 'rule=mupc,dataset=digits', {'model.param': 'ntk'}, "unknown parameterisation 'ntk'"),
     (BSS, 'rule=bp', {}, "rule 'bp' supports classification, not separation"),
     (BSS, 'domain=circle', {}, "unknown domain 'circle'"),

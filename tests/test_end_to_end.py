@@ -11,11 +11,11 @@ from local_learning import train
 def test_rule_learns_digits(rule, tmp_path):
   config = default_config.get_config(f'rule={rule}')
   summary = train.train_and_evaluate(config, str(tmp_path))
-  assert summary['status'] == 'ok'
-  assert summary['test_accuracy'] > 0.90
+  assert summary.status == 'ok'
+  assert summary.mean('test_accuracy') > 0.90
   lines = [json.loads(line) for line in (tmp_path / 'metrics.jsonl').read_text().splitlines()]
   assert [line['epoch'] for line in lines] == list(range(1, config.num_epochs + 1))
-  assert lines[-1]['test_accuracy'] == summary['test_accuracy']
+  assert lines[-1]['test_accuracy'] == summary.mean('test_accuracy')
   on_disk = json.loads((tmp_path / 'summary.json').read_text())
   for key in ('rule', 'dataset', 'model', 'test_accuracy', 'epochs', 'train_seconds',
               'steps_per_second', 'status'):
@@ -29,7 +29,7 @@ def test_diverging_run_is_recorded_as_diverged(tmp_path):
   config.rule.optimizer.learning_rate = 1e8
   config.num_epochs = 3
   summary = train.train_and_evaluate(config, str(tmp_path))
-  assert summary['status'] == 'diverged'
+  assert summary.status == 'diverged'
   assert json.loads((tmp_path / 'summary.json').read_text())['status'] == 'diverged'
   assert json.loads((tmp_path / 'metrics.jsonl').read_text().splitlines()[-1])['diverged_seeds'] == [0]
 
@@ -40,7 +40,7 @@ def test_vgg_trains_on_digits(tmp_path):
   config.num_epochs = 1
   config.batch_size = 64
   summary = train.train_and_evaluate(config, str(tmp_path))
-  assert summary['status'] == 'ok' and summary['model'] == 'vgg'
+  assert summary.status == 'ok' and summary.model == 'vgg'
 
 
 def test_seeds_train_as_one_program_and_match_single_runs(tmp_path):
@@ -50,7 +50,7 @@ def test_seeds_train_as_one_program_and_match_single_runs(tmp_path):
   together = train.train_and_evaluate(config, str(tmp_path / 'both'))
   config.num_seeds, config.seed = 1, 1
   alone = train.train_and_evaluate(config, str(tmp_path / 'one'))
-  assert together['seeds'] == [0, 1] and alone['seeds'] == [1]
-  assert together['test_accuracy_per_seed'][1] == pytest.approx(alone['test_accuracy'], abs=1 / 360)
+  assert together.seeds == [0, 1] and alone.seeds == [1]
+  assert together.results['test_accuracy'][1] == pytest.approx(alone.mean('test_accuracy'), abs=1 / 360)
   last = json.loads((tmp_path / 'both' / 'metrics.jsonl').read_text().splitlines()[-1])
   assert last['loss_per_seed'][0] != pytest.approx(last['loss_per_seed'][1], rel=1e-3)

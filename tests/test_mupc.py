@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from configs import depth as depth_config
-from helpers import make_rule, plain_pc_inference
+from helpers import energy, infer, make_rule, plain_pc_inference
 from local_learning import models, train
 from local_learning.models import activations, residual
 
@@ -85,14 +85,14 @@ def test_pc_energy_of_a_stack_sums_its_layers_per_sample():
   mus = model.predict(params, [x, *hidden])
   per_layer = [hidden[0] - mus[0], *(hidden[1] - mus[1])]
   want = sum(0.5 * np.sum(np.square(e), axis=-1) for e in per_layer) + pc.loss(mus[-1], y)
-  np.testing.assert_allclose(pc.energy(params, hidden, x, y), want, rtol=1e-5)
+  np.testing.assert_allclose(energy(pc, params, hidden, x, y), want, rtol=1e-5)
 
 
 def test_mupc_inference_with_the_error_wave_matches_plain_steps():
   model, params = resmlp(6, 'mupc')
   pc = make_rule('mupc', model, inference_steps=4)
   x, y = jax.random.normal(jax.random.key(5), (3, 8, 8, 1)), jnp.array([1, 2, 3])
-  got, _ = pc.infer(params, x, y)
+  got, _ = infer(pc, params, x, y)
   for g, w in zip(got, plain_pc_inference(pc, params, x, y)):
     np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
 
@@ -110,7 +110,7 @@ def _accuracies(rule, tmp_path):
   config.num_seeds = 3
   if rule == 'pc':
     config.rule.optimizer.learning_rate = 1e-2
-  return np.array(train.train_and_evaluate(config, str(tmp_path / rule))['test_accuracy_per_seed'])
+  return np.array(train.train_and_evaluate(config, str(tmp_path / rule)).results['test_accuracy'])
 
 
 def test_mupc_learns_a_deep_network_where_standard_pc_stays_near_chance(tmp_path):

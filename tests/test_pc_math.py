@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from helpers import batch, make_rule, plain_pc_inference, tiny_mlp
+from helpers import batch, energy, infer, make_rule, plain_pc_inference, tiny_mlp
 
 
 @pytest.mark.parametrize('loss', ['mse', 'ce'])
@@ -16,8 +16,7 @@ def test_feedforward_init_zeroes_hidden_errors_and_energy_is_output_loss(loss):
   mus = model.predict(params, [x, *zs[:-1]])
   for z, mu in zip(zs[:-1], mus[:-1]):
     np.testing.assert_allclose(z, mu, atol=1e-6)
-  energy = pc.energy(params, zs[:-1], x, y)
-  np.testing.assert_allclose(energy, pc.loss(zs[-1], y), rtol=1e-6, atol=1e-6)
+  np.testing.assert_allclose(energy(pc, params, zs[:-1], x, y), pc.loss(zs[-1], y), rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize('momentum', [0.0, 0.9])
@@ -27,7 +26,7 @@ def test_skipping_blocks_below_the_error_wave_is_exact(momentum, steps):
   model, params = tiny_mlp(widths=(16, 16, 16, 16))
   pc = make_rule('pc', model, inference_steps=steps, activity_lr=0.2, activity_momentum=momentum)
   x, y = batch()
-  got, _ = pc.infer(params, x, y)
+  got, _ = infer(pc, params, x, y)
   want = plain_pc_inference(pc, params, x, y)
   for g, w in zip(got, want):
     np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
@@ -39,8 +38,8 @@ def test_inference_lowers_the_energy():
   model, params = tiny_mlp()
   pc = make_rule('pc', model, inference_steps=20, activity_lr=0.1)
   x, y = batch()
-  hidden, ff_loss = pc.infer(params, x, y)
-  assert jnp.sum(pc.energy(params, hidden, x, y)) < 0.9 * jnp.sum(ff_loss)
+  hidden, output = infer(pc, params, x, y)
+  assert jnp.sum(energy(pc, params, hidden, x, y)) < 0.9 * jnp.sum(pc.loss(output, y))
 
 
 def _cosine(a, b):
@@ -56,7 +55,7 @@ def test_nudged_pc_weight_gradients_match_backprop(loss):
   bp = make_rule('bp', model, loss=loss)
   pc = make_rule('pc', model, loss=loss, beta=1e-3, inference_steps=200, activity_lr=0.1)
   bp_grads = jax.grad(lambda p: jnp.mean(bp.loss(model.output(p, x), y)))(params)
-  pc_grads, _, _ = pc.weight_grads(params, x, y)
+  pc_grads, _ = pc.grads(dict(params=params), (x, y), None)
   pairs = list(zip(jax.tree.leaves(bp_grads), jax.tree.leaves(pc_grads)))
   assert len(pairs) == 6        # 3 layers x (kernel, bias)
   for g_bp, g_pc in pairs:
@@ -70,6 +69,6 @@ def test_large_beta_pc_gradients_differ_from_backprop():
   bp = make_rule('bp', model, loss='mse')
   pc = make_rule('pc', model, loss='mse', beta=50.0, inference_steps=200, activity_lr=0.01)
   bp_grads = jax.grad(lambda p: jnp.mean(bp.loss(model.output(p, x), y)))(params)
-  pc_grads, _, _ = pc.weight_grads(params, x, y)
+  pc_grads, _ = pc.grads(dict(params=params), (x, y), None)
   cosines = [_cosine(a, b) for a, b in zip(jax.tree.leaves(bp_grads), jax.tree.leaves(pc_grads))]
   assert min(cosines) < 0.99

@@ -9,7 +9,7 @@ from sklearn import decomposition
 
 import local_learning as ll
 from configs import bss
-from local_learning import config as ll_config, registry, train, train_separation
+from local_learning import config as ll_config, registry, tasks, train
 from local_learning.data import sources
 
 MODEL = ll.separation.SeparationModel(n=5, m=10, domain='antisparse')
@@ -195,14 +195,14 @@ def separated(tmp_path_factory):
 def test_rule_separates_a_small_problem(separated, name, msnr_db):
   """The mixtures themselves score about 3 dB; CorInfoMax needs ~100000 samples for 20+ dB."""
   summary, _ = separated(name)
-  assert summary['status'] == 'ok' and summary['seeds'] == [0, 1]
-  assert min(summary['msnr_db_per_seed']) > msnr_db, summary['msnr_db_per_seed']
+  assert summary.status == 'ok' and summary.seeds == [0, 1]
+  assert min(summary.results['msnr_db']) > msnr_db, summary.results['msnr_db']
 
 
 def test_pem_separates_sparse_sources(tmp_path):
   """On the l1 ball, with configs/bss.py's sparse settings (the soft-threshold dynamics)."""
   summary = train.train_and_evaluate(bss.get_config('domain=sparse,samples=20000,seeds=1'), str(tmp_path))
-  assert summary['status'] == 'ok' and summary['msnr_db'] > 15, summary['msnr_db']
+  assert summary.status == 'ok' and summary.mean('msnr_db') > 15, summary.results
 
 
 def test_separation_workdir(separated):
@@ -216,14 +216,26 @@ def test_separation_workdir(separated):
     assert key in on_disk
   assert (on_disk['rule'], on_disk['dataset'], on_disk['model']) == ('pem', 'sources', 'antisparse')
   lines = [json.loads(line) for line in (workdir / 'metrics.jsonl').read_text().splitlines()]
-  assert [line['seed'] for line in lines] == [0, 1]
-  assert [line['msnr_db'] for line in lines] == pytest.approx(summary['msnr_db_per_seed'])
-  assert 50 < summary['neural_steps'] < 150          # early stopping: far fewer than 250
+  assert [line['round'] for line in lines] == list(range(1, 11))
+  assert lines[-1]['msnr_db_per_seed'] == summary.results['msnr_db']
+  assert lines[0]['msnr_db'] < lines[-1]['msnr_db']                  # it learns along the pass
+  assert 50 < lines[-1]['neural_steps'] < 150          # early stopping: far fewer than 250
 
 
 def test_one_seed_of_a_batch_equals_the_seed_alone(separated, tmp_path):
   summary = train.train_and_evaluate(bss.get_config('rule=pem,samples=30000,seeds=1'), str(tmp_path))
-  assert summary['msnr_db'] == pytest.approx(separated('pem')[0]['msnr_db_per_seed'][0], abs=1e-3)
+  assert summary.mean('msnr_db') == pytest.approx(separated('pem')[0].results['msnr_db'][0], abs=1e-3)
+
+
+def _one_pass(rule_cls, config, lane_group):
+  """The seeds' training metrics and evaluation after one pass as one round, through the task's Run."""
+  config.num_rounds = 1
+  task = tasks.get('separation')
+  run = task.start(config, rule_cls, train.seed_keys(range(config.num_seeds), task), lane_group)
+  states = run.init()
+  run.compile(states)
+  states, metrics = run.train_round(states, 1)
+  return {**metrics, **run.evaluate(states)[0]}
 
 
 @pytest.mark.parametrize('name, domain, num_seeds, lane_group', [
@@ -231,15 +243,13 @@ def test_one_seed_of_a_batch_equals_the_seed_alone(separated, tmp_path):
     ('u-pem', 'sparse', 3, 16),
     ('pem', 'antisparse', 11, 8),     # two groups: 8 seeds, then 3 padded with copies
 ])
-def test_seeds_as_lanes_equal_seeds_vmapped(name, domain, num_seeds, lane_group, monkeypatch):
+def test_seeds_as_lanes_equal_seeds_vmapped(name, domain, num_seeds, lane_group):
   """The seeds_last programs compute what vmap over seeds does, in one group of lanes or several."""
-  monkeypatch.setattr(train_separation, 'LANE_GROUP', lane_group)
   config = bss.get_config(f'rule={name},domain={domain},samples=3000,seeds={num_seeds}')
-  rule = train_separation.bind(registry.get(name), config)
-  assert rule.seeds_last
-  vmapped = train_separation.bind(type(name, (type(rule),), dict(seeds_last=False)), config)
-  seeds = np.arange(num_seeds)
-  results = [train_separation.compiled_run(r, config.dataset, seeds)() for r in (rule, vmapped)]
+  rule_cls = registry.get(name)
+  assert rule_cls.seeds_last
+  vmapped = type(name, (rule_cls,), dict(seeds_last=False))
+  results = [_one_pass(r, config, lane_group) for r in (rule_cls, vmapped)]
   assert float(np.min(results[0]['msnr_db'])) > 5                       # it learned something
   assert results[0]['msnr_db'].shape == (num_seeds,)
   for metric, value in results[0].items():
@@ -266,5 +276,5 @@ def test_nan_is_recorded_as_diverged(tmp_path):
   config = bss.get_config('rule=pem,samples=2000,seeds=2')
   config.rule.lr = 1e30
   summary = train.train_and_evaluate(config, str(tmp_path))
-  assert summary['status'] == 'diverged' and summary['diverged_seeds'] == [0, 1]
-  assert summary['msnr_db'] is None
+  assert summary.status == 'diverged' and summary.diverged_seeds == [0, 1]
+  assert summary.mean('msnr_db') is None

@@ -37,7 +37,9 @@ def test_builtin_rules_come_through_entry_points():
   assert registry.get('pc').__module__ == 'local_learning.rules.pc'
 
 
-def test_decorator_registers_and_refuses_a_taken_name():
+def test_decorator_registers_and_refuses_a_taken_name(monkeypatch):
+  monkeypatch.setattr(registry, '_RULES', dict(registry._RULES))   # the test's rule leaves with the test
+
   @ll.register
   class Mine(ll.Rule):
     name = 'test_decorator_rule'

@@ -1,6 +1,7 @@
 """Checkpoint and resume: a SIGKILLed run resumes to the same result; bad checkpoints refused."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,25 +29,45 @@ def uninterrupted(tmp_path_factory):
   return workdir
 
 
-def test_killed_run_resumes_to_the_same_result(uninterrupted, tmp_path):
-  workdir = tmp_path / 'run'
-  command = [sys.executable, '-m', 'local_learning.main', *ARGS, f'--workdir={workdir}']
+def _kill_after_checkpoint(args, workdir, checkpoint):
+  """Starts the command line on args, SIGKILLs it once `checkpoint` is saved; asserts it had not finished."""
+  command = [sys.executable, '-m', 'local_learning.main', *args, f'--workdir={workdir}']
   process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   checkpoints = workdir / 'checkpoints'
   deadline = time.time() + 240
   while time.time() < deadline and process.poll() is None:
-    if checkpoints.exists() and any(p.name.isdigit() and int(p.name) >= 3 for p in checkpoints.iterdir()):
+    if checkpoints.exists() and any(p.name.isdigit() and int(p.name) >= checkpoint for p in checkpoints.iterdir()):
       break
     time.sleep(0.01)
   os.kill(process.pid, signal.SIGKILL)
   process.wait()
   assert not (workdir / 'summary.json').exists(), 'the run finished before it could be killed'
+
+
+def test_killed_run_resumes_to_the_same_result(uninterrupted, tmp_path):
+  workdir = tmp_path / 'run'
+  _kill_after_checkpoint(ARGS, workdir, 3)
   result = run_cli(*ARGS, f'--workdir={workdir}')
   assert result.returncode == 0, result.stderr
   assert 'resuming' in result.stdout
   assert _final(workdir) == _final(uninterrupted)
   epochs = [json.loads(line)['epoch'] for line in (workdir / 'metrics.jsonl').read_text().splitlines()]
   assert epochs == list(range(1, 13))
+
+
+SEPARATION = ['--config=configs/bss.py:rule=pem,samples=50000,seeds=2', '--config.num_rounds=50']
+
+
+def test_killed_separation_run_resumes_to_the_same_result(tmp_path):
+  whole, killed = tmp_path / 'whole', tmp_path / 'killed'
+  assert run_cli(*SEPARATION, f'--workdir={whole}').returncode == 0
+  _kill_after_checkpoint(SEPARATION, killed, 3)
+  result = run_cli(*SEPARATION, f'--workdir={killed}')
+  assert result.returncode == 0 and 'resuming' in result.stdout, result.stderr
+  summaries = [json.loads((w / 'summary.json').read_text()) for w in (whole, killed)]
+  assert summaries[0]['msnr_db_per_seed'] == summaries[1]['msnr_db_per_seed']
+  rounds = [json.loads(line)['round'] for line in (killed / 'metrics.jsonl').read_text().splitlines()]
+  assert rounds == list(range(1, 51))
 
 
 def test_finished_run_is_not_redone(uninterrupted):
@@ -58,7 +79,7 @@ def test_finished_run_is_not_redone(uninterrupted):
 
 def test_corrupt_checkpoint_is_a_clear_error_not_a_restart(uninterrupted, tmp_path):
   workdir = tmp_path / 'run'
-  os.system(f'cp -r {uninterrupted} {workdir}')
+  shutil.copytree(uninterrupted, workdir)
   (workdir / 'summary.json').unlink()
   latest = max((p for p in (workdir / 'checkpoints').iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
   for path in latest.rglob('*'):
@@ -75,7 +96,7 @@ def test_corrupt_checkpoint_is_a_clear_error_not_a_restart(uninterrupted, tmp_pa
 
 def test_workdir_of_another_config_is_refused_unless_overwrite(uninterrupted, tmp_path):
   workdir = tmp_path / 'run'
-  os.system(f'cp -r {uninterrupted} {workdir}')
+  shutil.copytree(uninterrupted, workdir)
   result = run_cli(*ARGS[:-1], '--config.model.widths=(16,)', '--config.num_epochs=1', f'--workdir={workdir}')
   assert result.returncode == 2
   assert 'different config' in error_lines(result)[0] and 'model.widths' in error_lines(result)[0]
@@ -87,7 +108,7 @@ def test_workdir_of_another_config_is_refused_unless_overwrite(uninterrupted, tm
 
 def test_run_made_before_a_config_field_was_added_is_the_same_run(uninterrupted, tmp_path):
   workdir = tmp_path / 'run'
-  os.system(f'cp -r {uninterrupted} {workdir}')
+  shutil.copytree(uninterrupted, workdir)
   config = json.loads((workdir / 'config.json').read_text())
   del config['layer_parallel']
   (workdir / 'config.json').write_text(json.dumps(config))

@@ -1,78 +1,81 @@
 """Renders a table's workdir: table.md, table.csv and PNG plots.
 
-Cells show the final-epoch metric as mean ± std over seeds (never the best
-epoch, unless asked, and then in a labelled extra section). Diverged seeds
-are left out of the mean and counted in the cell.
+Cells show the final-round metric as mean ± std over seeds (never the best
+round, unless asked, and then in a labelled extra section). Diverged seeds
+are left out of the mean and counted in the cell. Each summary's task
+(local_learning.tasks) says which metric it shows and how.
 """
 import csv
+import dataclasses
 import datetime
 import json
 import os
 import subprocess
+from typing import Any
 
 import jax
 import numpy as np
 
-from local_learning import workdir as workdir_lib
-
-# task -> (summary key, display scale, label)
-METRICS = {
-    'classification': ('test_accuracy', 100.0, 'test accuracy (%)'),
-    'separation': ('msnr_db', 1.0, 'mSNR (dB)'),
-}
-
-
-def collect(table, workdir):
-  """[(cell, summary or None, per-epoch records)] in table order."""
-  results = []
-  for cell in table.cells:
-    cell_dir = os.path.join(workdir, cell.id)
-    summary = (workdir_lib.read_summary(cell_dir)
-               or workdir_lib.read_json(os.path.join(cell_dir, UNAVAILABLE)))
-    records = []
-    if summary is not None and os.path.exists(os.path.join(cell_dir, 'metrics.jsonl')):
-      with open(os.path.join(cell_dir, 'metrics.jsonl')) as f:
-        records = [json.loads(line) for line in f]
-    results.append((cell, summary, records))
-  return results
-
+from local_learning import records, tasks, workdir as workdir_lib
 
 UNAVAILABLE = 'unavailable.json'   # written by the runner where a dataset is not prepared
 
 
-def metric_of(summary):
-  return METRICS[summary.get('task', 'classification')]
+@dataclasses.dataclass(frozen=True)
+class Result:
+  """A cell and what its workdir holds: a Summary, or why it has none, and the metrics lines."""
+  cell: Any
+  summary: Any = None             # records.Summary of a finished run
+  unavailable: str = ''           # the reason, where the dataset was not prepared
+  lines: tuple = ()
+
+  @property
+  def task(self):
+    return tasks.get(self.summary.task) if self.summary else None
 
 
-def cell_text(summary, key=None):
+def collect(table, workdir):
+  """[Result] in table order."""
+  results = []
+  for cell in table.cells:
+    path = os.path.join(workdir, cell.id)
+    unavailable = workdir_lib.read_json(os.path.join(path, UNAVAILABLE))
+    data = workdir_lib.read_json(os.path.join(path, 'summary.json'))
+    if data is None:
+      results.append(Result(cell, unavailable=unavailable['reason'] if unavailable else ''))
+      continue
+    summary = tasks.read_summary(data)
+    lines = ()
+    if os.path.exists(os.path.join(path, 'metrics.jsonl')):
+      with open(os.path.join(path, 'metrics.jsonl')) as f:
+        lines = tuple(json.loads(line) for line in f if line.strip())
+    results.append(Result(cell, summary, lines=lines))
+  return results
+
+
+def cell_text(result, best=False):
   """'97.87 ± 0.13' (n seeds; diverged ones noted), or a reason it is empty."""
-  if summary is None:
-    return 'not run'
-  if summary.get('status') == 'unavailable':
-    return 'dataset not prepared'
-  name, scale, _ = metric_of(summary)
-  key = key or name
-  values = [v for v in summary.get(f'{key}_per_seed', []) if v is not None]
-  if not values:
+  if result.summary is None:
+    return 'dataset not prepared' if result.unavailable else 'not run'
+  summary, task = result.summary, result.task
+  values = summary.values(task.metric, best) * task.scale
+  if not values.size:
     return 'diverged'
-  text = f'{np.mean(values) * scale:.2f} ± {np.std(values) * scale:.2f}'
-  diverged = len(summary.get('diverged_seeds', []))
-  if diverged:
-    text += f' ({diverged}/{len(summary["seeds"])} diverged)'
+  text = f'{np.mean(values):.2f} ± {np.std(values):.2f}'
+  if summary.diverged_seeds:
+    text += f' ({len(summary.diverged_seeds)}/{len(summary.seeds)} diverged)'
   return text
 
 
-def speed_text(summary):
-  if summary is None or summary.get('status') == 'unavailable':
+def speed_text(result):
+  if result.summary is None:
     return ''
-  if 'steps_per_second' in summary:
-    return f'{_figures(summary["steps_per_second"])} steps/s, {_figures(summary["seconds_per_epoch"])} s/epoch'
-  return f'{_figures(summary["samples_per_second"])} samples/s, {_figures(summary["train_seconds"])} s'
+  speed = {**result.summary.speed, 'train_seconds': result.summary.train_seconds}
+  return ', '.join(f'{_figures(speed[key])} {unit}' for key, unit in result.task.speed_cells)
 
 
-def header(table, results):
-  summaries = [s for _, s, _ in results if s and 'device' in s]
-  devices = sorted({s.get('device', '?') for s in summaries}) or [jax.devices()[0].device_kind]
+def header(results):
+  devices = sorted({r.summary.device for r in results if r.summary}) or [jax.devices()[0].device_kind]
   try:
     commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True,
                             check=True).stdout.strip()
@@ -83,50 +86,53 @@ def header(table, results):
 
 
 def markdown(table, results, best=False):
-  rows = list(dict.fromkeys(c.row for c, _, _ in results))
-  columns = list(dict.fromkeys(c.column for c, _, _ in results))
-  by_place = {(c.row, c.column): s for c, s, _ in results}
-  finished = [s for _, s, _ in results if s and 'seeds' in s]
-  labels = sorted({metric_of(s)[2] for s in finished}) or ['metric']
-  seeds = sorted({len(s['seeds']) for s in finished})
+  rows = list(dict.fromkeys(r.cell.row for r in results))
+  columns = list(dict.fromkeys(r.cell.column for r in results))
+  by_place = {(r.cell.row, r.cell.column): r for r in results}
+  finished = [r for r in results if r.summary]
+  labels = sorted({r.task.metric_label for r in finished}) or ['metric']
+  seeds = sorted({len(r.summary.seeds) for r in finished})
+  unit = '/'.join(sorted({r.task.round_name for r in finished})) or 'epoch'
   lines = [f'# {table.name}', '']
   if table.description:
     lines += [' '.join(table.description.strip().split('\n\n')[0].split()), '']
-  lines += [header(table, results), '',
-            f'{" / ".join(labels)} at the end of training (final epoch, not best), mean ± std over '
+  lines += [header(results), '',
+            f'{" / ".join(labels)} at the end of training (final {unit}, not best), mean ± std over '
             f'{"/".join(map(str, seeds)) or "?"} seed{"" if seeds == [1] else "s"}.', '']
 
   def grid(text_of):
     out = ['| rule | ' + ' | '.join(columns) + ' |', '|---' * (len(columns) + 1) + '|']
     for row in rows:
-      out.append(f'| {row} | ' + ' | '.join(text_of(by_place.get((row, col))) if (row, col) in by_place
-                                            else '' for col in columns) + ' |')
+      out.append(f'| {row} | ' + ' | '.join(text_of(by_place[row, col]) if (row, col) in by_place else ''
+                                            for col in columns) + ' |')
     return out
 
   lines += grid(cell_text)
   if best:
-    lines += ['', '## Best epoch per seed (optimistic; for comparison with the literature only)', '']
-    lines += grid(lambda s: cell_text(s, 'best_test_accuracy') if s and 'best_test_accuracy' in s else '')
+    lines += ['', f'## Best {unit} per seed (optimistic; for comparison with the literature only)', '']
+    lines += grid(lambda r: cell_text(r, best=True) if r.summary else '')
   lines += ['', '## Speed', ''] + grid(speed_text)
   return '\n'.join(lines) + '\n'
 
 
 def write_csv(results, path):
   fields = ['row', 'column', 'x', 'status', 'metric', 'mean', 'std', 'seeds', 'diverged_seeds',
-            'best_mean', 'best_std', 'steps_per_second', 'seconds_per_epoch', 'train_seconds']
+            'best_mean', 'best_std', 'steps_per_second', 'samples_per_second', 'seconds_per_epoch',
+            'train_seconds']
   with open(path, 'w', newline='') as f:
     writer = csv.DictWriter(f, fieldnames=fields)
     writer.writeheader()
-    for cell, summary, _ in results:
-      row = dict(row=cell.row, column=cell.column, x=cell.x, status=summary['status'] if summary else 'not run')
-      if summary and summary['status'] != 'unavailable':
-        name = metric_of(summary)[0]
-        row.update(metric=name, mean=summary.get(name), std=summary.get(f'{name}_std'),
-                   seeds=len(summary['seeds']), diverged_seeds=len(summary.get('diverged_seeds', [])),
-                   best_mean=summary.get(f'best_{name}'), best_std=summary.get(f'best_{name}_std'),
-                   steps_per_second=summary.get('steps_per_second'),
-                   seconds_per_epoch=summary.get('seconds_per_epoch'),
-                   train_seconds=summary.get('train_seconds'))
+    for r in results:
+      row = dict(row=r.cell.row, column=r.cell.column, x=r.cell.x,
+                 status=r.summary.status if r.summary else 'unavailable' if r.unavailable else 'not run')
+      if r.summary:
+        metric = r.task.metric
+        stats = records.summarize({'final': records.from_list(r.summary.results.get(metric, [])),
+                                   'best': records.from_list(r.summary.best.get(metric, []))})
+        row.update({k: v for k, v in r.summary.speed.items() if k in fields})
+        row.update(metric=metric, mean=stats['final'], std=stats['final_std'], seeds=len(r.summary.seeds),
+                   diverged_seeds=len(r.summary.diverged_seeds), best_mean=stats['best'],
+                   best_std=stats['best_std'], train_seconds=r.summary.train_seconds)
       writer.writerow(row)
 
 
@@ -137,34 +143,37 @@ def plot(table, results, workdir):
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 
   files = []
-  for column in dict.fromkeys(c.column for c, _, _ in results):
+  for column in dict.fromkeys(r.cell.column for r in results):
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    for cell, summary, records in results:
-      if cell.column != column or not records or 'test_accuracy_per_seed' not in records[0]:
+    labels = set()
+    for r in results:
+      if r.cell.column != column or not r.lines or f'{r.task.metric}_per_seed' not in r.lines[0]:
         continue
-      curves = np.array([[np.nan if v is None else v for v in r['test_accuracy_per_seed']] for r in records])
-      mean, std = np.nanmean(curves, axis=1) * 100, np.nanstd(curves, axis=1) * 100
-      epochs = [r['epoch'] for r in records]
-      ax.plot(epochs, mean, label=cell.row)
-      ax.fill_between(epochs, mean - std, mean + std, alpha=0.2)
+      curves = np.array([records.from_list(line[f'{r.task.metric}_per_seed']) for line in r.lines]) * r.task.scale
+      mean, std = np.nanmean(curves, axis=1), np.nanstd(curves, axis=1)
+      rounds = [line[r.task.round_name] for line in r.lines]
+      ax.plot(rounds, mean, label=r.cell.row)
+      ax.fill_between(rounds, mean - std, mean + std, alpha=0.2)
+      labels.add((r.task.round_name, r.task.metric_label))
     if ax.lines:
-      ax.set(xlabel='epoch', ylabel='test accuracy (%)', title=column)
+      ax.set(xlabel=' / '.join(sorted({x for x, _ in labels})),
+             ylabel=' / '.join(sorted({y for _, y in labels})), title=column)
       ax.legend()
       files.append(_save(fig, workdir, f'curves_{_slug(column)}.png'))
     plt.close(fig)
   if table.plot_x:
     fig, ax = plt.subplots(figsize=(5, 3.5))
     labels = set()
-    for row in dict.fromkeys(c.row for c, _, _ in results):
-      points = [(c.x, s) for c, s, _ in results if c.row == row and s and 'seeds' in s and c.x is not None]
+    for row in dict.fromkeys(r.cell.row for r in results):
+      points = sorted(((r.cell.x, r) for r in results if r.cell.row == row and r.summary and r.cell.x is not None),
+                      key=lambda p: p[0])
       xs, means, stds = [], [], []
-      for x, summary in sorted(points, key=lambda p: p[0]):
-        name, scale, label = metric_of(summary)
-        values = [v for v in summary[f'{name}_per_seed'] if v is not None]
-        labels.add(label)
+      for x, r in points:
+        values = r.summary.values(r.task.metric) * r.task.scale
+        labels.add(r.task.metric_label)
         xs.append(x)
-        means.append(np.mean(values) * scale if values else np.nan)
-        stds.append(np.std(values) * scale if values else np.nan)
+        means.append(np.mean(values) if values.size else np.nan)
+        stds.append(np.std(values) if values.size else np.nan)
       if xs:
         ax.errorbar(xs, means, yerr=stds, marker='o', capsize=3, label=row)
     if ax.lines:

@@ -1,7 +1,7 @@
 """Runs a table's cells: resumable, shardable, one trainer workdir per cell.
 
-Every cell's config is built (and so validated: rule names, overrides) before
-any training starts. A cell whose workdir holds a summary.json for the same
+Every cell's config is built and checked (train.check: rule names,
+overrides, every field) before any training starts. A cell whose workdir holds a summary.json for the same
 config is skipped, so an interrupted table re-run loses only the cell that
 was running; summary.json is written last and atomically. `shard=(i, n)`
 takes every n-th cell from the i-th (0-based), a deterministic split for job
@@ -32,10 +32,11 @@ def run_table(table, workdir, root, seeds=None, shard=(0, 1), cells_filter='', o
   """Trains the selected cells; returns {cell id: 'done' | 'skipped' | 'unavailable: ...'}."""
   cells = select(table, shard, cells_filter)
   configs = [cell.build_config(seeds or table.seeds, root) for cell in cells]
+  cell_tasks = [train.check(config)[0] for config in configs]
   outcome = {}
-  for i, (cell, config) in enumerate(zip(cells, configs), 1):
+  for i, (cell, config, task) in enumerate(zip(cells, configs, cell_tasks), 1):
     cell_dir = os.path.join(workdir, cell.id)
-    if workdir_lib.finished_run(cell_dir, config, overwrite):
+    if workdir_lib.Workdir(cell_dir, task).finished(config, overwrite) is not None:
       outcome[cell.id] = 'skipped'
       print(f'[{i}/{len(cells)}] {cell.id}: finished before, skipped', flush=True)
       continue

@@ -1,7 +1,7 @@
 """Table specs: a table is a list of cells, each one training config.
 
 A spec is a Python file with `get_table()` returning a `Table`; the built-in
-ones live in benchmarks/tables/. A cell names a config file (the trainer's
+ones live in the checkout's benchmarks/tables/. A cell names a config file (the trainer's
 own, with its `:ARGS`), config overrides, and where it goes in the table:
 its row (usually the rule) and column (usually dataset/model). A cell's
 optional `x` places it on the table's line plot (e.g. depth, rho).
@@ -14,8 +14,6 @@ from typing import Any
 
 from local_learning import config as ll_config
 from local_learning.errors import UserError
-
-TABLES_DIR = os.path.join(os.path.dirname(__file__), '..', '..', 'benchmarks', 'tables')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,11 +57,11 @@ def grid(rows, columns, config, seeds=3, name='table', description='', plot_x=''
   return Table(name, tuple(cells), seeds, description, plot_x)
 
 
-def load_table(name_or_path):
-  """The Table of a built-in name ('quick') or a spec file path."""
-  path = name_or_path if name_or_path.endswith('.py') else os.path.join(TABLES_DIR, f'{name_or_path}.py')
+def load_table(name_or_path, tables_dir=''):
+  """The Table of a name in tables_dir ('quick') or of a spec file path."""
+  path = name_or_path if name_or_path.endswith('.py') else os.path.join(tables_dir, f'{name_or_path}.py')
   if not os.path.exists(path):
-    known = sorted(f[:-3] for f in os.listdir(TABLES_DIR) if f.endswith('.py'))
+    known = sorted(f[:-3] for f in os.listdir(tables_dir) if f.endswith('.py'))
     raise UserError(f'no table spec {name_or_path!r}; built-in tables: {", ".join(known)}, or give a .py path')
   return _load_module(path).get_table()
 

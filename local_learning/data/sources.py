@@ -18,9 +18,9 @@ import ml_collections
 import numpy as np
 
 from local_learning.errors import UserError
-from local_learning.tasks import separation
 
 COPULA_DOF = 4
+DOMAINS = ('antisparse', 'nonnegative_antisparse', 'sparse', 'nonnegative_sparse', 'simplex')
 
 
 def default_config():
@@ -29,15 +29,26 @@ def default_config():
       name='sources', domain='antisparse', n=5, m=10, rho=0.0, snr_db=30.0, samples=100000))
 
 
-def check(config):
-  """UserError unless config describes a valid problem."""
-  separation.check_domain(config.domain)
+def check_domain(domain):
+  """A UserError unless `domain` is a known source domain."""
+  for problem in _domain_problems(domain):
+    raise UserError(problem)
+
+
+def _domain_problems(domain):
+  return [] if domain in DOMAINS else [f'unknown domain {domain!r}; known domains: {", ".join(DOMAINS)}']
+
+
+def problems(config):
+  """Every way config fails to describe a valid problem, one line each."""
+  out = _domain_problems(config.domain)
   if not 1 <= config.n <= config.m:
-    raise UserError(f'sources need 1 <= n <= m (n sources, m mixtures), got n={config.n}, m={config.m}')
+    out.append(f'sources need 1 <= n <= m (n sources, m mixtures), got n={config.n}, m={config.m}')
   if not 0 <= config.rho < 1:
-    raise UserError(f'correlation rho must be in [0, 1), got {config.rho}')
+    out.append(f'correlation rho must be in [0, 1), got {config.rho}')
   if config.samples < 2:
-    raise UserError(f'samples must be at least 2, got {config.samples}')
+    out.append(f'samples must be at least 2, got {config.samples}')
+  return out
 
 
 def generate(key, config):

@@ -1,49 +1,59 @@
-"""Layered models by name: `default_config(name)` and `build(config, ...)`."""
-import math
+"""Layered models by name: one registry of classes, each with its config defaults.
 
+A model class has `defaults` (its config fields), `from_config(config,
+input_shape, num_outputs, rngs)`, and may add `problems(config)` for its own
+fields.
+"""
 import ml_collections
 
 from local_learning.errors import UserError
+from local_learning.models import activations
 from local_learning.models.cnn import VGG
 from local_learning.models.layered import FunctionalModel, LayeredModel
 from local_learning.models.mlp import MLP
 from local_learning.models.residual import ResidualMLP
 
-_DEFAULTS = {
-    'mlp': dict(widths=(128, 128, 128), activation='relu'),
-    'vgg': dict(channels=(128, 256, 512, 512), activation='relu'),
-    'resmlp': dict(depth=8, width=128, activation='relu', param='mupc', output_multiplier=1.0),
-}
+MODELS = {'mlp': MLP, 'vgg': VGG, 'resmlp': ResidualMLP}
 
 
 def names():
-  return sorted(_DEFAULTS)
+  return sorted(MODELS)
 
 
 def default_config(name):
   """The model section of a config: name plus that model's fields."""
-  if name not in _DEFAULTS:
-    raise UserError(f'unknown model {name!r}; known models: {", ".join(names())}')
-  return ml_collections.ConfigDict(dict(name=name, **_DEFAULTS[name]))
+  if name not in MODELS:
+    raise UserError(_unknown(name))
+  return ml_collections.ConfigDict(dict(name=name, **MODELS[name].defaults))
+
+
+def problems(config):
+  """Every mistake in a config.model section, one line each."""
+  if config.name not in MODELS:
+    return [_unknown(config.name)]
+  cls = MODELS[config.name]
+  missing = sorted(set(cls.defaults) - set(config))
+  if missing:
+    return [f'config.model lacks {", ".join(missing)} for model {config.name!r}; choose the model '
+            f'with the config file argument (e.g. configs/default.py:model={config.name}), not by name alone']
+  out = []
+  for field in ('widths', 'channels'):
+    if field in config and not all(isinstance(w, int) and w > 0 for w in config[field]):
+      out.append(f'config.model.{field} must be positive integers, got {tuple(config[field])}')
+  if config.activation not in activations.ACTIVATIONS:
+    out.append(f'unknown activation {config.activation!r}; choose one of {", ".join(sorted(activations.ACTIVATIONS))}')
+  return out + cls.problems(config)
 
 
 def functional(config, input_shape, num_outputs):
   """The FunctionalModel of `config` for inputs of `input_shape` (no batch axis)."""
-  return FunctionalModel.create(lambda rngs: build(config, input_shape, num_outputs, rngs))
+  cls = MODELS[config.name]
+  return FunctionalModel.create(lambda rngs: cls.from_config(config, tuple(input_shape), num_outputs, rngs))
 
 
-def build(config, input_shape, num_outputs, rngs):
-  """A LayeredModel for inputs of `input_shape` (no batch axis)."""
-  if config.name == 'mlp':
-    return MLP(math.prod(input_shape), tuple(config.widths), num_outputs, config.activation, rngs=rngs)
-  if config.name == 'vgg':
-    if len(input_shape) != 3:
-      raise UserError(f'model vgg needs image inputs (H, W, C); this dataset gives shape {input_shape}')
-    return VGG(tuple(input_shape), tuple(config.channels), num_outputs, config.activation, rngs=rngs)
-  if config.name == 'resmlp':
-    return ResidualMLP(math.prod(input_shape), config.width, config.depth, num_outputs, config.activation,
-                       config.param, config.output_multiplier, rngs=rngs)
-  raise UserError(f'unknown model {config.name!r}; known models: {", ".join(names())}')
+def _unknown(name):
+  return f'unknown model {name!r}; known models: {", ".join(names())}'
 
 
-__all__ = ['FunctionalModel', 'LayeredModel', 'MLP', 'ResidualMLP', 'VGG', 'build', 'default_config', 'functional', 'names']
+__all__ = ['FunctionalModel', 'LayeredModel', 'MLP', 'MODELS', 'ResidualMLP', 'VGG', 'default_config',
+           'functional', 'names', 'problems']

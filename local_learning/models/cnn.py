@@ -5,12 +5,20 @@ on the flattened features. VGG-5: channels (128, 256, 512, 512) + one linear.
 """
 from flax import nnx
 
+from local_learning.errors import UserError
 from local_learning.models import activations
 from local_learning.models.layered import LayeredModel
 
 
 class VGG(LayeredModel):
   """input_shape: (H, W, C); channels: one conv block each; out: classes."""
+  defaults = dict(channels=(128, 256, 512, 512), activation='relu')
+
+  @classmethod
+  def from_config(cls, config, input_shape, num_outputs, rngs):
+    if len(input_shape) != 3:
+      raise UserError(f'model vgg needs image inputs (H, W, C); this dataset gives shape {input_shape}')
+    return cls(input_shape, tuple(config.channels), num_outputs, config.activation, rngs=rngs)
 
   def __init__(self, input_shape, channels, out_features, activation, *, rngs):
     height, width, in_channels = input_shape

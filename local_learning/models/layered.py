@@ -29,9 +29,22 @@ class LayeredModel(nnx.Module):
   Subclasses set `num_layers` and define `block(l, z)` (0-based l: predicts
   layer l+1 from layer l), or override `forward`/`predict` with batched code;
   a model with stacked entries also sets `stacks` (see the module docstring).
+  For the registry (models/__init__.py): `defaults`, the config fields, and
+  `from_config`; `problems` checks the model's own fields.
   """
   num_layers: int
   stacks: tuple = ()
+  defaults: dict = {}
+
+  @classmethod
+  def from_config(cls, config, input_shape, num_outputs, rngs):
+    raise NotImplementedError
+
+  @classmethod
+  def problems(cls, config):
+    """Mistakes in config.model beyond the shared checks, one line each."""
+    del config
+    return []
 
   def block(self, l, z):
     raise NotImplementedError

@@ -38,8 +38,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from local_learning import parallel
-from local_learning.errors import UserError
+from local_learning import parallel, validate
 from local_learning.models import activations
 from local_learning.models.layered import LayeredModel
 
@@ -48,13 +47,23 @@ PARAMS = ('mupc', 'sp', 'mup_noskip')
 
 class ResidualMLP(LayeredModel):
   """in_features: D = prod(input shape); width N; depth H >= 2 hidden layers; out: C."""
+  defaults = dict(depth=8, width=128, activation='relu', param='mupc', output_multiplier=1.0)
+
+  @classmethod
+  def from_config(cls, config, input_shape, num_outputs, rngs):
+    return cls(math.prod(input_shape), config.width, config.depth, num_outputs, config.activation,
+               config.param, config.output_multiplier, rngs=rngs)
+
+  @classmethod
+  def problems(cls, config):
+    out = validate.int_problems(config, ('width',), 1, 'config.model.')
+    out += validate.int_problems(config, ('depth',), 2, 'config.model.')
+    if config.param not in PARAMS:
+      out.append(f'unknown parameterisation {config.param!r}; choose one of {", ".join(PARAMS)}')
+    return out
 
   def __init__(self, in_features, width, depth, out_features, activation, param='mupc',
                output_multiplier=1.0, *, rngs):
-    if param not in PARAMS:
-      raise UserError(f'unknown parameterisation {param!r}; choose one of {", ".join(PARAMS)}')
-    if depth < 2 or width < 1:
-      raise UserError(f'model resmlp needs depth >= 2 hidden layers and width >= 1, got {depth}, {width}')
     num_weights = depth + 1
     sp = param == 'sp'
     self.w_in = nnx.Param(_normal(rngs, (in_features, width), sp))

@@ -1,8 +1,22 @@
-"""Classification: output losses (per sample) and accuracy."""
+"""Classification: output losses, accuracy, and the task the trainer runs.
+
+The seeds train as one vmapped program, data-parallel over the run's devices
+(and with config.layer_parallel > 1 splitting a model's stacked layers,
+parallel.py). A round is an epoch: one jitted `lax.scan` of rule.train_step
+over batches of the device-resident training set, in a fresh order per seed
+and epoch. Evaluation is the test accuracy of the feedforward output, the
+same for every rule.
+"""
+import functools
+import time
+
 import jax
 import jax.numpy as jnp
+import ml_collections
+import numpy as np
 import optax
 
+from local_learning import data, models, parallel, validate
 from local_learning.errors import UserError
 
 LOSSES = ('mse', 'ce')
@@ -24,3 +38,148 @@ def loss_fn(name):
 def correct(outputs, labels):
   """Number of correct argmax predictions in the batch."""
   return jnp.sum(jnp.argmax(outputs, axis=-1) == labels)
+
+
+class ClassificationTask:
+  """Image classification: see local_learning.tasks for the interface."""
+  name = 'classification'
+  datasets = data.NAMES
+  metric, metric_label, scale = 'test_accuracy', 'test accuracy (%)', 100.0
+  round_name = 'epoch'
+  key_names = ('init', 'train')
+  size_keys = ('epochs', 'steps')
+  speed_cells = (('steps_per_second', 'steps/s'), ('seconds_per_epoch', 's/epoch'))
+
+  def dataset_config(self, name):
+    return data.default_config(name)
+
+  def add_defaults(self, config, model):
+    config.model = models.default_config(model)
+    config.batch_size = 128              # split over the devices: a multiple of their number
+    config.num_epochs = 10
+    config.eval_batch_size = 1000
+    config.num_devices = 0               # devices of the run; 0 = all visible
+    config.layer_parallel = 1            # of them, how many split a model's stacked layers (resmlp);
+                                         # the batch is split over the rest
+
+  def problems(self, config):
+    return (validate.int_problems(config, ('batch_size', 'num_epochs', 'eval_batch_size', 'layer_parallel'), 1)
+            + validate.int_problems(config, ('num_devices',), 0) + models.problems(config.model))
+
+  def start(self, config, rule_cls, keys):
+    return _Run(config, rule_cls, keys)
+
+
+class _Run:
+  """One run's dataset on the mesh, bound rule and compiled programs; keys (K, 2)."""
+
+  def __init__(self, config, rule_cls, keys):
+    self.mesh = parallel.mesh(config.num_devices, config.layer_parallel)
+    data_devices = self.mesh.shape[parallel.AXIS]
+    if config.batch_size % data_devices:
+      raise UserError(f'batch_size {config.batch_size} does not split over {data_devices} devices; '
+                      'use a multiple of the device count, or set --config.num_devices')
+    dataset = data.load(config.dataset)
+    if config.batch_size > len(dataset.x_train):
+      raise UserError(f'batch_size {config.batch_size} exceeds the {len(dataset.x_train)} training '
+                      f'examples of {dataset.name}; lower --config.batch_size')
+    model = models.functional(config.model, dataset.input_shape, dataset.num_classes)
+    if config.layer_parallel > 1 and not any(model.stacks):
+      raise UserError(f'layer_parallel={config.layer_parallel} splits a model\'s stacked layers, and model '
+                      f'{config.model.name!r} has none; use model resmlp or --config.layer_parallel=1')
+    self.steps, self.batch_size = len(dataset.x_train) // config.batch_size, config.batch_size
+    self.rounds = config.num_epochs
+    self.rule = rule_cls(model, config.rule, num_steps=self.steps * self.rounds)
+    self.title, self.model_name = f'{self.rule.name} {dataset.name}', config.model.name
+    self.devices, self.layer_parallel = self.mesh.size, config.layer_parallel
+    self.init_keys, self.train_keys = keys[:, 0], keys[:, 1]
+    self.x = parallel.put_replicated(self.mesh, dataset.x_train)
+    self.y = parallel.put_replicated(self.mesh, dataset.y_train)
+    self.evaluate = _evaluator(model, self.rule, self.mesh, dataset, config.eval_batch_size)
+    self._epoch = None
+
+  def init(self):
+    return jax.jit(jax.vmap(self.rule.init), out_shardings=parallel.replicated(self.mesh))(self.init_keys)
+
+  def compile(self, states):
+    """Compiles the epoch program for states; returns the seconds it took."""
+    epoch = _over_seeds(_epoch_fn(self.rule, self.mesh, self.steps, self.batch_size),
+                        in_axes=(0, None, None, 0), num_seeds=len(self.train_keys))
+    start = time.perf_counter()
+    with jax.set_mesh(self.mesh):           # the mesh that the model's split_layers sees
+      self._epoch = jax.jit(epoch, out_shardings=parallel.replicated(self.mesh)).lower(
+          states, self.x, self.y, self.train_keys).compile()
+    return time.perf_counter() - start
+
+  def train_round(self, states, epoch):
+    """One epoch of every seed -> (states, {metric: mean over the epoch's steps (K,)})."""
+    keys = jax.vmap(jax.random.fold_in, in_axes=(0, None))(self.train_keys, epoch)
+    states, metrics = self._epoch(states, self.x, self.y, keys)
+    return states, {k: np.asarray(v, np.float64) for k, v in jax.device_get(metrics).items()}
+
+  def size(self, epochs):
+    return dict(epochs=epochs, steps=epochs * self.steps)
+
+  def speed(self, epochs, seconds):
+    return dict(steps_per_second=epochs * self.steps / seconds, seconds_per_epoch=seconds / epochs)
+
+
+def _over_seeds(fn, in_axes, num_seeds):
+  """jax.vmap(fn, in_axes) over the seeds axis; for a single seed, fn itself with that axis
+  taken off its inputs and put back on its outputs: XLA:CPU fused the deep resmlp's
+  inference loop worse around a batch axis of size 1."""
+  if num_seeds > 1:
+    return jax.vmap(fn, in_axes=in_axes)
+
+  def one_seed(*args):
+    args = [jax.tree.map(lambda a: a[0], arg) if axis == 0 else arg for arg, axis in zip(args, in_axes)]
+    return jax.tree.map(lambda a: a[None], fn(*args))
+
+  return one_seed
+
+
+def _epoch_fn(rule, mesh, steps, batch_size):
+  """(state, x, y, key) -> (state, mean metrics): one pass in a random order."""
+
+  def run(state, x, y, key):
+    order_key, step_key = jax.random.split(key)
+    batches = jax.random.permutation(order_key, len(x))[:steps * batch_size].reshape(steps, batch_size)
+
+    def step(state, inputs):
+      idx, rng = inputs
+      return rule.train_step(state, parallel.split_batch(mesh, (x[idx], y[idx])), rng)
+
+    state, metrics = jax.lax.scan(step, state, (batches, jax.random.split(step_key, steps)))
+    return state, jax.tree.map(jnp.mean, metrics)
+
+  return run
+
+
+def _evaluator(model, rule, mesh, dataset, batch_size):
+  """states (stacked over seeds) -> ({'test_accuracy': (K,)}, parameters finite (K,)),
+  over padded batches of the test set."""
+  n = len(dataset.x_test)
+  data_devices = mesh.shape[parallel.AXIS]
+  batch_size = -(-min(batch_size, n) // data_devices) * data_devices
+  pad = -n % batch_size
+  x = parallel.put_replicated(mesh, np.concatenate([dataset.x_test, dataset.x_test[:pad]]))
+  y = parallel.put_replicated(mesh, np.concatenate([dataset.y_test, np.full(pad, -1, np.int32)]))  # -1: no class
+
+  @jax.jit
+  @functools.partial(jax.vmap, in_axes=(0, None, None))
+  def count(state, xb, yb):
+    xb, yb = parallel.split_batch(mesh, (xb, yb))
+    return correct(model.output(rule.params(state), xb), yb)
+
+  finite = jax.jit(jax.vmap(lambda state: jnp.all(jnp.array(
+      [jnp.all(jnp.isfinite(p)) for p in jax.tree.leaves(rule.params(state))]))))
+
+  def evaluate(states):
+    total = sum(count(states, x[i:i + batch_size], y[i:i + batch_size])
+                for i in range(0, len(x), batch_size))
+    return {'test_accuracy': np.asarray(total, np.float64) / n}, np.asarray(finite(states))
+
+  return evaluate
+
+
+TASK = ClassificationTask()
