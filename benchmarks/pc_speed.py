@@ -16,7 +16,7 @@ import jax
 from absl import app, flags
 
 from local_learning import cpu_flags, models, registry
-from local_learning.bench import spec
+from local_learning import config as ll_config
 
 CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs')
 
@@ -45,7 +45,7 @@ def matmul_flops(rule_name, sizes, batch, inference_steps):
 
 def compiled_scan(rule_name, steps):
   """(compiled fn(state, xs, ys) -> state, state, xs, ys, matmul flops per step)."""
-  config = spec.load_config_file(os.path.join(CONFIGS, 'mnist_mlp.py'), f'rule={rule_name}')
+  config = ll_config.load_file(os.path.join(CONFIGS, 'mnist_mlp.py'), f'rule={rule_name}')
   if rule_name == 'pc':
     config.rule.inference_steps = FLAGS.inference_steps
   model = models.functional(config.model, (28, 28, 1), 10)

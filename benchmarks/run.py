@@ -9,11 +9,10 @@ Cells already finished in --workdir are skipped (re-run to resume). With
 run all shards against the same workdir, then --render_only to build the table.
 """
 import os
-import sys
 
-from absl import app, flags
+from absl import flags
 
-from local_learning import bench, cpu_flags
+from local_learning import bench, cli
 from local_learning.bench import render, runner
 from local_learning.errors import UserError
 
@@ -26,7 +25,8 @@ flags.DEFINE_string('shard', '0/1', 'I/N: run the I-th of N deterministic shards
 flags.DEFINE_string('cells', '', 'Only cells whose id contains each comma-separated part.')
 flags.DEFINE_bool('render_only', False, 'Do not train; render what the workdir holds.')
 flags.DEFINE_bool('best', False, 'Add a labelled best-epoch section (optimistic) to the table.')
-flags.DEFINE_bool('overwrite', False, 'Replace finished cells whose config differs.')
+flags.DEFINE_bool('overwrite', False, 'Replace cells whose config differs, re-run stale cells (their rule '
+                  'code changed since); finished cells of the same config are kept.')
 FLAGS = flags.FLAGS
 
 
@@ -46,9 +46,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  cpu_flags.apply()
-  try:
-    app.run(main)
-  except UserError as e:
-    print(f'error: {e}', file=sys.stderr)
-    sys.exit(2)
+  cli.run(main)

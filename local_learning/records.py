@@ -90,6 +90,7 @@ class Summary:
   device: str
   num_devices: int = 1
   layer_parallel: int = 1
+  provenance: dict = None          # provenance.of_run: the rule's code, the project, the libraries
 
   @property
   def status(self):
@@ -113,7 +114,7 @@ class Summary:
         **summarize({f'best_{k}': from_list(v) for k, v in self.best.items()}),
         **self.size, **self.speed, train_seconds=self.train_seconds,
         compile_seconds=self.compile_seconds, device=self.device, num_devices=self.num_devices,
-        layer_parallel=self.layer_parallel)
+        layer_parallel=self.layer_parallel, provenance=self.provenance)
 
   @classmethod
   def from_json(cls, data, size_keys, speed_keys):
@@ -126,4 +127,5 @@ class Summary:
         best={k[5:]: data[f'{k}_per_seed'] for k in metrics if k.startswith('best_')},
         size={k: data[k] for k in size_keys if k in data}, speed={k: data[k] for k in speed_keys if k in data},
         train_seconds=data['train_seconds'], compile_seconds=data['compile_seconds'], device=data['device'],
-        num_devices=data.get('num_devices', 1), layer_parallel=data.get('layer_parallel', 1))
+        num_devices=data.get('num_devices', 1), layer_parallel=data.get('layer_parallel', 1),
+        provenance=data.get('provenance'))

@@ -16,7 +16,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from local_learning import records, tasks, workdir as workdir_lib
+from local_learning import provenance, records, registry, tasks, workdir as workdir_lib
 
 UNAVAILABLE = 'unavailable.json'   # written by the runner where a dataset is not prepared
 
@@ -54,17 +54,15 @@ def collect(table, workdir):
 
 
 def cell_text(result, best=False):
-  """'97.87 ± 0.13' (n seeds; diverged ones noted), or a reason it is empty."""
+  """'97.87 ± 0.13' (n seeds; diverged ones noted, a stale result marked), or a reason it is empty."""
   if result.summary is None:
     return 'dataset not prepared' if result.unavailable else 'not run'
   summary, task = result.summary, result.task
   values = summary.values(task.metric, best) * task.scale
-  if not values.size:
-    return 'diverged'
-  text = f'{np.mean(values):.2f} ± {np.std(values):.2f}'
-  if summary.diverged_seeds:
+  text = f'{np.mean(values):.2f} ± {np.std(values):.2f}' if values.size else 'diverged'
+  if values.size and summary.diverged_seeds:
     text += f' ({len(summary.diverged_seeds)}/{len(summary.seeds)} diverged)'
-  return text
+  return text + (' (stale)' if _stale(summary) else '')
 
 
 def speed_text(result):
@@ -192,6 +190,13 @@ def render(table, workdir, best=False):
   write_csv(results, os.path.join(workdir, 'table.csv'))
   plot(table, results, workdir)
   return text
+
+
+def _stale(summary):
+  """Whether the summary's rule code has changed since it ran (for a rule known here)."""
+  if not summary.provenance or summary.rule not in registry.names():
+    return False
+  return bool(workdir_lib.stale(summary.provenance, provenance.of_run(registry.get(summary.rule))))
 
 
 def _figures(value):

@@ -7,7 +7,6 @@ its row (usually the rule) and column (usually dataset/model). A cell's
 optional `x` places it on the table's line plot (e.g. depth, rho).
 """
 import dataclasses
-import importlib.util
 import os
 import re
 from typing import Any
@@ -31,7 +30,7 @@ class Cell:
   def build_config(self, seeds, root):
     """The locked ConfigDict this cell trains; a bad override is a UserError."""
     path, _, arg = self.config.partition(':')
-    config = load_config_file(os.path.join(root, path), arg)
+    config = ll_config.load_file(os.path.join(root, path), arg)
     config.num_seeds = seeds
     for key, value in self.overrides:
       ll_config.override(config, key, value)
@@ -61,22 +60,12 @@ def load_table(name_or_path, tables_dir=''):
   """The Table of a name in tables_dir ('quick') or of a spec file path."""
   path = name_or_path if name_or_path.endswith('.py') else os.path.join(tables_dir, f'{name_or_path}.py')
   if not os.path.exists(path):
-    known = sorted(f[:-3] for f in os.listdir(tables_dir) if f.endswith('.py'))
+    known = sorted(f[:-3] for f in os.listdir(tables_dir) if f.endswith('.py')) if tables_dir else []
     raise UserError(f'no table spec {name_or_path!r}; built-in tables: {", ".join(known)}, or give a .py path')
-  return _load_module(path).get_table()
-
-
-def load_config_file(path, arg=''):
-  """get_config(arg) of a config file, locked (a mistyped override fails)."""
-  if not os.path.exists(path):
-    raise UserError(f'config file {path} not found')
-  config = _load_module(path).get_config(arg)
-  config.lock()
-  return config
-
-
-def _load_module(path):
-  spec = importlib.util.spec_from_file_location(f'_spec_{abs(hash(path))}', path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
+  get_table = getattr(ll_config.load_module(path, 'table spec'), 'get_table', None)
+  if not callable(get_table):
+    raise UserError(f'table spec {path} has no get_table() function')
+  table = get_table()
+  if not isinstance(table, Table):
+    raise UserError(f'get_table() in {path} returned {type(table).__name__}, not a local_learning.bench.Table')
+  return table

@@ -152,9 +152,10 @@ class _Run:
     self._evaluate = jax.jit(self.program.evaluate).lower(state, data).compile()
     return time.perf_counter() - start
 
-  def train_round(self, states, r):
+  def train_round(self, states, r, progress=None):
     """Round r (1-based) of every group, the groups at once in threads, one per core ->
-    (states, {metric: mean over the round's steps (K,)})."""
+    (states, {metric: mean over the round's steps (K,)}). (Rounds are short: no progress within.)"""
+    del progress
     start = (r - 1) * self.steps_per_round
 
     def run_group(i):
