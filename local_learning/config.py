@@ -54,6 +54,7 @@ def base(rule, dataset, model='mlp'):
   cfg.rule = rule_config(rule)
   cfg.dataset = task.dataset_config(dataset)
   cfg.checkpoint_every = 1          # rounds (epochs) between checkpoints; 0 = none
+  cfg.tensorboard = False           # also write TensorBoard event files (tensorboardX)
   task.add_defaults(cfg, model)
   return cfg
 

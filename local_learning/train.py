@@ -10,6 +10,7 @@ the last checkpoint. A seed whose parameters, training metrics or evaluation
 turn NaN (or whose parameters or training metrics turn infinite) is
 recorded as diverged; the run stops when every seed has diverged.
 """
+import importlib.util
 import time
 
 import jax
@@ -42,6 +43,8 @@ def check(config):
   problems += task.problems(config)
   if 'optimizer' in config.rule:
     problems += optim.problems(config.rule.optimizer)
+  if config.get('tensorboard') and importlib.util.find_spec('tensorboardX') is None:
+    problems.append('config.tensorboard needs tensorboardX: pip install "local-learning[tensorboard]"')
   if problems:
     raise UserError('\n'.join(problems))
   return task, rule_cls
@@ -60,6 +63,7 @@ def train_and_evaluate(config, workdir, overwrite=False):
   run = task.start(config, rule_cls, seed_keys(seeds, task))
   states = run.init()
   compile_seconds = run.compile(states)
+  flops_per_step, memory_bytes = run.costs(states)
 
   out.start(config, provenance, overwrite)
   checkpoints = Checkpoints(workdir) if config.checkpoint_every else None
@@ -81,7 +85,7 @@ def train_and_evaluate(config, workdir, overwrite=False):
     record.update(seconds, diverged, evaluation)
     line = {task.round_name: r, 'seconds': seconds, **records.summarize({**metrics, **evaluation}),
             'diverged_seeds': [s for s, d in zip(seeds, diverged) if d]}
-    out.log(line)
+    out.log(line, seeds, config.get('tensorboard', False))
     _say(_progress(run, task, r, line, len(seeds)))
     if checkpoints and (r % config.checkpoint_every == 0 or r == run.rounds or diverged.all()):
       checkpoints.save(r, states, record)
@@ -95,7 +99,8 @@ def train_and_evaluate(config, workdir, overwrite=False):
       results=record.last, best=record.best, size=run.size(record.rounds),
       speed=run.speed(record.rounds, record.train_seconds), train_seconds=record.train_seconds,
       compile_seconds=compile_seconds, device=jax.devices()[0].device_kind, num_devices=run.devices,
-      layer_parallel=run.layer_parallel, provenance=provenance)
+      layer_parallel=run.layer_parallel, flops_per_step=flops_per_step, memory_bytes=memory_bytes,
+      provenance=provenance)
   out.write_summary(summary)
   return summary
 

@@ -18,9 +18,9 @@ import jax
 from local_learning import tasks
 from local_learning.errors import UserError
 
-OUTPUTS = ('metrics.jsonl', 'summary.json', 'checkpoints')
+OUTPUTS = ('metrics.jsonl', 'summary.json', 'checkpoints', 'tensorboard')
 # Config fields added after runs were made, and the value a run made before them had.
-ADDED_FIELDS = {'layer_parallel': 1}
+ADDED_FIELDS = {'layer_parallel': 1, 'steps_per_call': 0, 'tensorboard': False}
 FIX = 'use another --workdir, or --overwrite to replace it'
 
 
@@ -40,6 +40,7 @@ class Workdir:
 
   def __init__(self, path, task):
     self.path, self.task = path, task
+    self._tensorboard = None
 
   def file(self, name):
     return os.path.join(self.path, name)
@@ -106,9 +107,22 @@ class Workdir:
     write_atomic(self.file('config.json'), json.dumps(dict(record, provenance=provenance), indent=2, sort_keys=True))
 
   @_primary_only
-  def log(self, line):
+  def log(self, line, seeds, tensorboard=False):
+    """Appends a round's line to metrics.jsonl; with tensorboard, each metric of each seed as a
+    scalar of WORKDIR/tensorboard (step: the round)."""
     with open(self.file('metrics.jsonl'), 'a') as f:
       f.write(json.dumps(line) + '\n')
+    if tensorboard:
+      if self._tensorboard is None:
+        import tensorboardX  # pylint: disable=g-import-not-at-top  (an optional dependency)
+        self._tensorboard = tensorboardX.SummaryWriter(self.file('tensorboard'))
+      for key, values in line.items():
+        if key.endswith('_per_seed'):
+          for seed, value in zip(seeds, values):
+            if value is not None:
+              self._tensorboard.add_scalar(f'{key[:-len("_per_seed")]}/seed_{seed}', value,
+                                           line[self.task.round_name])
+      self._tensorboard.flush()
 
   @_primary_only
   def keep_rounds(self, last):
@@ -134,6 +148,8 @@ class Workdir:
   @_primary_only
   def write_summary(self, summary):
     write_atomic(self.file('summary.json'), json.dumps(summary.to_json(), indent=2))
+    if self._tensorboard is not None:
+      self._tensorboard.close()
 
   def _config(self):
     return read_json(self.file('config.json'))

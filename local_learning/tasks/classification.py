@@ -20,7 +20,7 @@ import ml_collections
 import numpy as np
 import optax
 
-from local_learning import data, models, parallel, validate
+from local_learning import costs, data, models, parallel, validate
 from local_learning.errors import UserError
 
 LOSSES = ('mse', 'ce')
@@ -123,6 +123,13 @@ class _Run:
       self._call = jax.jit(fn, out_shardings=parallel.replicated(self.mesh)).lower(
           states, self.x, self.y, batches, keys, *counts).compile()
     return time.perf_counter() - start
+
+  def costs(self, states):
+    """(matrix-product FLOPs of one seed's train step, the memory its compiled call allocates)."""
+    state = jax.tree.map(lambda a: a[0], states)
+    batch = (self.x[:self.batch_size], self.y[:self.batch_size])
+    flops = costs.matmul_flops(self.rule.train_step, state, batch, self.train_keys[0])
+    return flops, costs.memory_bytes(self._call)
 
   def train_round(self, states, epoch, progress=lambda done, total: None, steps=None):
     """One epoch of every seed -> (states, {metric: mean over the epoch's steps (K,)});
