@@ -25,9 +25,10 @@ def main(argv):
   if len(argv) > 1:
     raise UserError(f'unexpected arguments {" ".join(argv[1:])}; flags look like --workdir=DIR')
   if FLAGS.list_rules:
+    width = max(map(len, registry.names()))
     for name in registry.names():
       rule = registry.get(name)
-      print(f'{name:12s} {",".join(rule.tasks):16s} {rule.description}')
+      print(f'{name:{width}s} {",".join(rule.tasks):16s} {rule.description}')
     return
   if FLAGS.config is None or not FLAGS.workdir:
     raise UserError('both --config=FILE.py[:ARGS] and --workdir=DIR are required')

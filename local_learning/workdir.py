@@ -17,7 +17,7 @@ from local_learning.errors import UserError
 
 OUTPUTS = ('metrics.jsonl', 'summary.json', 'checkpoints')
 # Config fields added after runs were made, and the value a run made before them had.
-ADDED_FIELDS = {'layer_parallel': 1}
+ADDED_FIELDS = {'layer_parallel': 1, 'matching': 'cosine'}
 
 
 def _primary_only(method):
