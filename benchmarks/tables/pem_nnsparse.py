@@ -1,0 +1,28 @@
+"""pem_nnsparse: the PEM paper's noise experiment on nonnegative sparse sources.
+
+  python benchmarks/run.py --table=pem_nnsparse --workdir=runs/pem_nnsparse
+  python benchmarks/pem_paper.py --workdirs=runs          # ours beside the paper's
+
+5 independent sources, uniform on [-2, 2], projected onto the unit l1 ball and
+clipped at 0, 10 Gaussian mixtures with white noise at an input SNR from 30
+down to 5 dB, one pass over N = 100000 samples, 30 seeds per cell: PEM, u-PEM
+and the PEM repository's online CorInfoMax, as the reference runs them
+(Simulations/PredictiveBSS/PredictiveBSS_Noisy_NNSparse_10by5.py and
+Simulations/u-PEM/ of BariscanBozkurt/Predictive-Entropy-Maximization; settings
+in configs/bss.py). mSNR (dB) of the outputs, plotted against the input SNR.
+"""
+from local_learning import bench
+
+DOMAIN = 'nonnegative_sparse'
+RULES = ('pem', 'u-pem', 'corinfomax-pem')
+SNRS = (30, 25, 20, 15, 10, 5)
+
+
+def cell(rule, column):
+  snr = int(column.partition('=')[2])
+  return f'configs/bss.py:rule={rule},domain={DOMAIN},snr={snr}', (), snr
+
+
+def get_table():
+  return bench.grid(RULES, [f'snr={snr}' for snr in SNRS], cell, seeds=30, name='pem_nnsparse',
+                    description=__doc__, plot_x='input SNR (dB)')
