@@ -158,7 +158,7 @@ class _Run:
       raise UserError(f'num_rounds={self.rounds} does not divide the {self.rule.num_steps} training steps of '
                       f'{self.rule.name}; choose --config.num_rounds to divide them')
     self.steps_per_round = self.rule.num_steps // self.rounds
-    self.title = f'{self.rule.name} {problem.domain} rho={problem.rho:g}'
+    self.title = f'{self.rule.name} {problem.domain} rho={problem.rho:g} snr={problem.snr_db:g}dB'
     self.model_name = problem.domain      # what stands for the model in tables: the sources' domain
     self.devices, self.layer_parallel = 1, 1
     self.num_seeds = len(keys)
