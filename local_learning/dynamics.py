@@ -8,7 +8,7 @@ while the output's l1 norm (sum, on the simplex) exceeds 1, at rate threshold_lr
 on nonnegative sparse outputs, also a clip to at most output_max (the PEM
 reference clips them to [0, 5], PredictiveDecorrBSS.py:410-414).
 
-`weight_rate` is the weight learning rate schedules of the PEM reference.
+`weight_rate` gives the weight learning-rate schedules of the PEM reference.
 
 Given a trailing seeds axis (h (n, n, K), b (n, K); see local_learning.lanes)
 or vmapped, all seeds step in one loop with the seeds on the fast axis, each

@@ -245,7 +245,7 @@ def test_infomax_reaches_the_mne_extended_infomax_solution():
   find the same unmixing rows, up to order, sign and scale, and the same source SNRs."""
   infomax = pytest.importorskip('mne.preprocessing').infomax
   config = sources.default_config()
-  config.samples = 20000
+  config.samples = 10000
   s, _, x = sources.generate(jax.random.key(9), config)
   rule = _rule('infomax', num_steps=1)
   state, metrics = jax.jit(rule.train_step)(rule.init(jax.random.key(10)), x, jax.random.key(11))
