@@ -118,9 +118,8 @@ class Infomax(ll.SeparationRule):
               (start + a * size % samples) % samples, blown), None
 
     start = jax.random.randint(k_start, (), 0, samples)
-    signs = {k: state[k] for k in SIGN_KEYS}
-    (v, bias, signs, _, blown), _ = jax.lax.scan(block, (state['V'], state['bias'], signs, start, jnp.bool_(False)),
-                                                 jnp.arange(samples // size))
+    carry = (state['V'], state['bias'], {k: state[k] for k in SIGN_KEYS}, start, jnp.bool_(False))
+    (v, bias, signs, _, blown), _ = jax.lax.scan(block, carry, jnp.arange(samples // size))
     return dict(state, V=v, bias=bias, **signs, passes=state['passes'] + 1), blown
 
   def new_signs(self, s, kurt):

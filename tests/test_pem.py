@@ -79,7 +79,8 @@ def test_nonnegative_sparse_outputs_are_clipped_as_the_reference_clips_them(step
   relax = jax.jit(lambda h, b: ll.dynamics.relax(h, b, 'nonnegative_sparse', 0.1, 1e-4, steps, 1e-7, 0.5, 5.0))
   for hi, bi in zip(h, b):
     y, _ = relax(hi, bi)
-    y_ref, _ = _reference_relax(hi.astype(np.float64), bi.astype(np.float64), 0.1, 1e-4, steps, 1e-7, 0.0, 5.0, 0.5)
+    y_ref, _ = _reference_relax(hi.astype(np.float64), bi.astype(np.float64), 0.1, 1e-4, steps, 1e-7,
+                                lo=0.0, hi=5.0, threshold_lr=0.5)
     np.testing.assert_allclose(y, y_ref, atol=1e-4)
     assert steps > 1 or y_ref.max() == 5.0
 

@@ -163,7 +163,8 @@ def test_shift_scores_zero_mean_outputs_of_nonnegative_sources_as_the_reference(
   """Centred outputs, sign corrected, shifted to a minimum of 0, then scaled by least squares
   (PredictiveBSS_Correlated_NNAntisparse_10by5.py:203-206), in NumPy."""
   s = np.asarray(jax.random.uniform(jax.random.key(15), (3, 4000)), np.float64)
-  y = -(s - s.mean(axis=1, keepdims=True))[::-1] + 0.05 * np.asarray(jax.random.normal(jax.random.key(16), s.shape))
+  noise = 0.05 * np.asarray(jax.random.normal(jax.random.key(16), s.shape))
+  y = -(s - s.mean(axis=1, keepdims=True))[::-1] + noise
   y = y - y.mean(axis=1, keepdims=True)
   matched = np.argmax(np.abs((s - s.mean(axis=1, keepdims=True)) @ y.T), axis=1)
   want = np.sign(np.sum(y[matched] * s, axis=1))[:, None] * y[matched]
