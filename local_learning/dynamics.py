@@ -4,7 +4,11 @@ From y = 0, `relax` runs y <- P(y - eta_j (H y - b)) with the step
 eta_j = max(lr / (j + 1), lr_min) until ||y_new - y|| < tol ||y_new|| or
 `steps` steps. P is the domain's nonlinearity: a clip to [-1, 1] (antisparse)
 or [0, 1] (nonnegative antisparse), or a soft threshold whose threshold rises
-while the output's l1 norm (sum, on the simplex) exceeds 1, at rate threshold_lr.
+while the output's l1 norm (sum, on the simplex) exceeds 1, at rate threshold_lr;
+on nonnegative sparse outputs, also a clip to at most output_max (the PEM
+reference clips them to [0, 5], PredictiveDecorrBSS.py:410-414).
+
+`weight_rate` gives the weight learning-rate schedules of the PEM reference.
 
 Given a trailing seeds axis (h (n, n, K), b (n, K); see local_learning.lanes)
 or vmapped, all seeds step in one loop with the seeds on the fast axis, each
@@ -21,10 +25,22 @@ from local_learning import lanes
 from local_learning.data import sources
 
 
-def relax(h, b, domain, lr, lr_min, steps, tol, threshold_lr=0.0):
+SCHEDULES = ('constant', 'inverse', 'log')
+
+
+def weight_rate(schedule, lr, t, decay, lr_min):
+  """The rate at sample t (0-based): lr (constant), max(lr / (1 + t / decay), lr_min) (inverse)
+  or max(lr / (1 + ln(t / decay + 2)), lr_min) (log): PredictiveDecorrBSS.py:551-556."""
+  if schedule == 'constant':
+    return jnp.asarray(lr, jnp.float32)
+  t = t.astype(jnp.float32) / decay
+  return jnp.maximum(lr / (1 + (t if schedule == 'inverse' else jnp.log(t + 2))), lr_min)
+
+
+def relax(h, b, domain, lr, lr_min, steps, tol, threshold_lr=0.0, output_max=float('inf')):
   """h (n, n, *K), b (n, *K) -> (y (n, *K), number of steps taken (*K), int32)."""
   sources.check_domain(domain)
-  loop = functools.partial(_loop, project=_nonlinearity(domain, threshold_lr), lr=lr,
+  loop = functools.partial(_loop, project=_nonlinearity(domain, threshold_lr, output_max), lr=lr,
                            lr_min=lr_min, steps=steps, tol=tol)
   if b.ndim == 2:
     return loop(h, b)
@@ -69,7 +85,7 @@ def _loop(h, b, project, lr, lr_min, steps, tol):
   return y, count
 
 
-def _nonlinearity(domain, rate):
+def _nonlinearity(domain, rate, output_max):
   """(v (n, K), threshold (K,)) -> (y, threshold): the domain's P and its threshold update."""
 
   def antisparse(v, threshold):
@@ -84,6 +100,8 @@ def _nonlinearity(domain, rate):
 
   def nonnegative_sparse(v, threshold):
     y = jnp.maximum(v - threshold, 0.0)
+    if output_max < float('inf'):
+      y = jnp.minimum(y, output_max)
     return y, jnp.maximum(threshold + rate * (jnp.sum(y, axis=0) - 1), 0.0)
 
   def simplex(v, threshold):

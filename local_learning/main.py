@@ -37,9 +37,10 @@ def main(argv, overrides):
   if overrides.get('rule_module'):
     registry.import_module(overrides['rule_module'])
   if FLAGS.list_rules:
+    width = max(map(len, registry.names()))
     for name in registry.names():
       rule = registry.get(name)
-      print(f'{name:12s} {",".join(rule.tasks):16s} {rule.description}')
+      print(f'{name:{width}s} {",".join(rule.tasks):16s} {rule.description}')
     return
   if not FLAGS.config or not FLAGS.workdir:
     raise UserError('both --config=FILE.py[:ARGS] and --workdir=DIR are required')

@@ -2,14 +2,15 @@
 
 A batch rule: every train_step sees all mixtures X (N, m). It whitens them to
 n dimensions, Z = (X - mean) K^T with K = D^-1/2 E^T from the n leading
-eigenpairs of the covariance, and takes one symmetric fixed-point step with
-the logcosh contrast (g = tanh):
+eigenpairs of the covariance (ll.separation.whiten), and takes one symmetric
+fixed-point step with the logcosh contrast (g = tanh):
   W <- E[g(W z) z^T] - diag(E[g'(W z)]) W,   then W <- (W W^T)^-1/2 W.
 The unmixing matrix is W K (n, m). Written in JAX rather than calling
 scikit-learn so that it fits the rule contract and all seeds of a cell run as
 one vmapped program; it is the same algorithm as sklearn's FastICA
 (algorithm='parallel', fun='logcosh', whiten='unit-variance'), with a fixed
-number of steps instead of a tolerance.
+number of steps instead of a tolerance. Its outputs are scored centred
+(zero_mean_outputs). The PEM paper's ICA baseline is extended Infomax (`infomax`).
 """
 import jax
 import jax.numpy as jnp
@@ -22,8 +23,9 @@ import local_learning as ll
 class FastICA(ll.SeparationRule):
   """Symmetric FastICA, one fixed-point iteration per train_step on all the data."""
   name = 'ica'
-  description = 'FastICA (symmetric, logcosh): the batch ICA reference for separation'
+  description = 'FastICA (symmetric, logcosh; batch), a separation reference'
   online = False
+  zero_mean_outputs = True
 
   @classmethod
   def default_config(cls):
@@ -40,20 +42,12 @@ class FastICA(ll.SeparationRule):
 
   def train_step(self, state, batch, rng):
     del rng
-    z, k = self.whiten(batch)
+    z, k = ll.separation.whiten(batch, self.model.n)
     w = state['W']
     g = jnp.tanh(z @ w.T)
     w_new = _decorrelate(g.T @ z / len(z) - jnp.mean(1 - g * g, axis=0)[:, None] * w)
     change = jnp.max(jnp.abs(jnp.abs(jnp.sum(w_new * w, axis=1)) - 1))
     return dict(W=w_new, K=k), dict(change=change)
-
-  def whiten(self, x):
-    """x (N, m) -> (Z (N, n), K (n, m)): the centred mixtures on their n leading principal
-    components, scaled to unit variance, Z = (x - mean) K^T."""
-    centred = x - jnp.mean(x, axis=0)
-    values, vectors = jnp.linalg.eigh(centred.T @ centred / len(x))
-    k = (vectors[:, -self.model.n:] / jnp.sqrt(values[-self.model.n:])).T
-    return centred @ k.T, k
 
   def params(self, state):
     return state['W'] @ state['K']

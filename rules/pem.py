@@ -8,9 +8,13 @@ neural dynamics descend
 covariance: entropy maximisation through lateral inhibition), projected on the
 source domain, stopped early (ll.dynamics.relax). Then the local updates:
   W  += eta_W(t) (y - W x) x^T,   eta_W(t) = max(lr / (1 + t / lr_decay), lr_min)
+                                  (or the log schedule, ll.dynamics.weight_rate)
   mu <- lam mu + (1 - lam) y,     C <- lam C + (1 - lam) (y - mu)(y - mu)^T.
 u-PEM replaces L by lateral_gain O - D^-1: lateral inhibition not normalised by the variances.
-The defaults are the paper's antisparse settings.
+W starts at w_eye I + w_noise N(0, 1), C at c_init I + c_noise N(0, 1) (a full
+random matrix, as the PEM reference starts nonnegative sparse runs), mu at 0.
+The defaults are the PEM reference's antisparse settings, but for the 1e-6 its
+code adds to D there; configs/bss.py has every domain's settings, cited.
 
 Written with ll.lanes, every array may carry a trailing seeds axis: the trainer
 steps all seeds of a run as SIMD lanes of one loop (seeds_last).
@@ -36,6 +40,7 @@ class PEM(ll.SeparationRule):
         gamma=250.0,              # weight of the prediction error y - W x in the dynamics
         lam=0.99,                 # forgetting factor of mu and C
         lr=0.05,                  # eta_W(t) = max(lr / (1 + t / lr_decay), lr_min)
+        lr_schedule='inverse',    # or 'log': max(lr / (1 + ln(t / lr_decay + 2)), lr_min)
         lr_decay=5000.0,
         lr_min=1e-8,
         neural_lr=0.5,            # eta_y(j) = max(neural_lr / (j + 1), neural_lr_min)
@@ -43,9 +48,12 @@ class PEM(ll.SeparationRule):
         neural_steps=250,
         tol=1e-7,                 # stop once ||y_new - y|| < tol ||y_new||
         threshold_lr=0.5,         # sparse domains: rate of the soft threshold
+        output_max=float('inf'),  # nonnegative sparse outputs are clipped to at most this
         eps=1e-5,                 # D = diag(C) + eps
-        c_init=0.2,               # C starts at c_init I
-        w_noise=0.01,             # W starts at the identity (first n x n block) plus this noise
+        c_init=0.2,               # C starts at c_init I + c_noise N(0, 1)
+        c_noise=0.0,
+        w_eye=1.0,                # W starts at w_eye I (first n x n block) + w_noise N(0, 1)
+        w_noise=0.01,
     ))
 
   def __init__(self, model, config, num_steps):
@@ -53,14 +61,18 @@ class PEM(ll.SeparationRule):
     ll.separation.check_domain(model.domain)
     c = config
     if not (c.gamma > 0 and 0 < c.lam < 1 and c.lr > 0 and c.lr_decay > 0 and c.neural_lr > 0
-            and c.neural_steps >= 1 and c.tol >= 0 and c.eps > 0 and c.c_init > 0):
-      raise ll.UserError(f'{self.name} needs gamma, lr, lr_decay, neural_lr, eps, c_init > 0, '
-                         f'0 < lam < 1, neural_steps >= 1 and tol >= 0')
+            and c.neural_steps >= 1 and c.tol >= 0 and c.eps > 0 and c.c_init > 0 and c.c_noise >= 0
+            and c.w_noise >= 0 and c.output_max > 0):
+      raise ll.UserError(f'{self.name} needs gamma, lr, lr_decay, neural_lr, eps, c_init, output_max > 0, '
+                         f'0 < lam < 1, neural_steps >= 1 and tol, c_noise, w_noise >= 0')
+    if c.lr_schedule not in ('inverse', 'log'):
+      raise ll.UserError(f"{self.name} needs lr_schedule 'inverse' or 'log', got {c.lr_schedule!r}")
 
   def init(self, rng):
-    n, m = self.model.n, self.model.m
-    return dict(W=jnp.eye(n, m) + self.config.w_noise * jax.random.normal(rng, (n, m)),
-                C=self.config.c_init * jnp.eye(n), mu=jnp.zeros(n), t=jnp.zeros((), jnp.int32))
+    n, m, cfg = self.model.n, self.model.m, self.config
+    return dict(W=cfg.w_eye * jnp.eye(n, m) + cfg.w_noise * jax.random.normal(rng, (n, m)),
+                C=cfg.c_init * jnp.eye(n) + cfg.c_noise * jax.random.normal(jax.random.fold_in(rng, 1), (n, n)),
+                mu=jnp.zeros(n), t=jnp.zeros((), jnp.int32))
 
   def lateral(self, c):
     """L (n, n, *K): the lateral term of the dynamics' gradient is L (y - mu)."""
@@ -76,7 +88,8 @@ class PEM(ll.SeparationRule):
     drive = cfg.gamma * lanes.matvec(state['W'], x) + lanes.matvec(lateral, state['mu'])
     return ll.dynamics.relax(
         cfg.gamma * lanes.eye(self.model.n, lateral) + lateral, drive,
-        self.model.domain, cfg.neural_lr, cfg.neural_lr_min, cfg.neural_steps, cfg.tol, cfg.threshold_lr)
+        self.model.domain, cfg.neural_lr, cfg.neural_lr_min, cfg.neural_steps, cfg.tol, cfg.threshold_lr,
+        cfg.output_max)
 
   def train_step(self, state, batch, rng):
     del rng
@@ -84,7 +97,7 @@ class PEM(ll.SeparationRule):
     y, steps = self.infer(state, x)
     w, c, t = state['W'], state['C'], state['t']
     error = y - lanes.matvec(w, x)
-    lr = jnp.maximum(cfg.lr / (1 + t / cfg.lr_decay), cfg.lr_min)
+    lr = ll.dynamics.weight_rate(cfg.lr_schedule, cfg.lr, t, cfg.lr_decay, cfg.lr_min)
     mu = cfg.lam * state['mu'] + (1 - cfg.lam) * y
     centred = y - mu
     state = dict(W=w + lr * lanes.outer(error, x), C=cfg.lam * c + (1 - cfg.lam) * lanes.outer(centred, centred),

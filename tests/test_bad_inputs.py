@@ -55,6 +55,11 @@ CASES = [
     (BSS, '', {'dataset.n': 12}, 'need 1 <= n <= m'),
     (BSS, 'samples=1', {}, 'samples must be at least 2'),
     (BSS, 'rule=pem', {'rule.lam': 1.5}, 'pem needs'),
+    (BSS, 'rule=pem', {'rule.lr_schedule': 'cosine'}, "pem needs lr_schedule 'inverse' or 'log'"),
+    (BSS, 'rule=corinfomax-pem', {'rule.error_weight': 0.0}, 'corinfomax-pem needs'),
+    (BSS, 'rule=infomax', {'rule.l_rate': 0.0}, 'infomax needs'),
+    (BSS, '', {'matching': 'hungarian'}, "unknown matching 'hungarian'"),
+    (BSS, 'domain=sparse,rho=0.3', {}, 'independent uniform sources have rho = 0'),
     (BSS, '', {'num_seeds': 0}, 'num_seeds must be an integer >= 1'),
 ]
 

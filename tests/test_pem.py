@@ -1,4 +1,4 @@
-"""PEM, u-PEM, CorInfoMax and FastICA: their math, and that they separate a small problem."""
+"""PEM, u-PEM, CorInfoMax, FastICA and extended Infomax: their math, and that they separate a small problem."""
 import json
 
 import jax
@@ -21,12 +21,18 @@ def _rule(name, model=MODEL, num_steps=1000, **overrides):
   return registry.get(name)(model, config, num_steps)
 
 
-def _reference_relax(h, b, lr, lr_min, steps, tol, lo=-1.0, hi=1.0):
-  """The papers' NumPy loop, in float64."""
-  y = np.zeros(len(b))
+def _reference_relax(h, b, lr, lr_min, steps, tol, lo=-1.0, hi=1.0, threshold_lr=None):
+  """The papers' NumPy loop, in float64; with threshold_lr, the nonnegative sparse one
+  (soft threshold, then the clip to [lo, hi], then the threshold's update)."""
+  y, threshold = np.zeros(len(b)), 0.0
   for j in range(steps):
     y_old = y
-    y = np.clip(y - max(lr / (j + 1), lr_min) * (h @ y - b), lo, hi)
+    y = y - max(lr / (j + 1), lr_min) * (h @ y - b)
+    if threshold_lr is not None:
+      y = np.maximum(y - threshold, 0)
+    y = np.clip(y, lo, hi)
+    if threshold_lr is not None:
+      threshold = max(threshold + threshold_lr * (np.sum(y) - 1), 0)
     if np.linalg.norm(y - y_old) < tol * np.linalg.norm(y):
       return y, j + 1
   return y, steps
@@ -62,6 +68,30 @@ def test_batched_relax_equals_one_at_a_time():
   y_lanes, steps_lanes = jax.jit(relax)(jnp.moveaxis(h, 0, -1), b.T)     # seeds as a trailing axis
   np.testing.assert_allclose(y_lanes.T, y, atol=1e-6)
   np.testing.assert_array_equal(steps_lanes, steps)
+
+
+@pytest.mark.parametrize('steps', [1, 100])
+def test_nonnegative_sparse_outputs_are_clipped_as_the_reference_clips_them(steps):
+  """The PEM reference clips nonnegative sparse outputs to [0, 5] after the threshold (PDB:410-414):
+  the first step hits the cap, and the trajectory through it ends where the reference's does."""
+  h, b = _problems(10, seed=4)
+  b = 8 * np.abs(b)                                      # drives far above 5
+  relax = jax.jit(lambda h, b: ll.dynamics.relax(h, b, 'nonnegative_sparse', 0.1, 1e-4, steps, 1e-7, 0.5, 5.0))
+  for hi, bi in zip(h, b):
+    y, _ = relax(hi, bi)
+    y_ref, _ = _reference_relax(hi.astype(np.float64), bi.astype(np.float64), 0.1, 1e-4, steps, 1e-7,
+                                lo=0.0, hi=5.0, threshold_lr=0.5)
+    np.testing.assert_allclose(y, y_ref, atol=1e-4)
+    assert steps > 1 or y_ref.max() == 5.0
+
+
+def test_weight_rate_schedules():
+  t = jnp.array([0, 5000, 100000])
+  np.testing.assert_allclose(ll.dynamics.weight_rate('inverse', 0.05, t, 5000.0, 1e-8), 0.05 / (1 + t / 5000), rtol=1e-6)
+  np.testing.assert_allclose(ll.dynamics.weight_rate('log', 0.05, t, 5000.0, 1e-8),
+                             0.05 / (1 + np.log(t / 5000 + 2)), rtol=1e-6)
+  assert float(ll.dynamics.weight_rate('log', 0.05, t, 5000.0, 1e-8)[-1]) == pytest.approx(0.0122, abs=1e-4)
+  np.testing.assert_allclose(ll.dynamics.weight_rate('inverse', 1e-3, t, 1.0, 1e-6)[-1], 1e-6)   # the floor
 
 
 def _reference_solution(h, b, domain, iterations=3000):
@@ -119,24 +149,44 @@ def test_pem_step_matches_the_equations():
   assert int(new['t']) == 7001 and abs(int(metrics['neural_steps']) - steps) <= 3
 
 
-@pytest.mark.parametrize('name', ['pem', 'u-pem', 'corinfomax'])
+@pytest.mark.parametrize('name', ['pem', 'u-pem', 'corinfomax', 'corinfomax-pem'])
 def test_unclipped_dynamics_settle_at_their_fixed_point(name):
-  """Inside the box the dynamics reach the fixed point H^-1 b; for CorInfoMax the
+  """Inside the box the dynamics reach the fixed point H^-1 b; for the 2022 CorInfoMax the
   trainer scores exactly that linear map (rule.params)."""
   rule = _rule(name)
   state = rule.init(jax.random.key(1))
-  if name != 'corinfomax':
+  if not name.startswith('corinfomax'):
     c = 0.3 * jnp.eye(5) + 0.05 * jnp.ones((5, 5))
     state = dict(state, C=c, mu=jnp.full(5, 0.1))
   x = 0.05 * jax.random.normal(jax.random.key(2), (10,))
   y, steps = rule.infer(state, x)
   if name == 'corinfomax':
     y_star = rule.params(state) @ x
+  elif name == 'corinfomax-pem':
+    y_star = jnp.linalg.solve(rule.fixed_point_map(state['B']), 10 * state['W'] @ x)
   else:
     lateral = rule.lateral(state['C'])
     y_star = jnp.linalg.solve(250 * jnp.eye(5) + lateral, 250 * state['W'] @ x + lateral @ state['mu'])
   assert jnp.abs(y_star).max() < 1 and int(steps) < rule.config.neural_steps
   np.testing.assert_allclose(y, y_star, atol=1e-5)
+
+
+def test_corinfomax_pem_step_matches_the_reference_equations():
+  """CIM:119-144, 388-397: dynamics dy = gy B y + 10 (W x - y), then W += eta(t) (y - W x) x^T with
+  eta(t) = 0.05 / (1 + ln(t / 5000 + 2)), B <- (B - gy (B y)(B y)^T) / 0.99."""
+  rule = _rule('corinfomax-pem')
+  rng = np.random.default_rng(5)
+  b = 5 * np.eye(5) + 0.3 * rng.normal(size=(5, 5))
+  state = dict(rule.init(jax.random.key(8)), B=jnp.asarray(b + b.T, jnp.float32) / 2, t=jnp.int32(12000))
+  x = jnp.asarray(0.1 * rng.normal(size=10), jnp.float32)
+  new, _ = jax.jit(rule.train_step)(state, x, None)
+  w, b, x64 = (np.asarray(v, np.float64) for v in (state['W'], state['B'], x))
+  gy = 0.01 / 0.99
+  y, _ = _reference_relax(10 * np.eye(5) - gy * b, 10 * w @ x64, 0.5, 1e-6, 250, 1e-7)
+  lr = 0.05 / (1 + np.log(12000 / 5000 + 2))
+  np.testing.assert_allclose(new['W'], w + lr * np.outer(y - w @ x64, x64), atol=1e-5)
+  np.testing.assert_allclose(new['B'], (b - gy * np.outer(b @ y, b @ y)) / 0.99, rtol=1e-5, atol=1e-5)
+  np.testing.assert_array_equal(rule.params(new), new['W'])      # scored on W x
 
 
 def test_upem_lateral_is_unnormalised():
@@ -152,7 +202,7 @@ def test_upem_lateral_is_unnormalised():
 def test_ica_whitens_and_keeps_orthonormal_rows():
   rule = _rule('ica')
   x = jax.random.normal(jax.random.key(3), (4000, 10)) @ jax.random.normal(jax.random.key(4), (10, 10))
-  z, _ = jax.jit(rule.whiten)(x)
+  z, _ = jax.jit(ll.separation.whiten, static_argnums=1)(x, 5)
   np.testing.assert_allclose(z.T @ z / len(z), jnp.eye(5), atol=1e-4)
   state, _ = jax.jit(rule.train_step)(rule.init(jax.random.key(5)), x, None)
   np.testing.assert_allclose(state['W'] @ state['W'].T, jnp.eye(5), atol=1e-5)
@@ -191,12 +241,42 @@ def separated(tmp_path_factory):
   return run
 
 
-@pytest.mark.parametrize('name, msnr_db', [('pem', 15), ('corinfomax', 10), ('ica', 15)])
+def test_infomax_reaches_the_mne_extended_infomax_solution():
+  """The same whitened mixtures: our extended Infomax and MNE's infomax (the PEM reference's call)
+  find the same unmixing rows, up to order, sign and scale, and the same source SNRs."""
+  infomax = pytest.importorskip('mne.preprocessing').infomax
+  config = sources.default_config()
+  config.samples = 10000
+  s, _, x = sources.generate(jax.random.key(9), config)
+  rule = _rule('infomax', num_steps=1)
+  state, metrics = jax.jit(rule.train_step)(rule.init(jax.random.key(10)), x, jax.random.key(11))
+  z, k = ll.separation.whiten(x, 5)
+  theirs = infomax(np.asarray(z, np.float64), extended=True, n_subgauss=5, l_rate=1e-3, max_iter=10000,
+                   random_state=1, verbose=False)
+  ours = np.asarray(state['V']).T
+  rows = lambda w: w / np.linalg.norm(w, axis=1, keepdims=True)
+  assert np.abs(rows(ours) @ rows(theirs).T).max(axis=1).min() > 0.999
+  snr = lambda w: ll.separation.evaluate(jnp.asarray(w, jnp.float32) @ k @ (x - x.mean(0)).T, s.T)['snr_db']
+  np.testing.assert_allclose(np.sort(snr(ours)), np.sort(snr(theirs)), atol=0.1)
+  assert 20 < int(metrics['passes']) < 1000                  # it stopped by MNE's rules, not max_iter
+
+
+@pytest.mark.parametrize('name, msnr_db', [('pem', 15), ('corinfomax', 10), ('corinfomax-pem', 15), ('ica', 15),
+                                           ('infomax', 15)])
 def test_rule_separates_a_small_problem(separated, name, msnr_db):
   """The mixtures themselves score about 3 dB; CorInfoMax needs ~100000 samples for 20+ dB."""
   summary, _ = separated(name)
   assert summary.status == 'ok' and summary.seeds == [0, 1]
   assert min(summary.results['msnr_db']) > msnr_db, summary.results['msnr_db']
+
+
+@pytest.mark.parametrize('name', ['pem', 'u-pem', 'corinfomax', 'corinfomax-pem', 'infomax', 'ica'])
+def test_every_domain_of_configs_bss_is_a_valid_config(name):
+  """The per-domain settings tables name only fields the rules have, with values they accept."""
+  for domain in ll.separation.DOMAINS:
+    config = bss.get_config(f'rule={name},domain={domain},samples=1000')
+    train.check(config)
+    ll.separation.bind(registry.get(name), config)
 
 
 def test_pem_separates_sparse_sources(tmp_path):
@@ -242,6 +322,7 @@ def _one_pass(rule_cls, config, lane_group):
     ('pem', 'antisparse', 3, 16),     # 3 seeds padded to 8 lanes
     ('u-pem', 'sparse', 3, 16),
     ('pem', 'antisparse', 11, 8),     # two groups: 8 seeds, then 3 padded with copies
+    ('corinfomax-pem', 'nonnegative_sparse', 3, 16),
 ])
 def test_seeds_as_lanes_equal_seeds_vmapped(name, domain, num_seeds, lane_group):
   """The seeds_last programs compute what vmap over seeds does, in one group of lanes or several."""

@@ -89,6 +89,20 @@ def test_generated_sources_have_the_protocol_marginals_and_correlation(rho):
   assert abs(np.corrcoef(s.T)[off].mean() - reference[off].mean()) < 0.01
 
 
+@pytest.mark.parametrize('model, dependent', [('copula', True), ('uniform', False)])
+def test_copula_sources_are_dependent_at_rho_0_and_uniform_ones_independent(model, dependent):
+  """The t copula's shared chi-square scale makes |s_i| rise and fall together even at rho = 0
+  (the PEM reference's correlation experiments); its noise experiments draw independent uniforms."""
+  config = sources.default_config()
+  config.samples, config.source_model = 20000, model
+  s = np.asarray(sources.generate(jax.random.key(13), config)[0])
+  off = ~np.eye(5, dtype=bool)
+  assert abs(np.corrcoef(s.T)[off].mean()) < 0.02
+  for column in s.T:
+    assert stats.kstest(column, 'uniform', args=(-1, 2)).statistic < 0.015
+  assert (np.corrcoef(s.T ** 2)[off].mean() > 0.1) == dependent
+
+
 def test_mixtures_have_the_input_snr_per_mixture():
   config = sources.default_config()
   config.snr_db, config.samples = 20.0, 50000
@@ -135,8 +149,37 @@ def test_metric_values():
   assert float(perfect['msnr_db']) > 100 and float(perfect['sinr_db']) > 100
 
 
+def test_inner_product_matching_lets_a_larger_output_win():
+  """The PEM reference matches on |<y_i, s_j>| (its cosine's normalisation is constant per source):
+  a large output that mixes two sources takes both sources' matches, where the cosine keeps the clean one."""
+  s = jax.random.uniform(jax.random.key(14), (2, 5000), minval=-1, maxval=1)
+  y = jnp.stack([s[0] + 0.01 * s[1], 10 * (s[0] + s[1])])
+  cosine, inner = (separation.evaluate(y, s, matching) for matching in ('cosine', 'inner_product'))
+  assert float(cosine['snr_db'][0]) > 35 and float(inner['snr_db'][0]) < 5
+  np.testing.assert_allclose(inner['snr_db'][1], cosine['snr_db'][1], rtol=1e-5)
+
+
+def test_shift_scores_zero_mean_outputs_of_nonnegative_sources_as_the_reference():
+  """Centred outputs, sign corrected, shifted to a minimum of 0, then scaled by least squares
+  (PredictiveBSS_Correlated_NNAntisparse_10by5.py:203-206), in NumPy."""
+  s = np.asarray(jax.random.uniform(jax.random.key(15), (3, 4000)), np.float64)
+  noise = 0.05 * np.asarray(jax.random.normal(jax.random.key(16), s.shape))
+  y = -(s - s.mean(axis=1, keepdims=True))[::-1] + noise
+  y = y - y.mean(axis=1, keepdims=True)
+  matched = np.argmax(np.abs((s - s.mean(axis=1, keepdims=True)) @ y.T), axis=1)
+  want = np.sign(np.sum(y[matched] * s, axis=1))[:, None] * y[matched]
+  want = want - want.min(axis=1, keepdims=True)
+  want = np.sum(want * s, axis=1)[:, None] / np.sum(want * want, axis=1)[:, None] * want
+  snr = 10 * np.log10(np.sum(s * s, axis=1) / np.sum((s - want) ** 2, axis=1))
+  got = separation.evaluate(jnp.asarray(y, jnp.float32), jnp.asarray(s, jnp.float32), 'inner_product', shift=True)
+  np.testing.assert_allclose(got['snr_db'], snr, atol=1e-3)
+  unshifted = separation.evaluate(jnp.asarray(y, jnp.float32), jnp.asarray(s, jnp.float32), 'inner_product')
+  assert float(got['msnr_db']) > float(unshifted['msnr_db']) + 10
+
+
 @pytest.mark.parametrize('field, value, message', [
     ('domain', 'nope', "unknown domain 'nope'"),
+    ('source_model', 'gauss', "unknown source_model 'gauss'"),
     ('n', 12, 'need 1 <= n <= m'),
     ('n', 0, 'need 1 <= n <= m'),
     ('rho', 1.0, 'rho must be in [0, 1)'),

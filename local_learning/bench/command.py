@@ -4,7 +4,7 @@
   local-learning-table --table=classic --workdir=runs/classic --seeds=3 --cells=MNIST_MLP
   local-learning-table --table=classic --workdir=runs/classic --rules=bp,fa --rule_module=my_lab.my_rule
   local-learning-table --table=depth --workdir=/shared/runs/depth --shard=$SLURM_ARRAY_TASK_ID/8
-  local-learning-table --table=bss --workdir=runs/bss --check
+  local-learning-table --table=pem_antisparse --workdir=runs/pem_antisparse --check
 
 Cells already finished in --workdir are skipped (re-run to resume). With
 --shard=I/N (0 <= I < N) this process runs every N-th cell from the I-th;

@@ -1,4 +1,5 @@
-"""A table's PNG plots: learning curves per column, and the metric against the cells' x."""
+"""A table's PNG plots: learning curves per column, and the metric against the cells' x
+(with the published values, where cells have references, dashed)."""
 import os
 
 import numpy as np
@@ -45,7 +46,10 @@ def draw(table, results, workdir):
         means.append(spread.mean)
         cis.append(0.0 if spread.n < 2 else spread.ci)
       if xs:
-        ax.errorbar(xs, means, yerr=cis, marker='o', capsize=3, label=row)
+        line = ax.errorbar(xs, means, yerr=cis, marker='o', capsize=3, label=row)
+        published = [(x, r.cell.reference.value) for x, r in points if r.cell.reference]
+        if published:
+          ax.plot(*zip(*published), linestyle='--', color=line.lines[0].get_color(), label=f'{row} (published)')
     if ax.lines:
       ax.set(xlabel=table.plot_x, ylabel=' / '.join(sorted(labels)) + ' (95% CI)', title=table.name)
       ax.legend()

@@ -118,8 +118,8 @@ def _sections(table, results, best, spread):
     return Section(title, note, headers, lines)
 
   plus = '95% CI of the mean (t)' if spread == 'ci' else 'std (n - 1)'
-  sections = [grid('', f'{labels} at the end of training (final {unit}, not best): mean ± {plus}; n seeds.',
-                   lambda r: cell_text(r, spread))]
+  sections = [grid('', f'{labels} at the end of training (final {unit}, not best): mean ± {plus}; n seeds; '
+                   '(ref X): a published value (see Reproduction).', lambda r: cell_text(r, spread))]
   if best:
     sections.append(grid(f'Best {unit} per seed', 'optimistic; for comparison with the literature only',
                          lambda r: cell_text(r, spread, best=True)))
@@ -153,6 +153,9 @@ def cell_text(result, spread='ci', best=False):
     text = f'{s.mean:.2f}' + ('' if s.n == 1 else f' ± {(s.ci if spread == "ci" else s.std):.2f}')
   if s.n and summary.diverged_seeds:
     text += f' ({len(summary.diverged_seeds)}/{len(summary.seeds)} diverged)'
+  if result.cell.reference and not best:
+    inside, _ = reference_check(result)
+    text += f' (ref {result.cell.reference.value:g}{"" if inside else ", outside"})'
   return text + (' (stale)' if _stale(summary) else '')
 
 

@@ -1,12 +1,18 @@
 """Synthetic blind-source-separation data: sources S, Gaussian mixing A, noisy mixtures X.
 
-The protocol of the PEM / CorInfoMax papers. Sources come from a Student-t
-copula with 4 degrees of freedom and equicorrelation rho: every source is
-uniform u on [0, 1] and every pair is correlated by about rho. The domain maps u:
+The protocol of the PEM / CorInfoMax papers. Every source starts as a uniform
+u on [0, 1], drawn by `source_model`:
+  copula   a Student-t copula with 4 degrees of freedom and equicorrelation
+           rho: every pair is correlated by about rho, and even at rho = 0 the
+           sources are dependent through the copula's shared chi-square scale
+           (the PEM reference's correlation experiments, bss_utils.py:46-71);
+  uniform  independent uniforms, rho must be 0 (its noise experiments, bss_utils.py:27-37).
+The domain maps u, with the PEM reference's ranges (Simulations/PredictiveBSS/
+*_Correlated_*.py:132, *_Noisy_Sparse:104-105, *_Noisy_NNSparse:102-104, *_Noisy_Simplex:74-75):
   antisparse              2u - 1, in [-1, 1]
   nonnegative_antisparse  u, in [0, 1]
-  sparse                  4u - 2 projected onto the unit l1 ball
-  nonnegative_sparse      the sparse sources clipped at 0
+  sparse                  8u - 4 (U[-4, 4]) projected onto the unit l1 ball
+  nonnegative_sparse      4u - 2 (U[-2, 2]) projected onto the unit l1 ball, clipped at 0
   simplex                 8u - 4 projected onto the unit simplex
 A (m, n) is standard Gaussian; each mixture gets white Gaussian noise snr_db
 below its own power. Everything is a pure function of a key (vmappable over seeds).
@@ -21,12 +27,15 @@ from local_learning.errors import UserError
 
 COPULA_DOF = 4
 DOMAINS = ('antisparse', 'nonnegative_antisparse', 'sparse', 'nonnegative_sparse', 'simplex')
+NONNEGATIVE_DOMAINS = ('nonnegative_antisparse', 'nonnegative_sparse', 'simplex')
+SOURCE_MODELS = ('copula', 'uniform')
 
 
 def default_config():
   """The dataset section of a separation config."""
   return ml_collections.ConfigDict(dict(
-      name='sources', domain='antisparse', n=5, m=10, rho=0.0, snr_db=30.0, samples=100000))
+      name='sources', domain='antisparse', source_model='copula', n=5, m=10, rho=0.0, snr_db=30.0,
+      samples=100000))
 
 
 def check_domain(domain):
@@ -44,8 +53,12 @@ def problems(config):
   out = _domain_problems(config.domain)
   if not 1 <= config.n <= config.m:
     out.append(f'sources need 1 <= n <= m (n sources, m mixtures), got n={config.n}, m={config.m}')
+  if config.source_model not in SOURCE_MODELS:
+    out.append(f'unknown source_model {config.source_model!r}; known: {", ".join(SOURCE_MODELS)}')
   if not 0 <= config.rho < 1:
     out.append(f'correlation rho must be in [0, 1), got {config.rho}')
+  elif config.rho and config.source_model == 'uniform':
+    out.append(f'independent uniform sources have rho = 0, got rho={config.rho}; use source_model=copula')
   if config.samples < 2:
     out.append(f'samples must be at least 2, got {config.samples}')
   if not np.isfinite(config.snr_db):
@@ -61,15 +74,18 @@ def generate(key, config):
   """
   n, m, samples = config.n, config.m, config.samples
   k_samples, k_a = jax.random.split(key)
-  width = n + 1 + COPULA_DOF + m
-  g_source, g_shared, g_chi, g_noise = (
-      normal_columns(k_samples, samples, width, columns)
-      for columns in np.split(np.arange(width), np.cumsum([n, 1, COPULA_DOF])))
-  s = _DOMAIN_MAPS[config.domain](copula_uniforms(g_source, g_shared, g_chi, config.rho, axis=0).T)
+  width = n + 1 + COPULA_DOF + m      # columns: sources, the copula's shared normal and chi-square, noise
+  source, shared, chi, noise = np.split(np.arange(width), np.cumsum([n, 1, COPULA_DOF]))
+  columns = lambda c: normal_columns(k_samples, samples, width, c)
+  if config.source_model == 'uniform':
+    u = uniform_columns(k_samples, samples, width, source)
+  else:
+    u = copula_uniforms(columns(source), columns(shared), columns(chi), config.rho, axis=0)
+  s = _DOMAIN_MAPS[config.domain](u.T)
   a = jax.random.normal(k_a, (m, n))
   clean = a @ s.T
   noise_std = jnp.sqrt(jnp.mean(jnp.square(clean), axis=1, keepdims=True) * 10 ** (-config.snr_db / 10))
-  return s, a, (clean + noise_std * g_noise).T
+  return s, a, (clean + noise_std * columns(noise)).T
 
 
 def normal_columns(key, rows, width, columns):
@@ -79,11 +95,17 @@ def normal_columns(key, rows, width, columns):
   jax.random hashes on CPU in a rolled loop, 5 passes over the whole array; the
   same hash unrolled (_threefry_bits) fuses with the transform and its consumers.
   """
-  index = np.asarray(columns, np.uint32)[:, None] + np.uint32(width) * lax.iota(jnp.uint32, rows)
-  bits = _threefry_bits(jax.random.key_data(key), index)
-  floats = lax.bitcast_convert_type(bits >> 9 | np.uint32(0x3F800000), jnp.float32) - 1   # [0, 1)
+  floats = uniform_columns(key, rows, width, columns)
   lo, hi = np.nextafter(np.float32(-1), np.float32(0)), np.float32(1)
   return np.float32(np.sqrt(2)) * lax.erf_inv(jnp.maximum(lo, floats * (hi - lo) + lo))
+
+
+def uniform_columns(key, rows, width, columns):
+  """jax.random.uniform(key, (rows, width))[:, columns].T, [0, 1) float32, bit for bit;
+  see normal_columns (the same bits make its normals)."""
+  index = np.asarray(columns, np.uint32)[:, None] + np.uint32(width) * lax.iota(jnp.uint32, rows)
+  bits = _threefry_bits(jax.random.key_data(key), index)
+  return lax.bitcast_convert_type(bits >> 9 | np.uint32(0x3F800000), jnp.float32) - 1
 
 
 def _threefry_bits(key, index):
@@ -134,7 +156,7 @@ def project_simplex(v):
 _DOMAIN_MAPS = {
     'antisparse': lambda u: 2 * u - 1,
     'nonnegative_antisparse': lambda u: u,
-    'sparse': lambda u: project_l1_ball(4 * u - 2),
+    'sparse': lambda u: project_l1_ball(8 * u - 4),
     'nonnegative_sparse': lambda u: jnp.maximum(project_l1_ball(4 * u - 2), 0.0),
     'simplex': lambda u: project_simplex(8 * u - 4),
 }

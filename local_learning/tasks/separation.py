@@ -6,8 +6,9 @@ one train_step per sample, in order; a batch rule by config.rule.iterations
 train_steps on all mixtures. The pass is split into config.num_rounds
 rounds; after each, the trainer scores the feedforward outputs W X of
 rule.params the same way for every rule: each source is matched to the
-output with the largest |cosine|, the output's sign and scale are fixed by
-least squares, and then
+output with the largest |cosine| or, with config.matching = 'inner_product',
+the largest |<y_i, s_j>| (the PEM reference's matching), the output's sign and
+scale are fixed by least squares, and then
   SINR = 10 log10(||S||^2 / ||S - Y||^2)      over all sources together,
   SNR_i = 10 log10(||s_i||^2 / ||s_i - y_i||^2) per source, mSNR = mean_i SNR_i.
 
@@ -30,6 +31,7 @@ from local_learning.errors import UserError
 
 DOMAINS = sources.DOMAINS
 check_domain = sources.check_domain
+MATCHINGS = ('cosine', 'inner_product')
 # Seeds per lanes program. On XLA:CPU one 32-lane program takes nearly twice one
 # of 16 lanes (benchmarks/pem_speed.py --seeds=16, and --seeds=32 --lane_group=32),
 # so more seeds run as several 16-lane programs, one per core.
@@ -63,25 +65,50 @@ class SeparationRule(rule.Rule):
   tasks = ('separation',)
   online = True
   seeds_last = False
+  # True for a rule that estimates the sources up to their means (ICA): it is scored on
+  # W X centred and, on a nonnegative domain, each matched output is shifted to a minimum
+  # of 0, as the PEM reference scores ICA (PredictiveBSS_Correlated_NNAntisparse_10by5.py:203-206).
+  zero_mean_outputs = False
 
   def params(self, state):
     return state['W']
 
 
-def evaluate(outputs, sources_):
+def evaluate(outputs, sources_, matching='cosine', shift=False):
   """outputs Y (n, N), sources S (n, N), one signal per row -> dict(sinr_db, msnr_db, snr_db (n,)).
 
-  Invariant to a permutation, signs and scales of the outputs; +inf on exact recovery.
+  Each source is matched to the output with the largest |cosine| (invariant to a
+  permutation, signs and scales of the outputs) or, with matching='inner_product',
+  the largest |<y_i, s_j>| (what the PEM reference computes, BSSbase.py:143-190: its
+  normalisation is constant per source, so a larger output can win). With `shift`,
+  each matched output, sign corrected, is shifted to a minimum of 0 before its scale
+  is fitted. +inf on exact recovery.
   """
   power = jnp.sum(jnp.square(sources_), axis=1)
-  output_power = jnp.sum(jnp.square(outputs), axis=1)
   cross = sources_ @ outputs.T                                             # (n, n)
-  matched = jnp.argmax(jnp.abs(cross) / jnp.sqrt(output_power), axis=1)   # the largest |cosine|
-  scale = jnp.take_along_axis(cross, matched[:, None], axis=1)[:, 0] / output_power[matched]
-  error = jnp.sum(jnp.square(sources_ - scale[:, None] * outputs[matched]), axis=1)
+  score = jnp.abs(cross)
+  if matching == 'cosine':
+    score = score / jnp.sqrt(jnp.sum(jnp.square(outputs), axis=1))
+  matched = jnp.argmax(score, axis=1)
+  y, inner = outputs[matched], jnp.take_along_axis(cross, matched[:, None], axis=1)[:, 0]
+  if shift:
+    y = jnp.sign(inner)[:, None] * y
+    y = y - jnp.min(y, axis=1, keepdims=True)
+    inner = jnp.sum(y * sources_, axis=1)
+  scale = inner / jnp.sum(jnp.square(y), axis=1)
+  error = jnp.sum(jnp.square(sources_ - scale[:, None] * y), axis=1)
   snr = 10 * jnp.log10(power / error)
   return dict(sinr_db=10 * jnp.log10(jnp.sum(power) / jnp.sum(error)), msnr_db=jnp.mean(snr),
               snr_db=snr)
+
+
+def whiten(x, n):
+  """Mixtures x (N, m) -> (Z (N, n), K (n, m)): the centred mixtures on their n leading
+  principal components, scaled to unit variance, Z = (x - mean) K^T (for ICA rules)."""
+  centred = x - jnp.mean(x, axis=0)
+  values, vectors = jnp.linalg.eigh(centred.T @ centred / len(x))
+  k = (vectors[:, -n:] / jnp.sqrt(values[-n:])).T
+  return centred @ k.T, k
 
 
 def bind(rule_cls, config):
@@ -108,9 +135,13 @@ class SeparationTask:
   def add_defaults(self, config, model):
     del model                      # the problem (n, m, domain) is config.dataset
     config.num_rounds = 10         # the pass is split into rounds: evaluated and checkpointed after each
+    config.matching = 'cosine'     # how outputs are matched to sources: MATCHINGS (evaluate)
 
   def problems(self, config):
-    return validate.int_problems(config, ('num_rounds',), 1) + sources.problems(config.dataset)
+    out = validate.int_problems(config, ('num_rounds',), 1) + sources.problems(config.dataset)
+    if config.matching not in MATCHINGS:
+      out.append(f'unknown matching {config.matching!r}; known: {", ".join(MATCHINGS)}')
+    return out
 
   def start(self, config, rule_cls, keys, lane_group=LANE_GROUP):
     return _Run(config, rule_cls, keys, lane_group)
@@ -127,7 +158,7 @@ class _Run:
       raise UserError(f'num_rounds={self.rounds} does not divide the {self.rule.num_steps} training steps of '
                       f'{self.rule.name}; choose --config.num_rounds to divide them')
     self.steps_per_round = self.rule.num_steps // self.rounds
-    self.title = f'{self.rule.name} {problem.domain} rho={problem.rho:g}'
+    self.title = f'{self.rule.name} {problem.domain} rho={problem.rho:g} snr={problem.snr_db:g}dB'
     self.model_name = problem.domain      # what stands for the model in tables: the sources' domain
     self.devices, self.layer_parallel = 1, 1
     self.num_seeds = len(keys)
@@ -136,7 +167,7 @@ class _Run:
     # Each group's keys (size, 3), the last group padded with copies of its last seed's.
     self.groups = [lanes.pad(keys[i:i + size], size, axis=0) for i in range(0, len(keys), size)]
     program = _LanesProgram if as_lanes else _VmappedProgram
-    self.program = program(self.rule, problem, self.steps_per_round)
+    self.program = program(self.rule, problem, self.steps_per_round, _scorer(self.rule, config))
     self._generate, self._init = jax.jit(self.program.generate), jax.jit(self.program.init)
     self.data = self._train = self._evaluate = None
 
@@ -192,11 +223,25 @@ class _Run:
             for name in per_group[0]}
 
 
+def _scorer(rule_, config):
+  """-> score(W (n, m), X^T (m, N), S^T (n, N)): the metric of one seed's W, as evaluate()
+  computes it with config.matching, for a rule with zero_mean_outputs on centred outputs."""
+  shift = rule_.zero_mean_outputs and config.dataset.domain in sources.NONNEGATIVE_DOMAINS
+
+  def score(w, x, s):
+    y = w @ x
+    if rule_.zero_mean_outputs:
+      y = y - jnp.mean(y, axis=1, keepdims=True)
+    return evaluate(y, s, config.matching, shift)
+
+  return score
+
+
 class _VmappedProgram:
   """The programs of a group of seeds, vmapped: state, data and metrics lead with the seeds."""
 
-  def __init__(self, rule_, problem, steps):
-    self.rule, self.problem, self.steps = rule_, problem, steps
+  def __init__(self, rule_, problem, steps, score):
+    self.rule, self.problem, self.steps, self.score = rule_, problem, steps, score
 
   def generate(self, keys):
     """(K,) keys -> sources S^T (K, n, N), one per row, and mixtures X (K, N, m)."""
@@ -223,16 +268,15 @@ class _VmappedProgram:
   def evaluate(self, state, data):
     s, x = data
     w = jax.vmap(self.rule.params)(state)
-    return dict(finite=jnp.all(jnp.isfinite(w), axis=(1, 2)),
-                **jax.vmap(evaluate)(w @ jnp.swapaxes(x, 1, 2), s))
+    return dict(finite=jnp.all(jnp.isfinite(w), axis=(1, 2)), **jax.vmap(self.score)(w, jnp.swapaxes(x, 1, 2), s))
 
 
 class _LanesProgram:
   """The programs of a group of K seeds as the lanes of one scan: the state keeps a trailing
   seeds axis padded to lanes.padded(K) with copies of the last seed."""
 
-  def __init__(self, rule_, problem, steps):
-    self.rule, self.problem, self.steps = rule_, problem, steps
+  def __init__(self, rule_, problem, steps, score):
+    self.rule, self.problem, self.steps, self.score = rule_, problem, steps, score
 
   def generate(self, keys):
     """(K,) keys -> S^T (K, n, N) and X^T (K, m, N) for evaluation, and the mixtures
@@ -263,7 +307,7 @@ class _LanesProgram:
   def evaluate(self, state, data):
     s, x, _ = data
     w = jax.vmap(self.rule.params, in_axes=-1)(state)[:len(s)]
-    return dict(finite=jnp.all(jnp.isfinite(w), axis=(1, 2)), **jax.vmap(evaluate)(w @ x, s))
+    return dict(finite=jnp.all(jnp.isfinite(w), axis=(1, 2)), **jax.vmap(self.score)(w, x, s))
 
 
 TASK = SeparationTask()
