@@ -16,7 +16,7 @@ class PCRule(rule.GradientRule):
   activity_momentum (gd only), activity_solver (gd, euler, heun, adaptive: see
   local_learning.pc.solvers) with activity_tol and activity_max_steps for
   'adaptive', and the weight optimizer. Subclasses change the output term
-  (`output`), the sign beta must have (`beta_sign`), or the whole estimate (`grads`).
+  (`output`), the sign beta must have (`beta_sign`), or the estimate (`estimate`, `grads`).
   """
   beta_sign = 1
 
@@ -52,11 +52,14 @@ class PCRule(rule.GradientRule):
   def grads(self, state, batch, rng):
     del rng
     x, y = batch
-    params = state['params']
+    return self.estimate(state['params'], x, y, self.config.beta)
+
+  def estimate(self, params, x, y, beta):
+    """PC's weight gradient for one batch at nudging strength beta -> (grads, metrics)."""
     feedforward = self.model.forward(params, x)
-    output = self.output(y, feedforward[-1], self.config.beta)
+    output = self.output(y, feedforward[-1], beta)
     hidden, steps = inference.infer(self.model, params, x, output, self.solver, feedforward)
-    weight_grad, value = energies.weight_grads(self.model, params, hidden, x, output, self.config.beta)
+    weight_grad, value = energies.weight_grads(self.model, params, hidden, x, output, beta)
     return weight_grad, self.metrics(feedforward[-1], y, value, steps)
 
   def metrics(self, output, y, energy_value, steps):
