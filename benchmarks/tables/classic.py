@@ -9,6 +9,7 @@ test accuracy (not the best epoch), mean ± std over seeds.
 from local_learning import bench
 
 RULES = ('bp', 'pc')
+PC_VARIANTS = ('ipc', 'epc', 'pn', 'nn', 'cn', 'hpc')     # configs/mnist_mlp.py gives each its settings
 COLUMNS = {
     'MNIST / MLP': 'configs/mnist_mlp.py:rule={rule},dataset=mnist',
     'Fashion-MNIST / MLP': 'configs/mnist_mlp.py:rule={rule},dataset=fashion_mnist',
@@ -18,5 +19,5 @@ COLUMNS = {
 
 
 def get_table():
-  return bench.grid(RULES, COLUMNS, lambda rule, col: (COLUMNS[col].format(rule=rule), (), None),
+  return bench.grid(RULES + PC_VARIANTS, COLUMNS, lambda rule, col: (COLUMNS[col].format(rule=rule), (), None),
                     seeds=3, name='classic', description=__doc__)
