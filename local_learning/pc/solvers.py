@@ -63,17 +63,16 @@ class ActivitySolver:
     feedforward start), so that step t evaluates only the top entries the
     error wave has reached; 0 when the start is anything else.
     """
-    if self.name == 'adaptive' and self.steps:
-      return self._adaptive(grad, y)
-    steps = 0 if self.name == 'adaptive' else self.steps
-    bottoms = [max(0, entries - self.stages * (t + 1)) for t in range(steps)] if entries else []
+    if self.name == 'adaptive':
+      return self._adaptive(grad, y) if self.steps else (y, jnp.zeros((), jnp.float32))
+    bottoms = [max(0, entries - self.stages * (t + 1)) for t in range(self.steps)] if entries else []
     wave = sum(b > 0 for b in bottoms)
     state = self.init(y)
     for t in range(wave):
       y, state = self.step(grad, y, state, t * self.lr, bottoms[t])
     (y, _), _ = jax.lax.scan(lambda carry, t: (self.step(grad, *carry, t), None), (y, state),
-                             self.lr * jnp.arange(wave, steps, dtype=jnp.float32))
-    return y, jnp.asarray(steps, jnp.float32)
+                             self.lr * jnp.arange(wave, self.steps, dtype=jnp.float32))
+    return y, jnp.asarray(self.steps, jnp.float32)
 
   def _tx(self):
     return optax.sgd(self.lr, momentum=self.momentum or None)
