@@ -9,8 +9,11 @@ same T. Rows `pc/NAME` are pc with another activity solver (heun4: 4 Heun
 steps of twice the step, the same time span as 8 of gd). Each row runs
 `steps` train steps as one jitted scan (compiled before timing); the rounds
 alternate the rows, so the machine's load falls on all of them alike, and
-the median is reported. Also prints each step's matmul FLOPs, counted below
-(XLA's own count would take the inference scan's body once, not T times).
+the median is reported, of wall time and of the process's CPU time (on a
+machine shared with other jobs, CPU time per step moves much less with
+their load than wall time does). Also prints each step's matmul FLOPs,
+counted below (XLA's own count would take the inference scan's body once,
+not T times).
 """
 import os
 import statistics
@@ -104,20 +107,24 @@ def main(argv):
   del argv
   runs = {row: compiled_scan(row, FLAGS.steps) for row in FLAGS.rules}
   seconds = {row: [] for row in runs}
+  cpu_seconds = {row: [] for row in runs}
   for _ in range(FLAGS.rounds):
     for row, (fn, state, xs, ys, _) in runs.items():
-      start = time.perf_counter()
+      start, cpu_start = time.perf_counter(), time.process_time()
       jax.block_until_ready(fn(state, xs, ys))
       seconds[row].append(time.perf_counter() - start)
+      cpu_seconds[row].append(time.process_time() - cpu_start)
   rate = {row: FLAGS.steps / statistics.median(s) for row, s in seconds.items()}
+  cpu_ms = {row: 1e3 * statistics.median(s) / FLAGS.steps for row, s in cpu_seconds.items()}
   print(f'MNIST MLP 784-128-128-128-10, batch 128, T={FLAGS.inference_steps} for every PC-family rule, '
         f'device {jax.devices()[0].device_kind}, jax {jax.__version__}')
-  print('| rule | steps/s | time per step / pc | matmul MFLOP/step |')
-  print('|---|---|---|---|')
+  print('| rule | steps/s | time per step / pc | CPU ms/step | CPU time / pc | matmul MFLOP/step |')
+  print('|---|---|---|---|---|---|')
   for row, run in runs.items():
     flops = '-' if run[-1] is None else f'{run[-1] / 1e6:.1f}'
     relative = f'{rate["pc"] / rate[row]:.2f}x' if 'pc' in rate else '-'
-    print(f'| {row} | {rate[row]:.0f} | {relative} | {flops} |')
+    cpu_relative = f'{cpu_ms[row] / cpu_ms["pc"]:.2f}x' if 'pc' in cpu_ms else '-'
+    print(f'| {row} | {rate[row]:.0f} | {relative} | {cpu_ms[row]:.2f} | {cpu_relative} | {flops} |')
   if 'bp' in rate and 'pc' in rate:
     print(f'PC/BP time ratio: {rate["bp"] / rate["pc"]:.2f}x  '
           f'(matmul FLOP ratio {runs["pc"][-1] / runs["bp"][-1]:.2f}x; target <= 3x)')
