@@ -24,15 +24,20 @@ def test_states_carry_exactly_the_given_errors_in_a_stacked_network():
   """z = states(e) has PC errors mu(z) - z = -e in every layer, stacked ones included."""
   model, params = _resmlp()
   x, _ = batch(n=4)
-  feedforward = model.forward(params, x)
-  keys = jax.random.split(jax.random.key(3), len(feedforward) - 1)
-  errors = [0.1 * jax.random.normal(k, z.shape) for k, z in zip(keys, feedforward[:-1])]
-  states = jax.jit(lambda e: ll.pc.states(model, params, e, feedforward[0]))
-  hidden = states(errors)
-  mus = model.predict(params, [x, *hidden])
-  for z, mu, e in zip(hidden, mus, errors):
-    np.testing.assert_allclose(mu - z, -e, atol=2e-5)
-  zero = states([jnp.zeros_like(e) for e in errors])
+
+  @jax.jit
+  def check(x):
+    feedforward = model.forward(params, x)
+    keys = jax.random.split(jax.random.key(3), len(feedforward) - 1)
+    errors = [0.1 * jax.random.normal(k, z.shape) for k, z in zip(keys, feedforward[:-1])]
+    hidden = ll.pc.states(model, params, errors, feedforward[0])
+    zero = ll.pc.states(model, params, [jnp.zeros_like(e) for e in errors], feedforward[0])
+    mus = model.predict(params, [x, *hidden])
+    return [mu - z for z, mu in zip(hidden, mus)], errors, zero, feedforward
+
+  found, errors, zero, feedforward = check(x)
+  for got, e in zip(found, errors):
+    np.testing.assert_allclose(got, -e, atol=2e-5)
   for z, f in zip(zero, feedforward):
     np.testing.assert_allclose(z, f, atol=1e-5)
 
