@@ -4,7 +4,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MNIST_SRC ?= ../shared/data/mnist
-DATA_DIR ?= data/tfds
 
 .PHONY: venv run test mnist clean
 
@@ -22,9 +21,10 @@ run: venv
 test: venv
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests
 
-# Build the tfds `mnist` dataset offline from the official idx files.
+# Build the tfds `mnist` dataset offline from the official idx files, into the data dir that
+# every command reads by default: $TFDS_DATA_DIR, else ~/tensorflow_datasets.
 mnist: venv
-	$(BIN)/python -m local_learning.data.prepare --dataset=mnist --source=$(MNIST_SRC) --data_dir=$(DATA_DIR)
+	$(BIN)/python -m local_learning.data.prepare --dataset=mnist --source=$(MNIST_SRC)
 
 clean:
 	rm -rf $(VENV) runs *.egg-info

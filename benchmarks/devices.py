@@ -24,7 +24,7 @@ import jax  # pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import app, flags  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 from local_learning import cpu_flags, train  # pylint: disable=g-import-not-at-top,wrong-import-position
-from local_learning.bench import spec  # pylint: disable=g-import-not-at-top,wrong-import-position
+from local_learning import config as ll_config  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs')
 
@@ -37,7 +37,7 @@ FLAGS = flags.FLAGS
 
 def timed_run(rule, num_devices, workdir):
   """The summary and last epoch's seconds of one short run on num_devices devices."""
-  config = spec.load_config_file(os.path.join(CONFIGS, 'mnist_mlp.py'), f'rule={rule},dataset={FLAGS.dataset}')
+  config = ll_config.load_file(os.path.join(CONFIGS, 'mnist_mlp.py'), f'rule={rule},dataset={FLAGS.dataset}')
   config.num_epochs, config.num_devices, config.checkpoint_every = FLAGS.epochs, num_devices, 0
   if FLAGS.dataset == 'digits':
     config.batch_size = 32

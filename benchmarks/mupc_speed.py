@@ -38,7 +38,7 @@ from absl import app, flags  # pylint: disable=g-import-not-at-top,wrong-import-
 from jax.sharding import NamedSharding, PartitionSpec as P  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 from local_learning import cpu_flags, models, parallel, registry  # pylint: disable=g-import-not-at-top,wrong-import-position
-from local_learning.bench import spec  # pylint: disable=g-import-not-at-top,wrong-import-position
+from local_learning import config as ll_config  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs')
 
@@ -55,7 +55,7 @@ LIBRARIES = (('Eigen', None), ('YNNPACK', YNNPACK))
 
 def bound_rule(rule_name, depth):
   """(rule, state) for `rule_name` on the configs/depth.py network of `depth` hidden layers."""
-  config = spec.load_config_file(os.path.join(CONFIGS, 'depth.py'),
+  config = ll_config.load_file(os.path.join(CONFIGS, 'depth.py'),
                                  f'rule={rule_name},depth={depth},width={FLAGS.width},dataset=digits')
   model = models.functional(config.model, INPUT_SHAPE, CLASSES)
   rule = registry.get(rule_name)(model, config.rule, num_steps=1000)

@@ -23,7 +23,7 @@ import jax
 from absl import app, flags
 
 from local_learning import cpu_flags, models, registry
-from local_learning.bench import spec
+from local_learning import config as ll_config
 
 CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs')
 SOLVERS = {'pc/euler': dict(activity_solver='euler'), 'pc/heun': dict(activity_solver='heun'),
@@ -78,7 +78,7 @@ def matmul_flops(row, sizes, batch, steps):
 def compiled_scan(row, steps):
   """(compiled fn(state, xs, ys) -> state, state, xs, ys, matmul flops per step)."""
   rule_name, _, _ = row.partition('/')
-  config = spec.load_config_file(os.path.join(CONFIGS, 'mnist_mlp.py'), f'rule={rule_name}')
+  config = ll_config.load_file(os.path.join(CONFIGS, 'mnist_mlp.py'), f'rule={rule_name}')
   solver = dict(SOLVERS.get(row, {}))
   if 'inference_steps' in config.rule:
     config.rule.inference_steps = FLAGS.inference_steps // 2 if solver.pop('half_steps', False) else \

@@ -20,7 +20,7 @@ import numpy as np
 from absl import app, flags
 
 from local_learning import cpu_flags, registry, tasks, train
-from local_learning.bench import spec
+from local_learning import config as ll_config
 
 CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs')
 flags.DEFINE_integer('samples', 100000, 'Samples N of the one pass.')
@@ -33,7 +33,7 @@ FLAGS = flags.FLAGS
 
 def compiled(num_seeds):
   """-> (run, compile seconds) for num_seeds seeds: the task's Run, its programs compiled."""
-  config = spec.load_config_file(os.path.join(CONFIGS, 'bss.py'),
+  config = ll_config.load_file(os.path.join(CONFIGS, 'bss.py'),
                                  f'rule={FLAGS.rule},samples={FLAGS.samples},seeds={num_seeds}')
   config.num_rounds = 1
   task = tasks.get('separation')

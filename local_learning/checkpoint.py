@@ -6,11 +6,15 @@ seconds, per-seed divergence, latest and best evaluation) as JSON. The data
 order needs nothing more: each epoch's order is drawn from the seed's key
 folded with the epoch number, and separation data from the seed's data key. Orbax writes
 a step to a temporary folder and renames it when complete, so a run killed
-while saving leaves the previous checkpoint intact.
+while saving leaves the previous checkpoint intact. The record also holds a
+SHA-256 of the states' bytes, so damaged array data is found on restore
+rather than resumed from.
 """
+import hashlib
 import os
 
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
 
 from local_learning import records
@@ -31,7 +35,7 @@ class Checkpoints:
 
   def save(self, r, states, record):
     self.manager.save(r, args=ocp.args.Composite(
-        state=ocp.args.StandardSave(states), loop=ocp.args.JsonSave(record.to_json())))
+        state=ocp.args.StandardSave(states), loop=ocp.args.JsonSave(dict(record.to_json(), states_sha256=digest(states)))))
     self.manager.wait_until_finished()
 
   def restore(self, r, like):
@@ -44,4 +48,19 @@ class Checkpoints:
       raise UserError(f'checkpoint {self.path}/{r} cannot be restored for this config '
                       f'({type(e).__name__}: {str(e).splitlines()[0][:200]}); '
                       'run in another --workdir, or pass --overwrite to start over') from None
+    saved = restored.loop.pop('states_sha256', None)
+    if saved is not None and saved != digest(restored.state):
+      raise UserError(f'checkpoint {self.path}/{r} is damaged (its arrays do not match the SHA-256 saved with '
+                      'them); run in another --workdir, or pass --overwrite to start over')
     return restored.state, records.RunRecord.from_json(restored.loop)
+
+
+def digest(states):
+  """SHA-256 of the bytes of every array of `states` (PRNG keys by their key data); the
+  states are replicated, so this process's first copy of each array is all of it."""
+  sha = hashlib.sha256()
+  for leaf in jax.tree.leaves(states):
+    if jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key):
+      leaf = jax.random.key_data(leaf)
+    sha.update(np.ascontiguousarray(leaf.addressable_data(0)).tobytes())
+  return sha.hexdigest()

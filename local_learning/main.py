@@ -2,60 +2,68 @@
 
   python -m local_learning.main --config=configs/default.py:rule=bp --workdir=runs/bp \
       [--config.rule.inference_steps=20 ...]
-  python -m local_learning.main --list_rules
+  python -m local_learning.main --list_rules [--config.rule_module=my_lab.my_rule]
+
+`--config.FIELD=VALUE` overrides a field of the config file, parsed as the
+field's type. Every mistake is one `error:` line and exit status 2 (cli.py).
 """
+import functools
 import sys
 
 import jax
-from absl import app, flags
-from ml_collections import config_flags
+from absl import flags
 
-from local_learning import cpu_flags, registry, train
+from local_learning import cli, config as config_lib, registry, train
 from local_learning.errors import UserError
 
 FLAGS = flags.FLAGS
-config_flags.DEFINE_config_file('config', None, 'Config file, optionally FILE.py:ARGS.', lock_config=True)
+flags.DEFINE_string('config', None, 'Config file, optionally FILE.py:ARGS; override its fields with '
+                    '--config.FIELD=VALUE.')
 flags.DEFINE_string('workdir', None, 'Folder for config.json, metrics.jsonl and summary.json.')
 flags.DEFINE_bool('list_rules', False, 'Print the registered rules and exit.')
-flags.DEFINE_bool('overwrite', False, 'Replace a run of a different config (or an unusable checkpoint) in --workdir.')
-flags.DEFINE_bool('distributed', False, 'Call jax.distributed.initialize() first (multi-host runs).')
+flags.DEFINE_bool('overwrite', False, 'Replace a run of a different config or rule version (or an '
+                  'unusable checkpoint) in --workdir.')
+flags.DEFINE_bool('distributed', False, 'Call jax.distributed.initialize() first (multi-process runs); it '
+                  'finds the processes under SLURM, Open MPI or a TPU pod, or from the three flags below.')
+flags.DEFINE_string('coordinator_address', None, 'With --distributed: HOST:PORT of process 0.')
+flags.DEFINE_integer('num_processes', None, 'With --distributed: how many processes take part.')
+flags.DEFINE_integer('process_id', None, 'With --distributed: this process, 0 .. num_processes - 1.')
+OVERRIDE = '--config.'
 
 
-def main(argv):
+def main(argv, overrides):
   if len(argv) > 1:
     raise UserError(f'unexpected arguments {" ".join(argv[1:])}; flags look like --workdir=DIR')
+  if overrides.get('rule_module'):
+    registry.import_module(overrides['rule_module'])
   if FLAGS.list_rules:
     for name in registry.names():
       rule = registry.get(name)
       print(f'{name:12s} {",".join(rule.tasks):16s} {rule.description}')
     return
-  if FLAGS.config is None or not FLAGS.workdir:
+  if not FLAGS.config or not FLAGS.workdir:
     raise UserError('both --config=FILE.py[:ARGS] and --workdir=DIR are required')
+  path, _, arg = FLAGS.config.partition(':')
+  config = config_lib.load_file(path, arg)
+  for field, text in overrides.items():
+    config_lib.override_from_text(config, field, text)
   if FLAGS.distributed:
-    jax.distributed.initialize()
-  train.train_and_evaluate(FLAGS.config, FLAGS.workdir, FLAGS.overwrite)
+    jax.distributed.initialize(FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id)
+  train.train_and_evaluate(config, FLAGS.workdir, FLAGS.overwrite)
 
 
 def run():
-  """Entry point: a UserError anywhere (config file included) is one line and exit 2."""
-  cpu_flags.apply()
-  _import_rule_module(sys.argv)
-  try:
-    app.run(main)
-  except UserError as e:
-    print(f'error: {e}', file=sys.stderr)
-    sys.exit(2)
-
-
-def _import_rule_module(argv):
-  """Imports --config.rule_module early, so the config file can find its rule."""
-  for arg in argv:
-    if arg.startswith('--config.rule_module='):
-      try:
-        registry.import_module(arg.split('=', 1)[1])
-      except UserError as e:
-        print(f'error: {e}', file=sys.stderr)
-        sys.exit(2)
+  """Entry point: --config.FIELD=VALUE arguments are taken out for main, the rest go to absl."""
+  argv, overrides = [], {}
+  for arg in sys.argv:
+    if arg.startswith(OVERRIDE):
+      field, sep, text = arg[len(OVERRIDE):].partition('=')
+      if not sep:
+        cli.fail(f'{arg}: a config override needs a value, as in --config.num_epochs=3')
+      overrides[field] = text
+    else:
+      argv.append(arg)
+  cli.run(functools.partial(main, overrides=overrides), argv)
 
 
 if __name__ == '__main__':

@@ -90,6 +90,9 @@ class Summary:
   device: str
   num_devices: int = 1
   layer_parallel: int = 1
+  flops_per_step: float = None     # matrix-product FLOPs of one seed's train step (costs.py), None if unknown
+  memory_bytes: int = None         # peak memory of the compiled training program, all seeds, data excluded
+  provenance: dict = None          # provenance.of_run: the rule's code, the project, the libraries
 
   @property
   def status(self):
@@ -113,7 +116,8 @@ class Summary:
         **summarize({f'best_{k}': from_list(v) for k, v in self.best.items()}),
         **self.size, **self.speed, train_seconds=self.train_seconds,
         compile_seconds=self.compile_seconds, device=self.device, num_devices=self.num_devices,
-        layer_parallel=self.layer_parallel)
+        layer_parallel=self.layer_parallel, flops_per_step=self.flops_per_step, memory_bytes=self.memory_bytes,
+        provenance=self.provenance)
 
   @classmethod
   def from_json(cls, data, size_keys, speed_keys):
@@ -126,4 +130,6 @@ class Summary:
         best={k[5:]: data[f'{k}_per_seed'] for k in metrics if k.startswith('best_')},
         size={k: data[k] for k in size_keys if k in data}, speed={k: data[k] for k in speed_keys if k in data},
         train_seconds=data['train_seconds'], compile_seconds=data['compile_seconds'], device=data['device'],
-        num_devices=data.get('num_devices', 1), layer_parallel=data.get('layer_parallel', 1))
+        num_devices=data.get('num_devices', 1), layer_parallel=data.get('layer_parallel', 1),
+        flops_per_step=data.get('flops_per_step'), memory_bytes=data.get('memory_bytes'),
+        provenance=data.get('provenance'))

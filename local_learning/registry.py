@@ -26,8 +26,7 @@ def register(cls):
     raise TypeError(f'{cls.__qualname__} needs a non-empty `name` attribute to be registered')
   known = _RULES.get(name)
   if known is not None and _qualified(known) != _qualified(cls):
-    raise ValueError(f'rule name {name!r} is taken by {_qualified(known)}; '
-                     f'rename {_qualified(cls)}')
+    raise UserError(f'rule name {name!r} is taken by {_qualified(known)}; rename {_qualified(cls)}')
   _RULES[name] = cls
   return cls
 
@@ -49,26 +48,44 @@ def names():
 
 
 def import_module(module_name):
-  """Imports a user's rule module (e.g. 'my_lab.my_rule'), registering its rules."""
+  """Imports a user's rule module (e.g. 'my_lab.my_rule'), registering its rules.
+
+  The installed plugins are loaded first, so that a user's rule whose name is
+  taken by one of them is refused, whichever would have been loaded first.
+  """
+  _load_entry_points()
+  if not module_name or module_name.startswith('.'):
+    raise UserError(f'rule module {module_name!r} is not an absolute module name; use e.g. my_lab.my_rule')
   try:
     importlib.import_module(module_name)
+  except UserError:
+    raise
   except ImportError as e:
     raise UserError(f'cannot import rule module {module_name!r} ({e}); '
                     'check the name and that it is on PYTHONPATH') from None
+  except SyntaxError as e:
+    raise UserError(f'rule module {module_name!r} has a syntax error in {e.filename} at line {e.lineno}: '
+                    f'{e.msg}') from None
+  except Exception as e:  # pylint: disable=broad-except
+    raise UserError(f'rule module {module_name!r} raised {type(e).__name__}: {e} when imported') from None
 
 
 def _load_entry_points():
-  """Imports every installed plugin once; a broken one warns and is skipped."""
+  """Imports every installed plugin once; a broken one warns and is skipped, a name clash is an error."""
   global _entry_points_loaded
   if _entry_points_loaded:
     return
   _entry_points_loaded = True
   for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
     try:
-      register(ep.load())
+      cls = ep.load()
+    except UserError:                     # its name is taken (its module registers on import)
+      raise
     except Exception as e:  # pylint: disable=broad-except
       warnings.warn(f'local-learning: plugin rule {ep.name!r} ({ep.value}) failed to load '
                     f'and is skipped: {type(e).__name__}: {e}', stacklevel=2)
+      continue
+    register(cls)
 
 
 def _qualified(cls):

@@ -10,16 +10,20 @@ the last checkpoint. A seed whose parameters, training metrics or evaluation
 turn NaN (or whose parameters or training metrics turn infinite) is
 recorded as diverged; the run stops when every seed has diverged.
 """
+import importlib.util
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from local_learning import optim, records, registry, tasks, validate
+from local_learning import optim, provenance as provenance_lib, records, registry, tasks, validate
 from local_learning.checkpoint import Checkpoints
 from local_learning.errors import UserError
 from local_learning.workdir import Workdir
+
+MAX_SEED = 2**31 - 1     # seeds are int32 in JAX
+PROGRESS_SECONDS = 10.0  # a round longer than this reports its progress this often
 
 
 def check(config):
@@ -33,9 +37,14 @@ def check(config):
                     f'(dataset {config.dataset.name!r})')
   problems = validate.int_problems(config, ('num_seeds',), 1)
   problems += validate.int_problems(config, ('seed', 'checkpoint_every'), 0)
+  if not problems and config.seed + config.num_seeds > MAX_SEED + 1:
+    problems.append(f'seeds {config.seed}..{config.seed + config.num_seeds - 1} exceed {MAX_SEED}; '
+                    'choose a smaller config.seed')
   problems += task.problems(config)
   if 'optimizer' in config.rule:
     problems += optim.problems(config.rule.optimizer)
+  if config.get('tensorboard') and importlib.util.find_spec('tensorboardX') is None:
+    problems.append('config.tensorboard needs tensorboardX: pip install "local-learning[tensorboard]"')
   if problems:
     raise UserError('\n'.join(problems))
   return task, rule_cls
@@ -45,26 +54,29 @@ def train_and_evaluate(config, workdir, overwrite=False):
   """Trains config.rule on config.dataset; writes workdir; returns the Summary."""
   task, rule_cls = check(config)
   out = Workdir(workdir, task)
-  if (summary := out.finished(config, overwrite)) is not None:
-    print(f'{workdir} holds this run, finished; nothing to do', flush=True)
+  out.check()
+  provenance = provenance_lib.of_run(rule_cls)
+  if (summary := out.finished(config, overwrite, provenance)) is not None:
+    _say(f'{workdir} holds this run, finished; nothing to do')
     return summary
   seeds = [config.seed + i for i in range(config.num_seeds)]
   run = task.start(config, rule_cls, seed_keys(seeds, task))
   states = run.init()
   compile_seconds = run.compile(states)
+  flops_per_step, memory_bytes = run.costs(states)
 
-  out.start(config, overwrite)
+  out.start(config, provenance, overwrite)
   checkpoints = Checkpoints(workdir) if config.checkpoint_every else None
   record = records.RunRecord.start(len(seeds))
   if checkpoints and checkpoints.latest() is not None:
     states, record = checkpoints.restore(checkpoints.latest(), states)
-    print(f'resuming {workdir} after {task.round_name} {record.rounds}', flush=True)
+    _say(f'resuming {workdir} after {task.round_name} {record.rounds}')
   out.keep_rounds(record.rounds)
 
   diverged = np.array(record.diverged)
   for r in range(record.rounds + 1, run.rounds + 1):
     start = time.perf_counter()
-    states, metrics = run.train_round(states, r)
+    states, metrics = run.train_round(states, r, _inside_round(run, task, r))
     seconds = time.perf_counter() - start
     evaluation, finite = run.evaluate(states)
     diverged |= ~finite | ~np.all([np.isfinite(v) for v in metrics.values()], axis=0)
@@ -73,12 +85,12 @@ def train_and_evaluate(config, workdir, overwrite=False):
     record.update(seconds, diverged, evaluation)
     line = {task.round_name: r, 'seconds': seconds, **records.summarize({**metrics, **evaluation}),
             'diverged_seeds': [s for s, d in zip(seeds, diverged) if d]}
-    out.log(line)
-    print(_progress(run, task, r, line, len(seeds)), flush=True)
+    out.log(line, seeds, config.get('tensorboard', False))
+    _say(_progress(run, task, r, line, len(seeds)))
     if checkpoints and (r % config.checkpoint_every == 0 or r == run.rounds or diverged.all()):
       checkpoints.save(r, states, record)
     if diverged.all():
-      print('every seed diverged; stopping', flush=True)
+      _say('every seed diverged; stopping')
       break
 
   summary = records.Summary(
@@ -87,7 +99,8 @@ def train_and_evaluate(config, workdir, overwrite=False):
       results=record.last, best=record.best, size=run.size(record.rounds),
       speed=run.speed(record.rounds, record.train_seconds), train_seconds=record.train_seconds,
       compile_seconds=compile_seconds, device=jax.devices()[0].device_kind, num_devices=run.devices,
-      layer_parallel=run.layer_parallel)
+      layer_parallel=run.layer_parallel, flops_per_step=flops_per_step, memory_bytes=memory_bytes,
+      provenance=provenance)
   out.write_summary(summary)
   return summary
 
@@ -95,6 +108,34 @@ def train_and_evaluate(config, workdir, overwrite=False):
 def seed_keys(seeds, task):
   """The keys (K, len(task.key_names)) of seeds (K,): each seed's key split, one per name."""
   return jax.vmap(lambda s: jax.random.split(jax.random.key(s), len(task.key_names)))(jnp.array(list(seeds)))
+
+
+def _inside_round(run, task, r):
+  """progress(done, total) for round r: a line every PROGRESS_SECONDS, with the rate and ETA."""
+  start = last = time.perf_counter()
+
+  def progress(done, total):
+    nonlocal last
+    now = time.perf_counter()
+    if done < total and now - last >= PROGRESS_SECONDS:
+      rate = done / (now - start)
+      _say(f'  {run.title} {task.round_name} {r}: {done}/{total} steps, {rate:.3g} steps/s, '
+           f'ETA {_duration((total - done) / rate)}')
+      last = now
+
+  return progress
+
+
+def _say(line):
+  """Prints a progress line, from process 0 only in a multi-process run."""
+  if jax.process_index() == 0:
+    print(line, flush=True)
+
+
+def _duration(seconds):
+  minutes, seconds = divmod(round(seconds), 60)
+  hours, minutes = divmod(minutes, 60)
+  return f'{hours}h{minutes:02d}m' if hours else f'{minutes}m{seconds:02d}s'
 
 
 def _progress(run, task, r, line, num_seeds):

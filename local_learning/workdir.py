@@ -1,9 +1,12 @@
 """A run's output folder: config.json, metrics.jsonl, summary.json, checkpoints/.
 
-summary.json is written last and atomically: its presence means finished. A
-folder holding a run of a different config is refused unless overwriting.
-In a multi-host run only process 0 writes these files (orbax coordinates the
-checkpoints itself).
+config.json is written when a run starts (the config and the run's
+provenance); summary.json last and atomically: its presence means finished.
+The folder is the project's only if its config.json is: files there that
+the project did not write are never deleted or overwritten. A folder holding
+a run of another config, or of this config made with another version of the
+rule's code, is refused unless overwriting. In a multi-host run only process
+0 writes these files (orbax coordinates the checkpoints itself).
 """
 import functools
 import json
@@ -15,9 +18,10 @@ import jax
 from local_learning import tasks
 from local_learning.errors import UserError
 
-OUTPUTS = ('metrics.jsonl', 'summary.json', 'checkpoints')
+OUTPUTS = ('metrics.jsonl', 'summary.json', 'checkpoints', 'tensorboard')
 # Config fields added after runs were made, and the value a run made before them had.
-ADDED_FIELDS = {'layer_parallel': 1}
+ADDED_FIELDS = {'layer_parallel': 1, 'steps_per_call': 0, 'tensorboard': False}
+FIX = 'use another --workdir, or --overwrite to replace it'
 
 
 def _primary_only(method):
@@ -36,57 +40,128 @@ class Workdir:
 
   def __init__(self, path, task):
     self.path, self.task = path, task
+    self._tensorboard = None
 
   def file(self, name):
     return os.path.join(self.path, name)
 
-  def finished(self, config, overwrite=False):
-    """The Summary if the folder holds a finished run of `config`, else None.
+  def check(self):
+    """A UserError unless the folder can hold a run: a folder (or creatable), writable, and with
+    none of the project's output names unless the project wrote them."""
+    existing = self.path
+    while not os.path.exists(existing):
+      existing = os.path.dirname(os.path.abspath(existing))
+    if not os.path.isdir(existing):
+      raise UserError(f'--workdir {self.path}: {existing} is a file, not a folder')
+    if not os.access(existing, os.W_OK | os.X_OK):
+      raise UserError(f'--workdir {self.path}: {existing} is not writable; choose a --workdir you can write to')
+    foreign = [name for name in OUTPUTS if os.path.exists(self.file(name))]
+    if foreign and self._config() is None:
+      raise UserError(f'{self.path} holds {", ".join(foreign)} that local-learning did not write '
+                      '(no config.json of a run); use another --workdir')
 
-    A folder holding a run of another config is a UserError unless overwriting
-    (then it counts as empty).
-    """
-    existing = read_json(self.file('config.json'))
-    if existing is None or overwrite:
-      return None
+  def status(self, config, provenance=None):
+    """(what the folder holds for `config`, detail): 'new' (no run), 'unfinished', 'finished'
+    (detail: the Summary), 'different' (a run of another config) or 'stale' (this config, made
+    with a rule whose source has since changed, per `provenance`)."""
+    existing = self._config()
+    if existing is None:
+      return 'new', None
+    run_provenance = existing.pop('provenance', None)
     wanted = json.loads(_config_text(config))
     existing = {**{k: v for k, v in ADDED_FIELDS.items() if k in wanted}, **existing}
     if existing != wanted:
-      raise UserError(f'{self.path} holds a run of a different config ({_first_difference(existing, wanted)}); '
-                      'use another --workdir, or --overwrite to replace it')
+      return 'different', _first_difference(existing, wanted)
+    if provenance and run_provenance and (change := stale(run_provenance, provenance)):
+      return 'stale', change
     summary = read_json(self.file('summary.json'))
-    return None if summary is None else tasks.read_summary(summary)
+    return ('unfinished', None) if summary is None else ('finished', tasks.read_summary(summary))
+
+  def finished(self, config, overwrite=False, provenance=None):
+    """The Summary if the folder holds a finished run of `config`, else None.
+
+    A run of another config, or of this one made with a rule whose source has
+    changed (provenance), is a UserError unless overwriting (then it is to be
+    replaced).
+    """
+    status, detail = self.status(config, provenance)
+    if status == 'different' and not overwrite:
+      raise UserError(f'{self.path} holds a run of a different config ({detail}); {FIX}')
+    if status == 'stale' and not overwrite:
+      raise UserError(f'{self.path} holds this run made with another version of rule '
+                      f'{provenance["rule"]["name"]!r} ({detail}); {FIX}')
+    return detail if status == 'finished' else None
 
   @_primary_only
-  def start(self, config, overwrite=False):
-    """Claims the folder for `config`: with overwrite, the outputs of an earlier run go first."""
+  def start(self, config, provenance, overwrite=False):
+    """Claims the folder for `config`: with overwrite, an earlier run's outputs go first."""
     os.makedirs(self.path, exist_ok=True)
-    if overwrite:
+    if overwrite and self._config() is not None:
       for name in OUTPUTS:
         path = self.file(name)
         if os.path.isdir(path):
           shutil.rmtree(path)
         elif os.path.exists(path):
           os.remove(path)
-    write_atomic(self.file('config.json'), _config_text(config))
+    record = json.loads(_config_text(config))
+    write_atomic(self.file('config.json'), json.dumps(dict(record, provenance=provenance), indent=2, sort_keys=True))
 
   @_primary_only
-  def log(self, line):
+  def log(self, line, seeds, tensorboard=False):
+    """Appends a round's line to metrics.jsonl; with tensorboard, each metric of each seed as a
+    scalar of WORKDIR/tensorboard (step: the round)."""
     with open(self.file('metrics.jsonl'), 'a') as f:
       f.write(json.dumps(line) + '\n')
+    if tensorboard:
+      if self._tensorboard is None:
+        import tensorboardX  # pylint: disable=g-import-not-at-top  (an optional dependency)
+        self._tensorboard = tensorboardX.SummaryWriter(self.file('tensorboard'))
+      for key, values in line.items():
+        if key.endswith('_per_seed'):
+          for seed, value in zip(seeds, values):
+            if value is not None:
+              self._tensorboard.add_scalar(f'{key[:-len("_per_seed")]}/seed_{seed}', value,
+                                           line[self.task.round_name])
+      self._tensorboard.flush()
 
   @_primary_only
   def keep_rounds(self, last):
-    """Drops metrics.jsonl lines after round `last` (written after the checkpoint resumed from)."""
-    if not os.path.exists(self.file('metrics.jsonl')):
+    """Keeps the metrics.jsonl lines of rounds up to `last` (the checkpoint resumed from); a torn
+    last line (the disk filled while it was written) goes too."""
+    path = self.file('metrics.jsonl')
+    if not os.path.exists(path):
       return
-    with open(self.file('metrics.jsonl')) as f:
-      lines = [line for line in f if line.strip() and json.loads(line)[self.task.round_name] <= last]
-    write_atomic(self.file('metrics.jsonl'), ''.join(lines))
+    with open(path) as f:
+      lines = [line for line in f.read().split('\n') if line.strip()]
+    kept = []
+    for i, line in enumerate(lines):
+      try:
+        record = json.loads(line)
+      except json.JSONDecodeError:
+        if i == len(lines) - 1:
+          break
+        raise UserError(f'{path} is damaged at line {i + 1}; {FIX}') from None
+      if record[self.task.round_name] <= last:
+        kept.append(line + '\n')
+    write_atomic(path, ''.join(kept))
 
   @_primary_only
   def write_summary(self, summary):
     write_atomic(self.file('summary.json'), json.dumps(summary.to_json(), indent=2))
+    if self._tensorboard is not None:
+      self._tensorboard.close()
+
+  def _config(self):
+    return read_json(self.file('config.json'))
+
+
+def stale(old, new):
+  """'' if provenance `old` has the rule code of `new`, else what changed."""
+  before, now = old.get('rule', {}), new['rule']
+  if before.get('source_sha256') and before['source_sha256'] != now['source_sha256']:
+    return f'its source {before.get("module", "?")} changed: sha256 {before["source_sha256"][:12]} then, ' \
+           f'{now["source_sha256"][:12]} now'
+  return ''
 
 
 def write_atomic(path, text):
@@ -98,11 +173,14 @@ def write_atomic(path, text):
 
 
 def read_json(path):
+  """The JSON in `path`, None if there is no such file; a damaged file is a UserError."""
   try:
     with open(path) as f:
       return json.load(f)
   except FileNotFoundError:
     return None
+  except (json.JSONDecodeError, UnicodeDecodeError):
+    raise UserError(f'{path} is damaged (not JSON); delete it, or {FIX}') from None
 
 
 def _config_text(config):

@@ -54,3 +54,24 @@ def test_seeds_train_as_one_program_and_match_single_runs(tmp_path):
   assert together.results['test_accuracy'][1] == pytest.approx(alone.mean('test_accuracy'), abs=1 / 360)
   last = json.loads((tmp_path / 'both' / 'metrics.jsonl').read_text().splitlines()[-1])
   assert last['loss_per_seed'][0] != pytest.approx(last['loss_per_seed'][1], rel=1e-3)
+
+
+def test_an_epoch_in_several_calls_is_the_epoch_in_one(tmp_path):
+  """Calls of a few steps (or one step, without a loop) compute exactly the one-call epoch."""
+  results = {}
+  for steps_per_call in (1000, 7, 1):
+    config = default_config.get_config('rule=pc')
+    config.num_epochs, config.steps_per_call = 2, steps_per_call
+    results[steps_per_call] = train.train_and_evaluate(config, str(tmp_path / str(steps_per_call)))
+  assert results[7].results == results[1000].results
+  assert results[1].results['test_accuracy'] == pytest.approx(results[1000].results['test_accuracy'], abs=1 / 360)
+
+
+def test_a_long_epoch_reports_its_progress(tmp_path, monkeypatch, capsys):
+  monkeypatch.setattr(train, 'PROGRESS_SECONDS', 0.0)
+  config = default_config.get_config('rule=bp')
+  config.num_epochs, config.steps_per_call = 1, 10
+  train.train_and_evaluate(config, str(tmp_path))
+  lines = capsys.readouterr().out.splitlines()
+  inside = [line for line in lines if 'steps/s, ETA' in line]
+  assert [line.split(': ')[1].split(' ')[0] for line in inside] == ['10/44', '20/44', '30/44', '40/44']

@@ -46,7 +46,7 @@ def test_decorator_registers_and_refuses_a_taken_name(monkeypatch):
 
   assert registry.get('test_decorator_rule') is Mine
 
-  with pytest.raises(ValueError, match='taken'):
+  with pytest.raises(ll.UserError, match='taken'):
     @ll.register
     class Other(ll.Rule):  # pylint: disable=unused-variable
       name = 'test_decorator_rule'
@@ -90,3 +90,35 @@ def test_missing_user_module_is_one_clear_line(tmp_path):
   assert error_lines(result) == [line for line in result.stderr.splitlines() if line.strip()][-1:]
   assert "no_such_module_here" in error_lines(result)[0]
   assert not (tmp_path / 'run').exists()
+
+
+CLASH = '''
+import local_learning as ll
+
+@ll.register
+class MyPC(ll.Rule):
+  name = 'pc'
+'''
+
+
+def test_a_user_rule_taking_a_builtin_name_is_refused(tmp_path):
+  (tmp_path / 'clashing_rule.py').write_text(CLASH)
+  result = run_cli('--config=configs/default.py', '--config.rule_module=clashing_rule',
+                   f'--workdir={tmp_path / "run"}', env={'PYTHONPATH': str(tmp_path)})
+  assert result.returncode == 2
+  (line,) = error_lines(result)
+  assert 'local_learning.rules.pc.PC' in line and 'clashing_rule.MyPC' in line
+  assert not (tmp_path / 'run').exists()
+
+
+def test_a_clash_is_refused_whichever_rule_came_first(monkeypatch):
+  """A user's rule registered before the plugins are loaded: loading them finds the clash."""
+  monkeypatch.setattr(registry, '_RULES', {})
+  monkeypatch.setattr(registry, '_entry_points_loaded', False)
+
+  @ll.register
+  class EarlyPC(ll.Rule):  # pylint: disable=unused-variable
+    name = 'pc'
+
+  with pytest.raises(ll.UserError, match=r"rule name 'pc' is taken by .*EarlyPC; rename local_learning.rules.pc.PC"):
+    registry.names()

@@ -1,10 +1,12 @@
 """Benchmark tables: run, resume after a kill, shard, and reject bad specs early."""
 import csv
+import json
 import os
 import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from local_learning import bench
@@ -31,7 +33,7 @@ def _spec(tmp_path, rules=('bp', 'pc'), epochs=2):
 
 def _table_rows(workdir):
   with open(os.path.join(workdir, 'table.csv')) as f:
-    return [(r['row'], r['column'], r['mean'], r['std'], r['seeds']) for r in csv.DictReader(f)]
+    return [(r['row'], r['column'], r['mean'], r['std'], r['n']) for r in csv.DictReader(f)]
 
 
 @pytest.fixture(scope='module')
@@ -46,8 +48,8 @@ def tiny_run(tmp_path_factory):
 def test_tiny_table_end_to_end(tiny_run):
   table, workdir, outcome = tiny_run
   assert set(outcome.values()) == {'done'}
-  text = render.render(table, workdir)
-  assert '| bp |' in text and '| pc |' in text and ' ± ' in text and 'over 2 seeds' in text
+  text = render.render(table, workdir).markdown
+  assert '| bp |' in text and '| pc |' in text and ' ± ' in text and '(n=2)' in text
   assert [row[4] for row in _table_rows(workdir)] == ['2', '2']
   assert os.path.exists(os.path.join(workdir, 'curves_digits___mlp.png'))
 
@@ -101,3 +103,107 @@ def test_finished_cell_with_another_config_is_refused(tmp_path):
   runner.run_table(bench.load_table(_spec(tmp_path, rules=('bp',), epochs=1)), workdir, str(ROOT))
   with pytest.raises(UserError, match='different config'):
     runner.run_table(bench.load_table(_spec(tmp_path, rules=('bp',), epochs=2)), workdir, str(ROOT))
+
+
+def test_cell_statistics_and_paired_comparison_against_scipy():
+  from scipy import stats as scipy_stats  # pylint: disable=g-import-not-at-top
+  from local_learning.bench.stats import Paired, Spread  # pylint: disable=g-import-not-at-top
+  ours, theirs = [97.1, 97.6, np.nan, 97.3], [97.9, 98.2, 98.0, 98.1]
+  s = Spread.of(ours)
+  finite = np.array([97.1, 97.6, 97.3])
+  assert s.n == 3 and s.mean == pytest.approx(finite.mean()) and s.std == pytest.approx(finite.std(ddof=1))
+  assert s.ci == pytest.approx(scipy_stats.t.ppf(0.975, 2) * finite.std(ddof=1) / np.sqrt(3))
+  p = Paired.of([0, 1, 2, 3], ours, [3, 2, 1, 0], theirs[::-1])        # paired by seed id, not order
+  differences = finite - np.array([97.9, 98.2, 98.1])
+  assert p.n == 3 and p.difference == pytest.approx(differences.mean())
+  assert p.p == pytest.approx(scipy_stats.ttest_rel(finite, [97.9, 98.2, 98.1]).pvalue)
+  assert p.d == pytest.approx(differences.mean() / differences.std(ddof=1))
+
+
+def test_rendered_table_has_statistics_costs_manifest_and_report(tiny_run):
+  table, workdir, _ = tiny_run
+  text = render.render(table, workdir).markdown
+  assert '## Paired with bp' in text and '## Costs' in text and 'MFLOP' in text and 'MiB' in text
+  with open(os.path.join(workdir, 'table.csv')) as f:
+    rows = {r['row']: r for r in csv.DictReader(f)}
+  for row in rows.values():
+    assert int(row['flops_per_step']) > 0 and int(row['memory_bytes']) > 0 and float(row['ci95']) > 0
+  assert float(rows['pc']['flops_xbp']) > 1 and rows['pc']['paired_p']
+  manifest = json.loads(open(os.path.join(workdir, 'manifest.json')).read())
+  assert {'jax', 'jaxlib', 'flax', 'optax', 'orbax-checkpoint'} <= set(manifest['libraries'])
+  assert manifest['devices'] and set(manifest['rules']) == {'bp', 'pc'}
+  assert len(manifest['rules']['pc'][0]['source_sha256']) == 64
+  assert manifest['project']['version'] and 'commit' in manifest['project']
+  page = open(os.path.join(workdir, 'table.html')).read()
+  assert page.count('data:image/png;base64,') == 1 and '<table>' in page and 'Paired with bp' in page
+
+
+REFERENCE_SPEC = '''
+from local_learning import bench
+
+def get_table(rules=None):
+  return bench.Table('ref', tuple(
+      bench.Cell(rule, 'digits', f'configs/default.py:rule={{rule}}', (('num_epochs', 2), ('model.widths', (16,))),
+                 reference=bench.Reference({value}, 'a test')) for rule in rules or ('bp',)), seeds=2)
+'''
+
+
+@pytest.mark.parametrize('value, code', [(200.0, 1), (None, 0)])
+def test_check_fails_outside_the_reference_band(tmp_path, value, code):
+  workdir = tmp_path / 'run'
+  spec = tmp_path / 'ref.py'
+  spec.write_text(REFERENCE_SPEC.format(value=0.0))
+  assert subprocess.run([sys.executable, 'benchmarks/run.py', f'--table={spec}', f'--workdir={workdir}'],
+                        cwd=ROOT, capture_output=True).returncode == 0
+  if value is None:     # the reference our own result gives: inside its band
+    with open(workdir / 'table.csv') as f:
+      value = float(next(csv.DictReader(f))['mean'])
+  spec.write_text(REFERENCE_SPEC.format(value=value))
+  result = subprocess.run([sys.executable, 'benchmarks/run.py', f'--table={spec}', f'--workdir={workdir}',
+                           '--render_only', '--check'], cwd=ROOT, capture_output=True, text=True)
+  assert result.returncode == code, result.stderr
+  assert ('OUTSIDE' in result.stderr) == (code == 1)
+
+
+USER_RULE = '''
+import local_learning as ll
+from local_learning.rules.bp import BP
+
+@ll.register
+class Mine(BP):
+  name = 'my_bp'
+  description = 'a rule from outside the repository'
+'''
+
+
+def test_a_users_rule_joins_the_quick_and_classic_tables(tmp_path):
+  (tmp_path / 'my_lab_rules.py').write_text(USER_RULE)
+  env = dict(os.environ, PYTHONPATH=str(tmp_path))
+  quick = subprocess.run([sys.executable, 'benchmarks/run.py', '--table=quick', '--rules=my_bp,bp',
+                          '--rule_module=my_lab_rules', '--seeds=1', f'--workdir={tmp_path / "quick"}'],
+                         cwd=ROOT, env=env, capture_output=True, text=True)
+  assert quick.returncode == 0, quick.stderr
+  assert '| my_bp |' in quick.stdout and (tmp_path / 'quick' / 'my_bp__digits_mlp' / 'summary.json').exists()
+  classic = subprocess.run([sys.executable, 'benchmarks/run.py', '--table=classic', '--rule_module=my_lab_rules',
+                            f'--workdir={tmp_path / "classic"}', '--render_only'],
+                           cwd=ROOT, env=env, capture_output=True, text=True)
+  assert classic.returncode == 0 and '| my_bp |' in classic.stdout, classic.stderr
+
+
+def test_tensorboard_event_files_hold_each_metric_and_seed(tmp_path):
+  import struct  # pylint: disable=g-import-not-at-top
+  from tensorboardX.proto import event_pb2  # pylint: disable=g-import-not-at-top
+  from local_learning import config as ll_config, train  # pylint: disable=g-import-not-at-top
+  config = ll_config.load_file(os.path.join(ROOT, 'configs/default.py'), 'rule=pc')
+  config.num_epochs, config.num_seeds, config.tensorboard = 2, 2, True
+  train.train_and_evaluate(config, str(tmp_path / 'run'))
+  tags = set()
+  for path in (tmp_path / 'run' / 'tensorboard').iterdir():
+    data = path.read_bytes()
+    while data:
+      (length,) = struct.unpack('<Q', data[:8])
+      event = event_pb2.Event.FromString(data[12:12 + length])
+      tags |= {(v.tag, event.step) for v in event.summary.value}
+      data = data[16 + length:]
+  for metric in ('test_accuracy', 'loss', 'energy'):
+    assert {(f'{metric}/seed_{s}', e) for s in (0, 1) for e in (1, 2)} <= tags

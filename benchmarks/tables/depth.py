@@ -23,4 +23,4 @@ def cell(row, column):
 
 def get_table():
   return bench.grid(ROWS, [f'H={d}' for d in DEPTHS], cell, seeds=1, name='depth', description=__doc__,
-                    plot_x='depth (hidden layers)')
+                    plot_x='depth (hidden layers)', baseline='bp (Depth-muP)')

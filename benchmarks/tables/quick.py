@@ -14,9 +14,9 @@ SPECIAL = {
 SEPARATION = 'configs/bss.py:rule={rule},samples=20000'
 
 
-def get_table():
+def get_table(rules=None):
   cells = []
-  for name in registry.names():
+  for name in rules or registry.names():
     rule = registry.get(name)
     if 'classification' in rule.tasks:
       config = SPECIAL.get(name, f'configs/default.py:rule={name}')

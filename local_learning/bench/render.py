@@ -1,22 +1,24 @@
-"""Renders a table's workdir: table.md, table.csv and PNG plots.
+"""Renders a table's workdir: table.md, table.csv, table.html, manifest.json and PNG plots.
 
-Cells show the final-round metric as mean ± std over seeds (never the best
-round, unless asked, and then in a labelled extra section). Diverged seeds
-are left out of the mean and counted in the cell. Each summary's task
-(local_learning.tasks) says which metric it shows and how.
+Cells show the final-round metric over seeds (never the best round, unless
+asked, and then in a labelled extra section) as mean ± its 95% confidence
+interval (or ± std), n seeds; diverged seeds are left out and counted. Then:
+each cell paired with its column's baseline rule (mean difference, paired
+t-test, Cohen's d), its costs (compile time, speed, memory, FLOPs, and both
+relative to the baseline), and its reproduction of a published number where
+the spec gives one. Each summary's task (local_learning.tasks) says which
+metric it shows and how.
 """
 import csv
 import dataclasses
-import datetime
 import json
+import math
 import os
-import subprocess
 from typing import Any
 
-import jax
-import numpy as np
-
-from local_learning import records, tasks, workdir as workdir_lib
+from local_learning import provenance, records, registry, tasks, workdir as workdir_lib
+from local_learning.bench import manifest as manifest_lib, plots, report as report_lib
+from local_learning.bench.stats import Paired, Spread
 
 UNAVAILABLE = 'unavailable.json'   # written by the runner where a dataset is not prepared
 
@@ -33,6 +35,15 @@ class Result:
   def task(self):
     return tasks.get(self.summary.task) if self.summary else None
 
+  def values(self, best=False):
+    """Per-seed values of the task's metric in display units (NaN: diverged)."""
+    metric = self.summary.best if best else self.summary.results
+    return records.from_list(metric.get(self.task.metric, [])) * self.task.scale
+
+  @property
+  def spread(self):
+    return Spread.of(self.values())
+
 
 def collect(table, workdir):
   """[Result] in table order."""
@@ -44,81 +55,154 @@ def collect(table, workdir):
     if data is None:
       results.append(Result(cell, unavailable=unavailable['reason'] if unavailable else ''))
       continue
-    summary = tasks.read_summary(data)
     lines = ()
     if os.path.exists(os.path.join(path, 'metrics.jsonl')):
       with open(os.path.join(path, 'metrics.jsonl')) as f:
         lines = tuple(json.loads(line) for line in f if line.strip())
-    results.append(Result(cell, summary, lines=lines))
+    results.append(Result(cell, tasks.read_summary(data), lines=lines))
   return results
 
 
-def cell_text(result, best=False):
-  """'97.87 ± 0.13' (n seeds; diverged ones noted), or a reason it is empty."""
-  if result.summary is None:
-    return 'dataset not prepared' if result.unavailable else 'not run'
-  summary, task = result.summary, result.task
-  values = summary.values(task.metric, best) * task.scale
-  if not values.size:
-    return 'diverged'
-  text = f'{np.mean(values):.2f} ± {np.std(values):.2f}'
-  if summary.diverged_seeds:
-    text += f' ({len(summary.diverged_seeds)}/{len(summary.seeds)} diverged)'
-  return text
+@dataclasses.dataclass(frozen=True)
+class Section:
+  """A titled grid: rows of (label, [cell text per column])."""
+  title: str
+  note: str
+  columns: list
+  rows: list
 
 
-def speed_text(result):
-  if result.summary is None:
-    return ''
-  speed = {**result.summary.speed, 'train_seconds': result.summary.train_seconds}
-  return ', '.join(f'{_figures(speed[key])} {unit}' for key, unit in result.task.speed_cells)
+@dataclasses.dataclass
+class Report:
+  """What render() made: the markdown, and the reproduction cells [(result, reference check)]."""
+  markdown: str
+  references: list
+
+  def failed_references(self):
+    return [f'{r.cell.id}: {check}' for r, (inside, check) in self.references if not inside]
 
 
-def header(results):
-  devices = sorted({r.summary.device for r in results if r.summary}) or [jax.devices()[0].device_kind]
-  try:
-    commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True,
-                            check=True).stdout.strip()
-  except (OSError, subprocess.CalledProcessError):
-    commit = 'unknown'
-  return (f'date {datetime.date.today().isoformat()} | commit {commit} | jax {jax.__version__} | '
-          f'device {", ".join(devices)}')
+def render(table, workdir, best=False, spread='ci'):
+  """Writes table.md, table.csv, table.html, manifest.json and the plots; returns the Report."""
+  results = collect(table, workdir)
+  os.makedirs(workdir, exist_ok=True)
+  manifest = manifest_lib.build(table, [r.summary for r in results if r.summary])
+  workdir_lib.write_atomic(os.path.join(workdir, 'manifest.json'), json.dumps(manifest, indent=2))
+  sections = _sections(table, results, best, spread)
+  references = [(r, reference_check(r)) for r in results if r.cell.reference]
+  title = f'# {table.name}'
+  intro = [' '.join(table.description.strip().split('\n\n')[0].split())] if table.description else []
+  header = manifest_lib.header(manifest)
+  text = '\n'.join([title, '', *(intro + [''] if intro else []), header, '', *[_markdown(s) for s in sections]])
+  workdir_lib.write_atomic(os.path.join(workdir, 'table.md'), text)
+  write_csv(table, results, os.path.join(workdir, 'table.csv'))
+  images = plots.draw(table, results, workdir)
+  report_lib.write_html(os.path.join(workdir, 'table.html'), table.name, ' '.join(intro), header, sections,
+                        [os.path.join(workdir, name) for name in images])
+  return Report(text, references)
 
 
-def markdown(table, results, best=False):
+def _sections(table, results, best, spread):
   rows = list(dict.fromkeys(r.cell.row for r in results))
   columns = list(dict.fromkeys(r.cell.column for r in results))
-  by_place = {(r.cell.row, r.cell.column): r for r in results}
+  at = {(r.cell.row, r.cell.column): r for r in results}
   finished = [r for r in results if r.summary]
-  labels = sorted({r.task.metric_label for r in finished}) or ['metric']
-  seeds = sorted({len(r.summary.seeds) for r in finished})
+  labels = ' / '.join(sorted({r.task.metric_label for r in finished})) or 'metric'
   unit = '/'.join(sorted({r.task.round_name for r in finished})) or 'epoch'
-  lines = [f'# {table.name}', '']
-  if table.description:
-    lines += [' '.join(table.description.strip().split('\n\n')[0].split()), '']
-  lines += [header(results), '',
-            f'{" / ".join(labels)} at the end of training (final {unit}, not best), mean ± std over '
-            f'{"/".join(map(str, seeds)) or "?"} seed{"" if seeds == [1] else "s"}.', '']
+  counts = {c: {r.spread.n for r in finished if r.cell.column == c} for c in columns}
+  headers = [f'{c} (n={counts[c].pop()})' if len(counts[c]) == 1 else c for c in columns]
 
-  def grid(text_of):
-    out = ['| rule | ' + ' | '.join(columns) + ' |', '|---' * (len(columns) + 1) + '|']
-    for row in rows:
-      out.append(f'| {row} | ' + ' | '.join(text_of(by_place[row, col]) if (row, col) in by_place else ''
-                                            for col in columns) + ' |')
-    return out
+  def grid(title, note, text_of, skip=()):
+    lines = [(row, [text_of(at[row, c]) if (row, c) in at else '' for c in columns]) for row in rows
+             if row not in skip]
+    return Section(title, note, headers, lines)
 
-  lines += grid(cell_text)
+  plus = '95% CI of the mean (t)' if spread == 'ci' else 'std (n - 1)'
+  sections = [grid('', f'{labels} at the end of training (final {unit}, not best): mean ± {plus}; n seeds.',
+                   lambda r: cell_text(r, spread))]
   if best:
-    lines += ['', f'## Best {unit} per seed (optimistic; for comparison with the literature only)', '']
-    lines += grid(lambda r: cell_text(r, best=True) if r.summary else '')
-  lines += ['', '## Speed', ''] + grid(speed_text)
-  return '\n'.join(lines) + '\n'
+    sections.append(grid(f'Best {unit} per seed', 'optimistic; for comparison with the literature only',
+                         lambda r: cell_text(r, spread, best=True)))
+  baselines = {c: at.get((table.baseline, c)) for c in columns}
+  if any(b and b.summary for b in baselines.values()):
+    sections.append(grid(f'Paired with {table.baseline}', 'difference of the means over the seeds both ran '
+                         '(paired by seed), paired t-test p-value, Cohen\'s d',
+                         lambda r: paired_text(r, baselines[r.cell.column]), skip=(table.baseline,)))
+  sections.append(grid('Costs', f'compile time; speed; memory the compiled training call allocates (all '
+                       f'seeds); matrix-product FLOPs of one seed\'s step; time and FLOPs per step relative to '
+                       f'{table.baseline} in the column',
+                       lambda r: cost_text(r, baselines.get(r.cell.column))))
+  references = [r for r in results if r.cell.reference]
+  if references:
+    sections.append(Section('Reproduction', 'a published number beside ours: inside if |difference| <= '
+                            'band (default max(0.5, 2 standard errors))',
+                            ['column', 'ours', 'published', 'difference', 'band', 'inside', 'source'],
+                            [(r.cell.row, _reference_cells(r)) for r in references]))
+  return sections
 
 
-def write_csv(results, path):
-  fields = ['row', 'column', 'x', 'status', 'metric', 'mean', 'std', 'seeds', 'diverged_seeds',
-            'best_mean', 'best_std', 'steps_per_second', 'samples_per_second', 'seconds_per_epoch',
-            'train_seconds']
+def cell_text(result, spread='ci', best=False):
+  """'97.87 ± 0.13' (diverged seeds noted, a stale result marked), or why the cell is empty."""
+  if result.summary is None:
+    return 'dataset not prepared' if result.unavailable else 'not run'
+  summary = result.summary
+  s = Spread.of(result.values(best))
+  if not s.n:
+    text = 'diverged'
+  else:
+    text = f'{s.mean:.2f}' + ('' if s.n == 1 else f' ± {(s.ci if spread == "ci" else s.std):.2f}')
+  if s.n and summary.diverged_seeds:
+    text += f' ({len(summary.diverged_seeds)}/{len(summary.seeds)} diverged)'
+  return text + (' (stale)' if _stale(summary) else '')
+
+
+def paired_text(result, baseline):
+  if not (result.summary and baseline and baseline.summary):
+    return ''
+  p = _paired(result, baseline)
+  if not p.n:
+    return 'no common seeds'
+  text = f'{p.difference:+.2f}'
+  return text if p.n < 2 else text + f' (p={_figures(p.p)}, d={p.d:+.2f})'
+
+
+def cost_text(result, baseline):
+  summary = result.summary
+  if summary is None:
+    return ''
+  speed = {**summary.speed, 'train_seconds': summary.train_seconds}
+  parts = [f'compile {_figures(summary.compile_seconds)} s']
+  parts += [f'{_figures(speed[key])} {unit}' for key, unit in result.task.speed_cells]
+  if summary.memory_bytes is not None:
+    parts.append(f'{summary.memory_bytes / 2**20:.3g} MiB')
+  if summary.flops_per_step is not None:
+    parts.append(f'{summary.flops_per_step / 1e6:.4g} MFLOP')
+  relative = _relative(result, baseline)
+  if relative:
+    parts.append(', '.join(f'{name} x{_figures(value)} {baseline.cell.row}' for name, value in relative.items()))
+  return ', '.join(parts)
+
+
+def reference_check(result):
+  """(inside its band?, a sentence saying why) for a cell with a reference."""
+  reference = result.cell.reference
+  if result.summary is None:
+    return False, f'no result to compare with {reference.value} ({reference.source})'
+  s = result.spread
+  band = _band(reference, s)
+  difference = s.mean - reference.value
+  inside = bool(s.n and abs(difference) <= band)
+  return inside, (f'ours {s.mean:.2f} against {reference.value} ({reference.source}): difference '
+                  f'{difference:+.2f}, band ±{band:.2f}: {"inside" if inside else "OUTSIDE"}')
+
+
+def write_csv(table, results, path):
+  fields = ['row', 'column', 'x', 'status', 'metric', 'n', 'mean', 'std', 'se', 'ci95', 'diverged_seeds',
+            'best_mean', f'paired_{table.baseline}_difference', 'paired_p', 'cohens_d', 'compile_seconds',
+            'steps_per_second', 'samples_per_second', 'seconds_per_epoch', 'train_seconds', 'memory_bytes',
+            'flops_per_step', f'time_x{table.baseline}', f'flops_x{table.baseline}', 'reference',
+            'reference_source', 'band', 'inside']
+  at = {(r.cell.row, r.cell.column): r for r in results}
   with open(path, 'w', newline='') as f:
     writer = csv.DictWriter(f, fieldnames=fields)
     writer.writeheader()
@@ -126,84 +210,80 @@ def write_csv(results, path):
       row = dict(row=r.cell.row, column=r.cell.column, x=r.cell.x,
                  status=r.summary.status if r.summary else 'unavailable' if r.unavailable else 'not run')
       if r.summary:
-        metric = r.task.metric
-        stats = records.summarize({'final': records.from_list(r.summary.results.get(metric, [])),
-                                   'best': records.from_list(r.summary.best.get(metric, []))})
+        s, best = r.spread, Spread.of(r.values(best=True))
+        baseline = at.get((table.baseline, r.cell.column))
         row.update({k: v for k, v in r.summary.speed.items() if k in fields})
-        row.update(metric=metric, mean=stats['final'], std=stats['final_std'], seeds=len(r.summary.seeds),
-                   diverged_seeds=len(r.summary.diverged_seeds), best_mean=stats['best'],
-                   best_std=stats['best_std'], train_seconds=r.summary.train_seconds)
+        row.update(metric=r.task.metric, n=s.n, mean=s.mean, std=s.std, se=s.se, ci95=s.ci,
+                   diverged_seeds=len(r.summary.diverged_seeds), best_mean=best.mean,
+                   compile_seconds=r.summary.compile_seconds, train_seconds=r.summary.train_seconds,
+                   memory_bytes=r.summary.memory_bytes, flops_per_step=r.summary.flops_per_step)
+        if baseline and baseline.summary and baseline is not r:
+          p = _paired(r, baseline)
+          row.update({f'paired_{table.baseline}_difference': p.difference, 'paired_p': p.p, 'cohens_d': p.d})
+        for name, value in _relative(r, baseline).items():
+          row[f'{name}_x{table.baseline}'] = value
+      if r.cell.reference:
+        inside, _ = reference_check(r)
+        row.update(reference=r.cell.reference.value, reference_source=r.cell.reference.source,
+                   band=_band(r.cell.reference, r.spread) if r.summary else None, inside=inside)
       writer.writerow(row)
 
 
-def plot(table, results, workdir):
-  """Learning curves per column, and the table's metric-against-x plot; returns file names."""
-  import matplotlib  # pylint: disable=g-import-not-at-top
-  matplotlib.use('Agg')
-  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
-
-  files = []
-  for column in dict.fromkeys(r.cell.column for r in results):
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    labels = set()
-    for r in results:
-      if r.cell.column != column or not r.lines or f'{r.task.metric}_per_seed' not in r.lines[0]:
-        continue
-      curves = np.array([records.from_list(line[f'{r.task.metric}_per_seed']) for line in r.lines]) * r.task.scale
-      mean, std = np.nanmean(curves, axis=1), np.nanstd(curves, axis=1)
-      rounds = [line[r.task.round_name] for line in r.lines]
-      ax.plot(rounds, mean, label=r.cell.row)
-      ax.fill_between(rounds, mean - std, mean + std, alpha=0.2)
-      labels.add((r.task.round_name, r.task.metric_label))
-    if ax.lines:
-      ax.set(xlabel=' / '.join(sorted({x for x, _ in labels})),
-             ylabel=' / '.join(sorted({y for _, y in labels})), title=column)
-      ax.legend()
-      files.append(_save(fig, workdir, f'curves_{_slug(column)}.png'))
-    plt.close(fig)
-  if table.plot_x:
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    labels = set()
-    for row in dict.fromkeys(r.cell.row for r in results):
-      points = sorted(((r.cell.x, r) for r in results if r.cell.row == row and r.summary and r.cell.x is not None),
-                      key=lambda p: p[0])
-      xs, means, stds = [], [], []
-      for x, r in points:
-        values = r.summary.values(r.task.metric) * r.task.scale
-        labels.add(r.task.metric_label)
-        xs.append(x)
-        means.append(np.mean(values) if values.size else np.nan)
-        stds.append(np.std(values) if values.size else np.nan)
-      if xs:
-        ax.errorbar(xs, means, yerr=stds, marker='o', capsize=3, label=row)
-    if ax.lines:
-      ax.set(xlabel=table.plot_x, ylabel=' / '.join(sorted(labels)), title=table.name)
-      ax.legend()
-      files.append(_save(fig, workdir, f'{_slug(table.name)}_vs_{_slug(table.plot_x)}.png'))
-    plt.close(fig)
-  return files
+def _paired(result, baseline):
+  return Paired.of(result.summary.seeds, result.values(), baseline.summary.seeds, baseline.values())
 
 
-def render(table, workdir, best=False):
-  """Writes table.md, table.csv and the plots into workdir; returns the markdown."""
-  results = collect(table, workdir)
-  text = markdown(table, results, best)
-  workdir_lib.write_atomic(os.path.join(workdir, 'table.md'), text)
-  write_csv(results, os.path.join(workdir, 'table.csv'))
-  plot(table, results, workdir)
-  return text
+def _relative(result, baseline):
+  """{'time': seconds per step over the baseline's, 'flops': FLOPs over the baseline's}, where known."""
+  if not (baseline and baseline.summary and baseline is not result and result.summary):
+    return {}
+  out = {}
+  ours, theirs = result.summary, baseline.summary
+  key = result.task.speed_cells[0][0]
+  if ours.speed.get(key) and theirs.speed.get(key):
+    out['time'] = theirs.speed[key] / ours.speed[key]
+  if ours.flops_per_step and theirs.flops_per_step:
+    out['flops'] = ours.flops_per_step / theirs.flops_per_step
+  return out
+
+
+def _band(reference, spread):
+  if reference.band is not None:
+    return reference.band
+  return max(0.5, 2 * spread.se) if spread.n > 1 else 0.5
+
+
+def _reference_cells(result):
+  reference = result.cell.reference
+  inside, _ = reference_check(result)
+  if result.summary is None:
+    return [result.cell.column, 'not run', f'{reference.value}', '', '', 'no', reference.source]
+  s = result.spread
+  return [result.cell.column, f'{s.mean:.2f}', f'{reference.value}', f'{s.mean - reference.value:+.2f}',
+          f'±{_band(reference, s):.2f}', 'yes' if inside else 'NO', reference.source]
+
+
+def _stale(summary):
+  """Whether the summary's rule code has changed since it ran (for a rule known here)."""
+  if not summary.provenance or summary.rule not in registry.names():
+    return False
+  return bool(workdir_lib.stale(summary.provenance, provenance.of_run(registry.get(summary.rule))))
+
+
+def _markdown(section):
+  lines = [f'## {section.title}', ''] if section.title else []
+  if section.note:
+    lines += [section.note, '']
+  lines += ['| rule | ' + ' | '.join(section.columns) + ' |', '|---' * (len(section.columns) + 1) + '|']
+  lines += [f'| {label} | ' + ' | '.join(cells) + ' |' for label, cells in section.rows]
+  return '\n'.join(lines) + '\n'
 
 
 def _figures(value):
   """value to 3 significant figures, without an exponent: 1841.25 -> '1841', 0.0123 -> '0.0123'."""
-  return f'{value:.0f}' if value >= 100 else f'{float(f"{value:.3g}"):g}'
+  if value is None or not math.isfinite(value):
+    return 'nan'
+  if value >= 100:
+    return f'{value:.0f}'
+  return f'{float(f"{value:.3g}"):g}' if value >= 1e-4 else f'{value:.1e}'
 
-
-def _save(fig, workdir, name):
-  fig.tight_layout()
-  fig.savefig(os.path.join(workdir, name), dpi=120)
-  return name
-
-
-def _slug(text):
-  return ''.join(ch if ch.isalnum() else '_' for ch in str(text)).strip('_')

@@ -1,16 +1,16 @@
 """Runs a table's cells: resumable, shardable, one trainer workdir per cell.
 
 Every cell's config is built and checked (train.check: rule names,
-overrides, every field) before any training starts. A cell whose workdir holds a summary.json for the same
-config is skipped, so an interrupted table re-run loses only the cell that
-was running; summary.json is written last and atomically. `shard=(i, n)`
+overrides, every field), and its folder too, before any training starts. A
+cell whose workdir holds a summary.json for the same config is skipped, so
+an interrupted table re-run loses only the cell that was running; summary.json is written last and atomically. `shard=(i, n)`
 takes every n-th cell from the i-th (0-based), a deterministic split for job
 arrays. A cell whose dataset is not prepared is reported and left unrun.
 """
 import json
 import os
 
-from local_learning import train, workdir as workdir_lib
+from local_learning import provenance, train, workdir as workdir_lib
 from local_learning.bench import render
 from local_learning.errors import DatasetUnavailable, UserError
 
@@ -29,18 +29,38 @@ def select(table, shard=(0, 1), cells_filter=''):
 
 
 def run_table(table, workdir, root, seeds=None, shard=(0, 1), cells_filter='', overwrite=False):
-  """Trains the selected cells; returns {cell id: 'done' | 'skipped' | 'unavailable: ...'}."""
-  cells = select(table, shard, cells_filter)
-  configs = [cell.build_config(seeds or table.seeds, root) for cell in cells]
-  cell_tasks = [train.check(config)[0] for config in configs]
+  """Trains the selected cells; returns {cell id: 'done' | 'skipped' | 'stale' | 'unavailable: ...'}.
+
+  Every cell's config and folder are checked before any training. A finished
+  cell of the same config is skipped (with overwrite too); one whose rule's
+  source changed since is stale, and re-run only with overwrite; a cell
+  folder holding another config is an error unless overwriting.
+  """
+  seeds = table.seeds if seeds is None else seeds
+  if not (isinstance(seeds, int) and seeds >= 1):
+    raise UserError(f'seeds must be an integer >= 1, got {seeds!r}')
+  plans = []
+  for cell in select(table, shard, cells_filter):
+    config = cell.build_config(seeds, root)
+    task, rule_cls = train.check(config)
+    out = workdir_lib.Workdir(os.path.join(workdir, cell.id), task)
+    out.check()
+    status, detail = out.status(config, provenance.of_run(rule_cls))
+    if status == 'different' and not overwrite:
+      raise UserError(f'cell {cell.id}: {out.path} holds a run of a different config ({detail}); '
+                      'use another --workdir, or --overwrite to replace it')
+    plans.append((cell, config, out.path, status, detail))
   outcome = {}
-  for i, (cell, config, task) in enumerate(zip(cells, configs, cell_tasks), 1):
-    cell_dir = os.path.join(workdir, cell.id)
-    if workdir_lib.Workdir(cell_dir, task).finished(config, overwrite) is not None:
+  for i, (cell, config, cell_dir, status, detail) in enumerate(plans, 1):
+    if status == 'finished':
       outcome[cell.id] = 'skipped'
-      print(f'[{i}/{len(cells)}] {cell.id}: finished before, skipped', flush=True)
+      print(f'[{i}/{len(plans)}] {cell.id}: finished before, skipped', flush=True)
       continue
-    print(f'[{i}/{len(cells)}] {cell.id}: training ({config.num_seeds} seeds)', flush=True)
+    if status == 'stale' and not overwrite:
+      outcome[cell.id] = 'stale'
+      print(f'[{i}/{len(plans)}] {cell.id}: stale, not re-run ({detail}); --overwrite re-runs it', flush=True)
+      continue
+    print(f'[{i}/{len(plans)}] {cell.id}: training ({config.num_seeds} seeds)', flush=True)
     try:
       train.train_and_evaluate(config, cell_dir, overwrite)
       outcome[cell.id] = 'done'
@@ -49,6 +69,5 @@ def run_table(table, workdir, root, seeds=None, shard=(0, 1), cells_filter='', o
       os.makedirs(cell_dir, exist_ok=True)
       workdir_lib.write_atomic(os.path.join(cell_dir, render.UNAVAILABLE),
                                json.dumps(dict(status='unavailable', reason=str(e))))
-      print(f'[{i}/{len(cells)}] {cell.id}: unavailable: {e}', flush=True)
+      print(f'[{i}/{len(plans)}] {cell.id}: unavailable: {e}', flush=True)
   return outcome
-

@@ -1,37 +1,59 @@
 """Table specs: a table is a list of cells, each one training config.
 
-A spec is a Python file with `get_table()` returning a `Table`; the built-in
-ones live in the checkout's benchmarks/tables/. A cell names a config file (the trainer's
-own, with its `:ARGS`), config overrides, and where it goes in the table:
-its row (usually the rule) and column (usually dataset/model). A cell's
-optional `x` places it on the table's line plot (e.g. depth, rho).
+A spec is a Python file with `get_table(rules=None)` returning a `Table`; the
+built-in ones are benchmarks/tables/*.py, installed as local_learning.tables
+(with configs/ as local_learning.configs), so tables run from an installed
+package as from a checkout. A spec over rules takes the rules of its rows as
+`rules` (None: its own), so `--rules=a,b` selects or adds rules. A cell names
+a config file (the trainer's own, with its `:ARGS`, relative to the folder
+holding configs/), config overrides, and where it goes in the table: its row
+(usually the rule) and column (usually dataset/model). A cell's optional `x`
+places it on the table's line plot (e.g. depth, rho); its optional
+`reference` is a published number to reproduce.
 """
 import dataclasses
-import importlib.util
+import inspect
 import os
 import re
 from typing import Any
 
-from local_learning import config as ll_config
+from local_learning import config as ll_config, registry
 from local_learning.errors import UserError
+
+
+@dataclasses.dataclass(frozen=True)
+class Reference:
+  """A published value of a cell's metric, in the table's units (%, dB), with its source.
+
+  band: the half-width within which ours reproduces it; None means
+  max(0.5, 2 standard errors of our mean).
+  """
+  value: float
+  source: str
+  band: float = None
 
 
 @dataclasses.dataclass(frozen=True)
 class Cell:
   row: str
   column: str
-  config: str                  # 'configs/FILE.py[:ARGS]', relative to the repository root
+  config: str                  # 'configs/FILE.py[:ARGS]', relative to the folder holding configs/
   overrides: tuple = ()        # (('rule.inference_steps', 20), ...)
   x: Any = None
+  reference: Reference = None
 
   @property
   def id(self):
     return re.sub(r'[^A-Za-z0-9_.=-]+', '_', f'{self.row}__{self.column}')
 
   def build_config(self, seeds, root):
-    """The locked ConfigDict this cell trains; a bad override is a UserError."""
+    """The locked ConfigDict this cell trains; a bad override is a UserError. An override of
+    rule_module is imported first, so the config file finds the module's rules."""
+    overrides = dict(self.overrides)
+    if overrides.get('rule_module'):
+      registry.import_module(overrides['rule_module'])
     path, _, arg = self.config.partition(':')
-    config = load_config_file(os.path.join(root, path), arg)
+    config = ll_config.load_file(os.path.join(root, path), arg)
     config.num_seeds = seeds
     for key, value in self.overrides:
       ll_config.override(config, key, value)
@@ -45,38 +67,49 @@ class Table:
   seeds: int = 3
   description: str = ''
   plot_x: str = ''             # x-axis label of the line plot (metric against cell.x); '' = none
+  baseline: str = 'bp'         # the row each cell is paired with in its column ('' = none)
 
 
-def grid(rows, columns, config, seeds=3, name='table', description='', plot_x=''):
-  """A full rows x columns Table; config(row, column) -> (config path, overrides, x)."""
+def grid(rows, columns, config, seeds=3, name='table', description='', plot_x='', baseline='bp',
+         references=None):
+  """A full rows x columns Table; config(row, column) -> (config path, overrides, x);
+  references: {(row, column): Reference}."""
   cells = []
   for row in rows:
     for column in columns:
       path, overrides, x = config(row, column)
-      cells.append(Cell(row, str(column), path, tuple(overrides), x))
-  return Table(name, tuple(cells), seeds, description, plot_x)
+      cells.append(Cell(row, str(column), path, tuple(overrides), x, (references or {}).get((row, str(column)))))
+  return Table(name, tuple(cells), seeds, description, plot_x, baseline)
 
 
-def load_table(name_or_path, tables_dir=''):
-  """The Table of a name in tables_dir ('quick') or of a spec file path."""
-  path = name_or_path if name_or_path.endswith('.py') else os.path.join(tables_dir, f'{name_or_path}.py')
+def root():
+  """The folder holding configs/: the checkout, or the installed package."""
+  from local_learning import configs  # pylint: disable=g-import-not-at-top
+  return os.path.dirname(os.path.dirname(os.path.abspath(configs.__file__)))
+
+
+def tables_dir():
+  """The folder of the built-in table specs (benchmarks/tables, installed as local_learning.tables)."""
+  from local_learning import tables  # pylint: disable=g-import-not-at-top
+  return os.path.dirname(os.path.abspath(tables.__file__))
+
+
+def load_table(name_or_path, rules=None):
+  """The Table of a built-in name ('quick') or of a spec file path; rules: its rows' rules, if over rules."""
+  path = name_or_path if name_or_path.endswith('.py') else os.path.join(tables_dir(), f'{name_or_path}.py')
   if not os.path.exists(path):
-    known = sorted(f[:-3] for f in os.listdir(tables_dir) if f.endswith('.py'))
+    known = sorted(f[:-3] for f in os.listdir(tables_dir()) if f.endswith('.py') and not f.startswith('_'))
     raise UserError(f'no table spec {name_or_path!r}; built-in tables: {", ".join(known)}, or give a .py path')
-  return _load_module(path).get_table()
-
-
-def load_config_file(path, arg=''):
-  """get_config(arg) of a config file, locked (a mistyped override fails)."""
-  if not os.path.exists(path):
-    raise UserError(f'config file {path} not found')
-  config = _load_module(path).get_config(arg)
-  config.lock()
-  return config
-
-
-def _load_module(path):
-  spec = importlib.util.spec_from_file_location(f'_spec_{abs(hash(path))}', path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
+  get_table = getattr(ll_config.load_module(path, 'table spec'), 'get_table', None)
+  if not callable(get_table):
+    raise UserError(f'table spec {path} has no get_table() function')
+  if rules is None:
+    table = get_table()
+  elif 'rules' not in inspect.signature(get_table).parameters:
+    raise UserError(f'table {name_or_path!r} is not a table over rules; --rules applies to tables whose '
+                    'get_table takes rules')
+  else:
+    table = get_table(rules=list(rules))
+  if not isinstance(table, Table):
+    raise UserError(f'get_table() in {path} returned {type(table).__name__}, not a local_learning.bench.Table')
+  return table

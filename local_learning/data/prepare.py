@@ -11,11 +11,12 @@ import gzip
 import hashlib
 import io
 import os
-import sys
+import zlib
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
+from local_learning import cli
 from local_learning.data import tfds_source
 from local_learning.errors import UserError
 
@@ -46,10 +47,16 @@ def read_verified(source):
       path = os.path.join(source, name)
       if not os.path.exists(path):
         raise UserError(f'{path} not found; the source folder needs the four official idx files')
-      with gzip.open(path, 'rb') as f:
-        data = f.read()
-      digest = hashlib.sha256(data).hexdigest()
       want = expected.get(name) or expected.get(name[:-3])
+      if want is None:
+        raise UserError(f'{name} (or {name[:-3]}) is not listed in {sums_path}; the source folder needs the '
+                        'SHA256SUMS that came with the idx files')
+      try:
+        with gzip.open(path, 'rb') as f:
+          data = f.read()
+      except (OSError, EOFError, zlib.error) as e:
+        raise UserError(f'{path} is damaged: it does not decompress ({e}); copy it again') from None
+      digest = hashlib.sha256(data).hexdigest()
       if digest != want:
         raise UserError(f'{path}: SHA-256 {digest} does not match SHA256SUMS ({want}); the file is damaged')
       decoded.append(read_idx(data))
@@ -92,22 +99,18 @@ def prepare(dataset, source, data_dir):
   return builder.data_dir
 
 
-FLAGS = flags.FLAGS
-flags.DEFINE_enum('dataset', 'mnist', ['mnist', 'fashion_mnist'], 'Which tfds dataset to build.')
-flags.DEFINE_string('source', None, 'Folder with the four idx files and SHA256SUMS.', required=True)
-flags.DEFINE_string('data_dir', None, 'tfds data dir (default: TFDS_DATA_DIR or ~/tensorflow_datasets).')
-
-
 def main(argv):
   del argv
-  data_dir = os.path.expanduser(FLAGS.data_dir or tfds_source.default_data_dir())
-  try:
-    path = prepare(FLAGS.dataset, FLAGS.source, data_dir)
-  except UserError as e:
-    print(f'error: {e}', file=sys.stderr)
-    sys.exit(2)
-  print(f'{FLAGS.dataset} prepared in {path}')
+  options = flags.FLAGS
+  if not options.source:
+    raise UserError('--source=DIR is required: the folder with the four idx files and SHA256SUMS')
+  data_dir = os.path.expanduser(options.data_dir or tfds_source.default_data_dir())
+  print(f'{options.dataset} prepared in {prepare(options.dataset, options.source, data_dir)}')
 
 
 if __name__ == '__main__':
-  app.run(main)
+  # The flags exist only in this command: the module is also imported as a library.
+  flags.DEFINE_enum('dataset', 'mnist', ['mnist', 'fashion_mnist'], 'Which tfds dataset to build.')
+  flags.DEFINE_string('source', None, 'Folder with the four idx files and SHA256SUMS.')
+  flags.DEFINE_string('data_dir', None, 'tfds data dir (default: TFDS_DATA_DIR or ~/tensorflow_datasets).')
+  cli.run(main)

@@ -48,6 +48,8 @@ def problems(config):
     out.append(f'correlation rho must be in [0, 1), got {config.rho}')
   if config.samples < 2:
     out.append(f'samples must be at least 2, got {config.samples}')
+  if not np.isfinite(config.snr_db):
+    out.append(f'snr_db must be a finite number of dB, got {config.snr_db}')
   return out
 
 

@@ -7,6 +7,7 @@ is ever downloaded from here.
 import functools
 import glob
 import os
+import warnings
 
 import numpy as np
 
@@ -46,13 +47,28 @@ def load_arrays(name, data_dir):
     raise UserError(f'dataset {name!r} in {data_dir} cannot be read ({type(e).__name__}: {e}); '
                     + how_to_prepare(name, data_dir)) from None
   cache = os.path.join(sources['train'].dataset_info.data_dir, CACHE_NAME)
-  if os.path.exists(cache):
-    with np.load(cache) as arrays:
-      return tuple(arrays[k] for k in CACHE_KEYS) + (int(arrays['num_classes']),)
-  num_classes = sources['train'].dataset_info.features['label'].num_classes
-  arrays = (*_split(sources['train']), *_split(sources['test']))
+  if (arrays := _read_cache(cache)) is not None:
+    return arrays
+  try:
+    num_classes = sources['train'].dataset_info.features['label'].num_classes
+    arrays = (*_split(sources['train']), *_split(sources['test']))
+  except Exception as e:  # pylint: disable=broad-except
+    raise UserError(f'dataset {name!r} in {data_dir} is damaged ({type(e).__name__}: {str(e)[:200]}); '
+                    'delete its folder and ' + how_to_prepare(name, data_dir)) from None
   _write_cache(cache, dict(zip(CACHE_KEYS, arrays), num_classes=num_classes))
   return (*arrays, num_classes)
+
+
+def _read_cache(path):
+  """The cached arrays, or None where there is no cache or it is damaged (it is then rebuilt)."""
+  if not os.path.exists(path):
+    return None
+  try:
+    with np.load(path) as arrays:
+      return tuple(arrays[k] for k in CACHE_KEYS) + (int(arrays['num_classes']),)
+  except Exception as e:  # pylint: disable=broad-except
+    warnings.warn(f'{path} is damaged ({type(e).__name__}: {e}); decoding the dataset again')
+    return None
 
 
 def _write_cache(path, arrays):

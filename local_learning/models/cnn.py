@@ -13,6 +13,7 @@ from local_learning.models.layered import LayeredModel
 class VGG(LayeredModel):
   """input_shape: (H, W, C); channels: one conv block each; out: classes."""
   defaults = dict(channels=(128, 256, 512, 512), activation='relu')
+  loops_well = False      # XLA:CPU runs these convolutions several times slower in a loop (benchmarks/steps_per_call.py)
 
   @classmethod
   def from_config(cls, config, input_shape, num_outputs, rngs):

@@ -35,6 +35,7 @@ class LayeredModel(nnx.Module):
   num_layers: int
   stacks: tuple = ()
   defaults: dict = {}
+  loops_well: bool = True     # False: XLA:CPU runs its train step slower inside a loop (one step per call)
 
   @classmethod
   def from_config(cls, config, input_shape, num_outputs, rngs):
@@ -72,13 +73,14 @@ class FunctionalModel:
   num_layers: int
   build: Callable[[nnx.Rngs], LayeredModel]
   stacks: tuple = ()     # per entry: K if it stacks K equal layers (K, B, ...), else 0
+  loops_well: bool = True
 
   @classmethod
   def create(cls, build):
     """build: nnx.Rngs -> LayeredModel; called abstractly here to get the graph."""
     abstract = nnx.eval_shape(lambda: build(nnx.Rngs(0)))
     graphdef, _ = nnx.split(abstract, nnx.Param)
-    return cls(graphdef, abstract.num_layers, build, tuple(abstract.stacks))
+    return cls(graphdef, abstract.num_layers, build, tuple(abstract.stacks), abstract.loops_well)
 
   def stack_size(self, l):
     """K if entry l stacks K equal layers on axis 0, else 0."""

@@ -9,12 +9,12 @@ A task owns everything the trainer (train.py) does not share between tasks:
   dataset_config(name)           the config.dataset section
   add_defaults(config, model)    its fields of a base config (model, batch size, ...)
   problems(config)               every mistake in its fields, one line each
-  start(config, rule_cls)        -> a Run: data, model, bound rule and compiled programs
-  progress(...), speed_text(...)  its progress line and its table speed cell
-A Run gives the trainer: rounds, rule, init(keys) -> states,
-compile(states, keys) -> seconds, train_round(states, r, keys) -> (states,
-metrics {name: (K,)}), evaluate(states) -> ({name: (K,)}, finite (K,)),
-size(rounds done) and speed(rounds done, seconds).
+  start(config, rule_cls, keys)  -> a Run for the seeds' keys: data, model, bound rule, programs
+A Run gives the trainer: rounds, rule, init() -> states,
+compile(states) -> seconds, train_round(states, r, progress) -> (states,
+metrics {name: (K,)}) (progress(done, total) may be called within the round),
+evaluate(states) -> ({name: (K,)}, finite (K,)), size(rounds done) and
+speed(rounds done, seconds); and title, model_name, devices, layer_parallel.
 """
 from local_learning import records
 from local_learning.errors import UserError

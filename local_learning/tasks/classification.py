@@ -2,10 +2,14 @@
 
 The seeds train as one vmapped program, data-parallel over the run's devices
 (and with config.layer_parallel > 1 splitting a model's stacked layers,
-parallel.py). A round is an epoch: one jitted `lax.scan` of rule.train_step
-over batches of the device-resident training set, in a fresh order per seed
-and epoch. Evaluation is the test accuracy of the feedforward output, the
-same for every rule.
+parallel.py). A round is an epoch over the device-resident training set, in
+a fresh order per seed and epoch, run as compiled calls of a loop of
+rule.train_step over a range of its steps: the calls are sized to take about
+CALL_SECONDS (so a long epoch reports progress between them), or are single
+steps without a loop where XLA runs a model's step slower inside a loop
+(convolutions on CPU: benchmarks/steps_per_call.py); config.steps_per_call
+sets the steps of a call instead. Evaluation is the test accuracy of the
+feedforward output, the same for every rule.
 """
 import functools
 import time
@@ -16,10 +20,11 @@ import ml_collections
 import numpy as np
 import optax
 
-from local_learning import data, models, parallel, validate
+from local_learning import costs, data, models, parallel, validate
 from local_learning.errors import UserError
 
 LOSSES = ('mse', 'ce')
+CALL_SECONDS = 1.0        # a compiled call of the epoch loop is sized to take about this long
 
 
 def loss_fn(name):
@@ -61,10 +66,11 @@ class ClassificationTask:
     config.num_devices = 0               # devices of the run; 0 = all visible
     config.layer_parallel = 1            # of them, how many split a model's stacked layers (resmlp);
                                          # the batch is split over the rest
+    config.steps_per_call = 0            # train steps per compiled call; 0 = chosen by the trainer
 
   def problems(self, config):
     return (validate.int_problems(config, ('batch_size', 'num_epochs', 'eval_batch_size', 'layer_parallel'), 1)
-            + validate.int_problems(config, ('num_devices',), 0) + models.problems(config.model))
+            + validate.int_problems(config, ('num_devices', 'steps_per_call'), 0) + models.problems(config.model))
 
   def start(self, config, rule_cls, keys):
     return _Run(config, rule_cls, keys)
@@ -96,26 +102,59 @@ class _Run:
     self.x = parallel.put_replicated(self.mesh, dataset.x_train)
     self.y = parallel.put_replicated(self.mesh, dataset.y_train)
     self.evaluate = _evaluator(model, self.rule, self.mesh, dataset, config.eval_batch_size)
-    self._epoch = None
+    step_calls = not model.loops_well and jax.default_backend() == 'cpu'
+    self.steps_per_call = config.steps_per_call or (1 if step_calls else 0)    # 0: sized by time
+    self._plan = jax.jit(jax.vmap(_plan_fn(self.steps, self.batch_size, len(dataset.x_train))))
+    self._call = None
+    self._step_seconds = None
 
   def init(self):
     return jax.jit(jax.vmap(self.rule.init), out_shardings=parallel.replicated(self.mesh))(self.init_keys)
 
   def compile(self, states):
-    """Compiles the epoch program for states; returns the seconds it took."""
-    epoch = _over_seeds(_epoch_fn(self.rule, self.mesh, self.steps, self.batch_size),
-                        in_axes=(0, None, None, 0), num_seeds=len(self.train_keys))
+    """Compiles the program of one call for states; returns the seconds it took."""
+    batches, keys = self._plan(jax.vmap(jax.random.fold_in, in_axes=(0, None))(self.train_keys, 1))
+    axes = (0, None, None, 0, 0, None) if self.steps_per_call == 1 else (0, None, None, 0, 0, None, None)
+    fn = (_one_step_fn if self.steps_per_call == 1 else _steps_fn)(self.rule, self.mesh)
+    fn = _over_seeds(fn, in_axes=axes, num_seeds=len(self.train_keys))
+    counts = (0,) if self.steps_per_call == 1 else (0, 1)
     start = time.perf_counter()
     with jax.set_mesh(self.mesh):           # the mesh that the model's split_layers sees
-      self._epoch = jax.jit(epoch, out_shardings=parallel.replicated(self.mesh)).lower(
-          states, self.x, self.y, self.train_keys).compile()
+      self._call = jax.jit(fn, out_shardings=parallel.replicated(self.mesh)).lower(
+          states, self.x, self.y, batches, keys, *counts).compile()
     return time.perf_counter() - start
 
-  def train_round(self, states, epoch):
-    """One epoch of every seed -> (states, {metric: mean over the epoch's steps (K,)})."""
-    keys = jax.vmap(jax.random.fold_in, in_axes=(0, None))(self.train_keys, epoch)
-    states, metrics = self._epoch(states, self.x, self.y, keys)
-    return states, {k: np.asarray(v, np.float64) for k, v in jax.device_get(metrics).items()}
+  def costs(self, states):
+    """(matrix-product FLOPs of one seed's train step, the memory its compiled call allocates)."""
+    state = jax.tree.map(lambda a: a[0], states)
+    batch = (self.x[:self.batch_size], self.y[:self.batch_size])
+    flops = costs.matmul_flops(self.rule.train_step, state, batch, self.train_keys[0])
+    return flops, costs.memory_bytes(self._call)
+
+  def train_round(self, states, epoch, progress=lambda done, total: None, steps=None):
+    """One epoch of every seed -> (states, {metric: mean over the epoch's steps (K,)});
+    progress(steps done, steps) is called after each call. `steps` stops the epoch early
+    (benchmarks/steps_per_call.py times calls with it)."""
+    batches, keys = self._plan(jax.vmap(jax.random.fold_in, in_axes=(0, None))(self.train_keys, epoch))
+    steps = steps or self.steps
+    done, sums = 0, {}
+    while done < steps:
+      count = min(self._call_size(), steps - done)
+      start = time.perf_counter()
+      args = (done,) if self.steps_per_call == 1 else (done, count)
+      states, metrics = self._call(states, self.x, self.y, batches, keys, *args)
+      metrics = {k: np.asarray(v, np.float64) for k, v in jax.device_get(metrics).items()}
+      self._step_seconds = (time.perf_counter() - start) / count
+      sums = {k: sums.get(k, 0.0) + v for k, v in metrics.items()}
+      done += count
+      progress(done, steps)
+    return states, {k: v / steps for k, v in sums.items()}
+
+  def _call_size(self):
+    """Steps for the next call: config.steps_per_call, else about CALL_SECONDS' worth (one step to start)."""
+    if self.steps_per_call:
+      return self.steps_per_call
+    return 1 if self._step_seconds is None else max(1, int(CALL_SECONDS / self._step_seconds))
 
   def size(self, epochs):
     return dict(epochs=epochs, steps=epochs * self.steps)
@@ -138,21 +177,42 @@ def _over_seeds(fn, in_axes, num_seeds):
   return one_seed
 
 
-def _epoch_fn(rule, mesh, steps, batch_size):
-  """(state, x, y, key) -> (state, mean metrics): one pass in a random order."""
+def _plan_fn(steps, batch_size, examples):
+  """key -> (batches (steps, B) of example indices, step keys (steps,)): one epoch's order and keys."""
 
-  def run(state, x, y, key):
+  def plan(key):
     order_key, step_key = jax.random.split(key)
-    batches = jax.random.permutation(order_key, len(x))[:steps * batch_size].reshape(steps, batch_size)
+    batches = jax.random.permutation(order_key, examples)[:steps * batch_size].reshape(steps, batch_size)
+    return batches, jax.random.split(step_key, steps)
 
-    def step(state, inputs):
-      idx, rng = inputs
-      return rule.train_step(state, parallel.split_batch(mesh, (x[idx], y[idx])), rng)
+  return plan
 
-    state, metrics = jax.lax.scan(step, state, (batches, jax.random.split(step_key, steps)))
-    return state, jax.tree.map(jnp.mean, metrics)
+
+def _steps_fn(rule, mesh):
+  """(state, x, y, batches, keys, start, count) -> (state, {metric: sum over the steps}): steps
+  start .. start + count - 1 of an epoch's plan, as one loop (one program for any count)."""
+
+  def run(state, x, y, batches, keys, start, count):
+    def step(i, carry):
+      state, sums = carry
+      state, metrics = _step(rule, mesh, state, x, y, batches, keys, i)
+      return state, jax.tree.map(lambda total, m: total + m.astype(jnp.float32), sums, metrics)
+
+    shapes = jax.eval_shape(lambda: _step(rule, mesh, state, x, y, batches, keys, 0)[1])
+    sums = jax.tree.map(lambda m: jnp.zeros(m.shape, jnp.float32), shapes)
+    return jax.lax.fori_loop(start, start + count, step, (state, sums))
 
   return run
+
+
+def _one_step_fn(rule, mesh):
+  """(state, x, y, batches, keys, i) -> (state, metrics of step i): one step, no loop."""
+  return lambda state, x, y, batches, keys, i: _step(rule, mesh, state, x, y, batches, keys, i)
+
+
+def _step(rule, mesh, state, x, y, batches, keys, i):
+  idx = batches[i]
+  return rule.train_step(state, parallel.split_batch(mesh, (x[idx], y[idx])), keys[i])
 
 
 def _evaluator(model, rule, mesh, dataset, batch_size):

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from local_learning import lanes, rule, validate
+from local_learning import costs, lanes, rule, validate
 from local_learning.data import sources
 from local_learning.errors import UserError
 
@@ -152,9 +152,16 @@ class _Run:
     self._evaluate = jax.jit(self.program.evaluate).lower(state, data).compile()
     return time.perf_counter() - start
 
-  def train_round(self, states, r):
+  def costs(self, states):
+    """(None: a separation step's work is its neural dynamics, stopped early, not matrix products;
+    the memory a group's compiled training program allocates)."""
+    del states
+    return None, costs.memory_bytes(self._train)
+
+  def train_round(self, states, r, progress=None):
     """Round r (1-based) of every group, the groups at once in threads, one per core ->
-    (states, {metric: mean over the round's steps (K,)})."""
+    (states, {metric: mean over the round's steps (K,)}). (Rounds are short: no progress within.)"""
+    del progress
     start = (r - 1) * self.steps_per_round
 
     def run_group(i):
@@ -199,6 +206,7 @@ class _VmappedProgram:
   def init(self, keys):
     return jax.vmap(self.rule.init)(keys)
 
+
   def train(self, state, data, keys, start):
     """`steps` train_steps from step `start` -> (state, {metric: mean over them (K,)})."""
     rule_ = self.rule
@@ -235,6 +243,7 @@ class _LanesProgram:
 
   def init(self, keys):
     return jax.vmap(self.rule.init, out_axes=-1)(lanes.pad(keys, lanes.padded(len(keys)), axis=0))
+
 
   def train(self, state, data, keys, start):
     stream = data[2]

@@ -1,0 +1,1 @@
+"""Config files: get_config(arg) each, loaded by path (installed as local_learning.configs)."""

@@ -1,0 +1,65 @@
+"""The table command: run a standard table and render it, from spec to paper table.
+
+  local-learning-table --table=quick --workdir=runs/quick        (or: python benchmarks/run.py ...)
+  local-learning-table --table=classic --workdir=runs/classic --seeds=3 --cells=MNIST_MLP
+  local-learning-table --table=classic --workdir=runs/classic --rules=bp,fa --rule_module=my_lab.my_rule
+  local-learning-table --table=depth --workdir=/shared/runs/depth --shard=$SLURM_ARRAY_TASK_ID/8
+  local-learning-table --table=bss --workdir=runs/bss --check
+
+Cells already finished in --workdir are skipped (re-run to resume). With
+--shard=I/N (0 <= I < N) this process runs every N-th cell from the I-th;
+run all shards against the same workdir, then --render_only to build the
+table. --check exits 1 when a cell with a published reference falls outside
+its band (or has no result).
+"""
+import sys
+
+from absl import flags
+
+from local_learning import cli, registry
+from local_learning.bench import render, runner, spec
+from local_learning.errors import UserError
+
+flags.DEFINE_string('table', 'quick', 'Built-in table name (benchmarks/tables/NAME.py) or a spec .py path.')
+flags.DEFINE_string('workdir', None, 'Folder of the table: one sub-folder per cell, table.md/.csv/.html, plots.')
+flags.DEFINE_integer('seeds', None, "Seeds per cell (default: the table's).")
+flags.DEFINE_string('shard', '0/1', 'I/N: run the I-th of N deterministic shards of the cells (0-based).')
+flags.DEFINE_string('cells', '', 'Only cells whose id contains each comma-separated part.')
+flags.DEFINE_list('rules', None, "The rules of a table over rules (default: the table's own).")
+flags.DEFINE_string('rule_module', '', 'A module of your own rules to import first (e.g. my_lab.my_rule).')
+flags.DEFINE_bool('render_only', False, 'Do not train; render what the workdir holds.')
+flags.DEFINE_bool('best', False, 'Add a labelled best-epoch section (optimistic) to the table.')
+flags.DEFINE_enum('spread', 'ci', ['ci', 'std'], 'Show mean ± the 95% confidence interval, or ± std.')
+flags.DEFINE_bool('check', False, 'Exit 1 if a cell with a published reference falls outside its band.')
+flags.DEFINE_bool('overwrite', False, 'Replace cells whose config differs, re-run stale cells (their rule '
+                  'code changed since); finished cells of the same config are kept.')
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise UserError(f'unexpected arguments {" ".join(argv[1:])}')
+  if not FLAGS.workdir:
+    raise UserError('--workdir=DIR is required')
+  index, _, count = FLAGS.shard.partition('/')
+  if not (index.isdigit() and count.isdigit()):
+    raise UserError(f'bad --shard={FLAGS.shard}; use I/N, e.g. 0/4')
+  if FLAGS.rule_module:
+    registry.import_module(FLAGS.rule_module)
+  table = spec.load_table(FLAGS.table, FLAGS.rules)
+  if not FLAGS.render_only:
+    runner.run_table(table, FLAGS.workdir, spec.root(), FLAGS.seeds, (int(index), int(count)),
+                     FLAGS.cells, FLAGS.overwrite)
+  report = render.render(table, FLAGS.workdir, FLAGS.best, FLAGS.spread)
+  print(report.markdown)
+  if FLAGS.check:
+    failures = report.failed_references()
+    for line in failures:
+      print(f'check: {line}', file=sys.stderr)
+    if failures:
+      sys.exit(1)
+    print(f'check: all {len(report.references)} reproduction cells inside their bands')
+
+
+def run():
+  cli.run(main)

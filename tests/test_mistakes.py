@@ -1,0 +1,195 @@
+"""Every mistake a user can make at the command line is one `error:` line, exit 2, nothing written.
+
+(tests/test_bad_inputs.py covers mistakes in config values, in-process.)
+"""
+import gzip
+import hashlib
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from conftest import error_lines, run_cli, run_main
+from local_learning import config as ll_config, train
+from local_learning.data import prepare, tfds_source
+from local_learning.errors import UserError
+
+DEFAULT = '--config=configs/default.py'
+
+
+def _one_error(result, message):
+  assert result.returncode == 2, result.stderr
+  lines = error_lines(result)
+  assert len(lines) == 1 and message in lines[0], result.stderr
+  assert 'Traceback' not in result.stderr, result.stderr
+
+
+CONFIG_FILES = [
+    # (file name, its text, a part of the expected message)
+    ('raises.py', 'raise RuntimeError("boom")\n', 'raised RuntimeError: boom when loaded'),
+    ('no_function.py', 'x = 1\n', 'has no get_config(arg) function'),
+    ('syntax.py', 'def get_config(arg:\n', 'has a syntax error at line 1'),
+    ('config.yaml', 'rule: pc\n', 'is not a Python file'),
+    ('dict.py', 'def get_config(arg):\n  return {"rule": "pc"}\n', 'returned dict, not an ml_collections.ConfigDict'),
+    ('none.py', 'def get_config(arg):\n  return None\n', 'returned NoneType'),
+    ('no_argument.py', 'def get_config():\n  pass\n', 'must take one argument'),
+    ('fails.py', 'def get_config(arg):\n  return 1 / 0\n', "get_config('') in"),
+]
+
+
+@pytest.mark.parametrize('name, text, message', CONFIG_FILES, ids=[c[0] for c in CONFIG_FILES])
+def test_broken_config_file(tmp_path, name, text, message):
+  (tmp_path / name).write_text(text)
+  _one_error(run_main(f'--config={tmp_path / name}', f'--workdir={tmp_path / "run"}'), message)
+  assert not (tmp_path / 'run').exists()
+
+
+COMMANDS = [
+    (['--config=configs/nope.py'], 'config file configs/nope.py not found'),
+    ([DEFAULT, '--config.epochs=3'], 'did you mean config.num_epochs?'),
+    ([DEFAULT, '--config.rule.lr=0.1'], "config.rule has no field 'lr'"),
+    ([DEFAULT, '--config.batch_size=abc'], 'config.batch_size takes an integer'),
+    ([DEFAULT, '--config.batch_size=1.5'], 'config.batch_size takes an integer'),
+    ([DEFAULT, '--config.model.widths=wide'], 'takes a tuple'),
+    ([DEFAULT, '--config.rule'], 'needs a value'),
+    ([DEFAULT, '--config.seed=3000000000'], 'exceed 2147483647'),
+    (['--config=configs/bss.py', '--config.seed=5000000000'], 'exceed 2147483647'),
+    (['--config=configs/bss.py:snr=-inf'], 'snr_db must be a finite number'),
+    (['--config=configs/bss.py:snr=nan'], 'snr_db must be a finite number'),
+    ([DEFAULT, '--config.rule_module=.relative'], 'not an absolute module name'),
+    ([DEFAULT, '--no_such_flag'], "Unknown command line flag 'no_such_flag'"),
+]
+
+
+@pytest.mark.parametrize('args, message', COMMANDS, ids=[c[1] for c in COMMANDS])
+def test_command_line_mistake(tmp_path, args, message):
+  _one_error(run_main(*args, f'--workdir={tmp_path / "run"}'), message)
+  assert not (tmp_path / 'run').exists()
+
+
+@pytest.mark.parametrize('text, message', [
+    ('raise RuntimeError("no GPU here")\n', 'raised RuntimeError: no GPU here when imported'),
+    ('def broken(:\n', 'has a syntax error'),
+])
+def test_broken_rule_module(tmp_path, text, message):
+  (tmp_path / 'broken_lab.py').write_text(text)
+  result = run_cli(DEFAULT, '--config.rule_module=broken_lab', f'--workdir={tmp_path / "run"}',
+                   env={'PYTHONPATH': str(tmp_path)})
+  _one_error(result, message)
+
+
+def test_workdir_that_is_a_file(tmp_path):
+  (tmp_path / 'file').write_text('x')
+  _one_error(run_main(DEFAULT, f'--workdir={tmp_path / "file"}'), 'is a file, not a folder')
+  _one_error(run_main(DEFAULT, f'--workdir={tmp_path / "file" / "run"}'), 'is a file, not a folder')
+
+
+def test_workdir_that_is_not_writable_is_refused_before_compiling(tmp_path, monkeypatch):
+  monkeypatch.setattr(os, 'access', lambda path, mode: False)    # a read-only folder (tests may run as root)
+  config = ll_config.load_file('configs/default.py')
+  monkeypatch.setattr(train.tasks.classification.ClassificationTask, 'start',
+                      lambda *args: pytest.fail('compiled before checking the workdir'))
+  with pytest.raises(UserError, match='is not writable'):
+    train.train_and_evaluate(config, str(tmp_path / 'run'))
+
+
+def test_list_rules_with_a_rule_module_needs_no_config(tmp_path):
+  (tmp_path / 'my_lab_rule.py').write_text(
+      'import local_learning as ll\n\n@ll.register\nclass Mine(ll.Rule):\n  name = "mine"\n'
+      '  description = "a rule of my lab"\n')
+  result = run_cli('--list_rules', '--config.rule_module=my_lab_rule', env={'PYTHONPATH': str(tmp_path)})
+  assert result.returncode == 0, result.stderr
+  assert 'mine' in result.stdout and 'a rule of my lab' in result.stdout
+
+
+@pytest.mark.parametrize('name', ['summary.json', 'config.json'])
+def test_damaged_json_in_a_workdir(tmp_path, name):
+  workdir = tmp_path / 'run'
+  assert run_cli(DEFAULT, '--config.num_epochs=1', f'--workdir={workdir}').returncode == 0
+  (workdir / name).write_text('{"rule": ')
+  _one_error(run_cli(DEFAULT, '--config.num_epochs=1', f'--workdir={workdir}'), f'{name} is damaged')
+
+
+def _tiny_mnist_source(folder, train=64, test=32):
+  """Idx files of a few random images, gzipped, with their SHA256SUMS (a stand-in for MNIST's)."""
+  rng = np.random.default_rng(0)
+  folder.mkdir()
+  sums = []
+  for split, count in (('train', train), ('t10k', test)):
+    images = rng.integers(0, 256, (count, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, count, dtype=np.uint8)
+    for kind, array in (('images-idx3', images), ('labels-idx1', labels)):
+      header = bytes([0, 0, 8, array.ndim]) + np.array(array.shape, '>u4').tobytes()
+      data = header + array.tobytes()
+      name = f'{split}-{kind}-ubyte'
+      with gzip.open(folder / f'{name}.gz', 'wb') as f:
+        f.write(data)
+      sums.append(f'{hashlib.sha256(data).hexdigest()}  {name}\n')
+  (folder / 'SHA256SUMS').write_text(''.join(sums))
+  return folder
+
+
+def test_damaged_gzip_and_unlisted_file_are_named(tmp_path):
+  source = _tiny_mnist_source(tmp_path / 'idx')
+  path = source / 't10k-labels-idx1-ubyte.gz'
+  raw = bytearray(path.read_bytes())
+  raw[len(raw) // 2] ^= 0xFF
+  path.write_bytes(bytes(raw))
+  with pytest.raises(UserError, match='is damaged: it does not decompress|does not match SHA256SUMS'):
+    prepare.read_verified(str(source))
+  lines = (source / 'SHA256SUMS').read_text().splitlines()
+  (source / 'SHA256SUMS').write_text('\n'.join(line for line in lines if 'train-images' not in line))
+  with pytest.raises(UserError, match='train-images-idx3-ubyte.gz .* is not listed in'):
+    prepare.read_verified(str(source))
+
+
+@pytest.fixture(scope='module')
+def tiny_mnist(tmp_path_factory):
+  """A tfds data dir with a tiny 'mnist' prepared from random idx files."""
+  root = tmp_path_factory.mktemp('tiny_mnist')
+  prepare.prepare('mnist', str(_tiny_mnist_source(root / 'idx')), str(root / 'tfds'))
+  return root / 'tfds'
+
+
+def _damage(data_dir, tmp_path, how):
+  copy = tmp_path / 'tfds'
+  shutil.copytree(data_dir, copy)
+  record = sorted(copy.glob('mnist/*/mnist-train.array_record*'))[0]
+  raw = bytearray(record.read_bytes())
+  if how == 'truncated':
+    raw = raw[:len(raw) // 2]
+  else:
+    for i in range(len(raw) // 3, len(raw) // 3 + 64):
+      raw[i] ^= 0xFF
+  record.write_bytes(bytes(raw))
+  return copy
+
+
+@pytest.mark.parametrize('how', ['truncated', 'flipped'])
+def test_damaged_prepared_dataset(tiny_mnist, tmp_path, how):
+  data_dir = _damage(tiny_mnist, tmp_path, how)
+  with pytest.raises(UserError, match="dataset 'mnist' in .* is damaged"):
+    tfds_source.load_arrays('mnist', str(data_dir))
+
+
+def test_damaged_array_cache_is_rebuilt(tiny_mnist, tmp_path):
+  data_dir = tmp_path / 'tfds'
+  shutil.copytree(tiny_mnist, data_dir)
+  want = tfds_source.load_arrays('mnist', str(data_dir))        # writes the cache
+  (cache,) = data_dir.glob(f'mnist/*/{tfds_source.CACHE_NAME}')
+  cache.write_bytes(cache.read_bytes()[:100])
+  tfds_source.load_arrays.cache_clear()
+  with pytest.warns(UserWarning, match='is damaged'):
+    got = tfds_source.load_arrays('mnist', str(data_dir))
+  for a, b in zip(got, want):
+    np.testing.assert_array_equal(a, b)
+
+
+def test_two_epoch_run_prints_progress_and_nothing_else(tmp_path):
+  result = run_cli(DEFAULT, '--config.num_epochs=2', f'--workdir={tmp_path / "run"}')
+  assert result.returncode == 0, result.stderr
+  assert result.stderr.strip() == '', result.stderr
+  assert len(result.stdout.strip().splitlines()) == 2, result.stdout
+  assert json.loads((tmp_path / 'run' / 'summary.json').read_text())['status'] == 'ok'
