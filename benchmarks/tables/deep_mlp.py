@@ -8,9 +8,9 @@ MLP 784-128 x H-10, standard parameterisation, GELU, H in {5, 10, 20} hidden
 layers; configs/deep_mlp.py: batch 128, AdamW 1e-3 warmup-cosine,
 cross-entropy, 3 epochs, 3 seeds; pc and epc with T = H inference steps of
 0.1, and epc with steps of 0.01 (the row added after epc's inference with
-steps of 0.1 diverged on training batches at H = 10 and 20: its training
-energy rose during inference). Final-epoch test accuracy; the plot is
-accuracy against H, one line per row.
+steps of 0.1 raised the training energy instead of lowering it at H = 20).
+Final-epoch test accuracy; the plot is accuracy against H, one line per row.
+Results: the README's PC family section.
 """
 from local_learning import bench
 
