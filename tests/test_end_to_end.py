@@ -60,7 +60,7 @@ def test_an_epoch_in_several_calls_is_the_epoch_in_one(tmp_path):
   """Calls of a few steps (or one step, without a loop) compute exactly the one-call epoch."""
   results = {}
   for steps_per_call in (1000, 7, 1):
-    config = default_config.get_config('rule=pc')
+    config = default_config.get_config('rule=bp')
     config.num_epochs, config.steps_per_call = 2, steps_per_call
     results[steps_per_call] = train.train_and_evaluate(config, str(tmp_path / str(steps_per_call)))
   assert results[7].results == results[1000].results

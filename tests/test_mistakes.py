@@ -107,9 +107,9 @@ def test_list_rules_with_a_rule_module_needs_no_config(tmp_path):
 @pytest.mark.parametrize('name', ['summary.json', 'config.json'])
 def test_damaged_json_in_a_workdir(tmp_path, name):
   workdir = tmp_path / 'run'
-  assert run_cli(DEFAULT, '--config.num_epochs=1', f'--workdir={workdir}').returncode == 0
+  assert run_main(DEFAULT, '--config.num_epochs=1', f'--workdir={workdir}').returncode == 0
   (workdir / name).write_text('{"rule": ')
-  _one_error(run_cli(DEFAULT, '--config.num_epochs=1', f'--workdir={workdir}'), f'{name} is damaged')
+  _one_error(run_main(DEFAULT, '--config.num_epochs=1', f'--workdir={workdir}'), f'{name} is damaged')
 
 
 def _tiny_mnist_source(folder, train=64, test=32):

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, error_lines, run_cli
+from conftest import ROOT, error_lines, run_main
 
 ARGS = ['--config=configs/default.py:rule=pc', '--config.num_epochs=12', '--config.num_seeds=2',
         '--config.model.widths=(32,)']
@@ -24,7 +24,7 @@ def _final(workdir):
 @pytest.fixture(scope='module')
 def uninterrupted(tmp_path_factory):
   workdir = tmp_path_factory.mktemp('whole') / 'run'
-  result = run_cli(*ARGS, f'--workdir={workdir}')
+  result = run_main(*ARGS, f'--workdir={workdir}')
   assert result.returncode == 0, result.stderr
   return workdir
 
@@ -47,7 +47,7 @@ def _kill_after_checkpoint(args, workdir, checkpoint):
 def test_killed_run_resumes_to_the_same_result(uninterrupted, tmp_path):
   workdir = tmp_path / 'run'
   _kill_after_checkpoint(ARGS, workdir, 3)
-  result = run_cli(*ARGS, f'--workdir={workdir}')
+  result = run_main(*ARGS, f'--workdir={workdir}')
   assert result.returncode == 0, result.stderr
   assert 'resuming' in result.stdout
   assert _final(workdir) == _final(uninterrupted)
@@ -55,24 +55,24 @@ def test_killed_run_resumes_to_the_same_result(uninterrupted, tmp_path):
   assert epochs == list(range(1, 13))
 
 
-SEPARATION = ['--config=configs/bss.py:rule=pem,samples=50000,seeds=2', '--config.num_rounds=50']
+SEPARATION = ['--config=configs/bss.py:rule=pem,samples=20000,seeds=2', '--config.num_rounds=20']
 
 
 def test_killed_separation_run_resumes_to_the_same_result(tmp_path):
   whole, killed = tmp_path / 'whole', tmp_path / 'killed'
-  assert run_cli(*SEPARATION, f'--workdir={whole}').returncode == 0
+  assert run_main(*SEPARATION, f'--workdir={whole}').returncode == 0
   _kill_after_checkpoint(SEPARATION, killed, 3)
-  result = run_cli(*SEPARATION, f'--workdir={killed}')
+  result = run_main(*SEPARATION, f'--workdir={killed}')
   assert result.returncode == 0 and 'resuming' in result.stdout, result.stderr
   summaries = [json.loads((w / 'summary.json').read_text()) for w in (whole, killed)]
   assert summaries[0]['msnr_db_per_seed'] == summaries[1]['msnr_db_per_seed']
   rounds = [json.loads(line)['round'] for line in (killed / 'metrics.jsonl').read_text().splitlines()]
-  assert rounds == list(range(1, 51))
+  assert rounds == list(range(1, 21))
 
 
 def test_finished_run_is_not_redone(uninterrupted):
   stamp = (uninterrupted / 'summary.json').stat().st_mtime_ns
-  result = run_cli(*ARGS, f'--workdir={uninterrupted}')
+  result = run_main(*ARGS, f'--workdir={uninterrupted}')
   assert result.returncode == 0 and 'nothing to do' in result.stdout
   assert (uninterrupted / 'summary.json').stat().st_mtime_ns == stamp
 
@@ -86,7 +86,7 @@ def test_corrupt_checkpoint_is_a_clear_error_not_a_restart(uninterrupted, tmp_pa
     if path.is_file() and path.stat().st_size > 0:
       path.write_bytes(b'garbage')
   metrics_before = (workdir / 'metrics.jsonl').read_text()
-  result = run_cli(*ARGS, f'--workdir={workdir}')
+  result = run_main(*ARGS, f'--workdir={workdir}')
   assert result.returncode == 2
   (line,) = error_lines(result)
   assert 'cannot be restored' in line and '--overwrite' in line
@@ -97,10 +97,10 @@ def test_corrupt_checkpoint_is_a_clear_error_not_a_restart(uninterrupted, tmp_pa
 def test_workdir_of_another_config_is_refused_unless_overwrite(uninterrupted, tmp_path):
   workdir = tmp_path / 'run'
   shutil.copytree(uninterrupted, workdir)
-  result = run_cli(*ARGS[:-1], '--config.model.widths=(16,)', '--config.num_epochs=1', f'--workdir={workdir}')
+  result = run_main(*ARGS[:-1], '--config.model.widths=(16,)', '--config.num_epochs=1', f'--workdir={workdir}')
   assert result.returncode == 2
   assert 'different config' in error_lines(result)[0] and 'model.widths' in error_lines(result)[0]
-  result = run_cli(*ARGS[:-1], '--config.model.widths=(16,)', '--config.num_epochs=1', f'--workdir={workdir}',
+  result = run_main(*ARGS[:-1], '--config.model.widths=(16,)', '--config.num_epochs=1', f'--workdir={workdir}',
                    '--overwrite')
   assert result.returncode == 0, result.stderr
   assert json.loads((workdir / 'summary.json').read_text())['epochs'] == 1
@@ -112,7 +112,7 @@ def test_run_made_before_a_config_field_was_added_is_the_same_run(uninterrupted,
   config = json.loads((workdir / 'config.json').read_text())
   del config['layer_parallel']
   (workdir / 'config.json').write_text(json.dumps(config))
-  result = run_cli(*ARGS, f'--workdir={workdir}')
+  result = run_main(*ARGS, f'--workdir={workdir}')
   assert result.returncode == 0 and 'holds this run, finished' in result.stdout, result.stderr
-  result = run_cli(*ARGS, '--config.layer_parallel=2', f'--workdir={workdir}')
+  result = run_main(*ARGS, '--config.layer_parallel=2', f'--workdir={workdir}')
   assert result.returncode == 2 and 'different config' in error_lines(result)[0]
