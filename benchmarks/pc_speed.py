@@ -1,12 +1,19 @@
-"""Steps per second of BP and PC on the MNIST MLP, measured in one run.
+"""Steps per second of BP, PC and the PC variants on the MNIST MLP, measured in one run.
 
-  .venv/bin/python benchmarks/pc_speed.py [--steps=200] [--rounds=5]
+  .venv/bin/python benchmarks/pc_speed.py [--steps=200] [--rounds=5] [--rules=bp,pc,...]
 
-MLP 784-128-128-128-10 (GELU), batch 128, PC with T=8 inference steps, the
-configs/mnist_mlp.py settings. Each rule runs `steps` train steps as one
-jitted scan (compiled before timing); rounds alternate BP and PC and the
-median is reported. Also prints each step's matmul FLOPs, counted below (XLA's
-own count would take the inference scan's body once, not T times).
+MLP 784-128-128-128-10 (GELU), batch 128, the configs/mnist_mlp.py settings
+of each rule, except that every PC-family rule takes the same T inference
+steps (--inference_steps, default 8), so that per-step costs compare at the
+same T. Rows `pc/NAME` are pc with another activity solver (heun4: 4 Heun
+steps of twice the step, the same time span as 8 of gd). Each row runs
+`steps` train steps as one jitted scan (compiled before timing); the rounds
+alternate the rows, so the machine's load falls on all of them alike, and
+the median is reported, of wall time and of the process's CPU time (on a
+machine shared with other jobs, CPU time per step moves much less with
+their load than wall time does). Also prints each step's matmul FLOPs,
+counted below (XLA's own count would take the inference scan's body once,
+not T times).
 """
 import os
 import statistics
@@ -19,35 +26,67 @@ from local_learning import cpu_flags, models, registry
 from local_learning import config as ll_config
 
 CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs')
+SOLVERS = {'pc/euler': dict(activity_solver='euler'), 'pc/heun': dict(activity_solver='heun'),
+           'pc/heun4': dict(activity_solver='heun', half_steps=True),
+           'pc/adaptive': dict(activity_solver='adaptive')}
 
 flags.DEFINE_integer('steps', 200, 'Train steps per timed scan.')
-flags.DEFINE_integer('rounds', 5, 'Timed rounds per rule (median reported).')
-flags.DEFINE_integer('inference_steps', 8, 'T for PC.')
+flags.DEFINE_integer('rounds', 5, 'Timed rounds per row (median reported).')
+flags.DEFINE_integer('inference_steps', 8, 'T for every PC-family rule.')
+flags.DEFINE_list('rules', ['bp', 'pc', 'ipc', 'epc', 'pn', 'nn', 'cn', 'hpc', *SOLVERS], 'Rows, in order.')
 FLAGS = flags.FLAGS
 
 
-def matmul_flops(rule_name, sizes, batch, inference_steps):
+def matmul_flops(row, sizes, batch, steps):
   """Matmul FLOPs of one train step on the MLP `sizes` (bias and elementwise work left out).
 
+  A block's product costs the same forward, for the gradient with respect to its
+  input, and for the gradient with respect to its weights.
   bp: the forward pass, dL/dW of every block, dL/dz of all but the first.
-  pc: the forward pass; inference step t predicts and transposes only the
-  blocks the error wave has reached (rules/pc.py: the top t + 1 free layers,
-  the clamped first block never); the weight update predicts blocks 2..L
-  again at equilibrium and takes dF/dW of every block.
+  pc (and pn, nn, cn, euler): the forward pass; inference step t predicts and
+  differentiates only the blocks the error wave has reached (the top t + 1 free
+  layers, the clamped first block never); the weight update predicts blocks
+  2..L again at the end and takes dF/dW of every block. heun: two evaluations per
+  step, the wave two layers per step. adaptive: not counted (its steps vary).
+  epc: every step runs blocks 2..L forward from the errors and back.
+  ipc: every step predicts every block (the weights move), differentiates
+  blocks 2..L for the activities and every block for the weights.
+  hpc: two forward passes (network and amortiser), inference over every block
+  from the guess, the weight update, and the amortiser's predictions and dW.
   """
   block = [2 * batch * a * b for a, b in zip(sizes[:-1], sizes[1:])]
-  if rule_name == 'bp':
-    return 2 * sum(block) + sum(block[1:])
-  free = len(block) - 1       # hidden layers
-  inference = sum(2 * sum(block[max(0, free - 1 - t) + 1:]) for t in range(inference_steps))
-  return sum(block) + inference + sum(block[1:]) + sum(block)
+  every, above_first, free = sum(block), sum(block[1:]), len(block) - 1
+  weight_update = above_first + every
+  if row == 'bp':
+    return 2 * every + above_first
+  if row == 'pc/adaptive':
+    return None
+  if row == 'ipc':
+    return every + steps * (2 * every + above_first)
+  if row == 'epc':
+    return every + steps * 2 * above_first + weight_update
+  if row == 'hpc':
+    return 2 * every + steps * 2 * above_first + weight_update + 2 * every
+  evaluations = [max(0, free - 1 - t) for t in range(steps)]
+  if row.startswith('pc/heun'):
+    steps = steps // 2 if row == 'pc/heun4' else steps
+    evaluations = [max(0, free - 2 * (t + 1)) for t in range(steps) for _ in range(2)]
+  inference = sum(2 * sum(block[bottom + 1:]) for bottom in evaluations)
+  return every + inference + weight_update
 
 
-def compiled_scan(rule_name, steps):
+def compiled_scan(row, steps):
   """(compiled fn(state, xs, ys) -> state, state, xs, ys, matmul flops per step)."""
+  rule_name, _, _ = row.partition('/')
   config = ll_config.load_file(os.path.join(CONFIGS, 'mnist_mlp.py'), f'rule={rule_name}')
-  if rule_name == 'pc':
-    config.rule.inference_steps = FLAGS.inference_steps
+  solver = dict(SOLVERS.get(row, {}))
+  if 'inference_steps' in config.rule:
+    config.rule.inference_steps = FLAGS.inference_steps // 2 if solver.pop('half_steps', False) else \
+        FLAGS.inference_steps
+    config.rule.activity_lr *= FLAGS.inference_steps / config.rule.inference_steps
+    config.rule.update(solver)
+    if solver:
+      config.rule.activity_momentum = 0.0
   model = models.functional(config.model, (28, 28, 1), 10)
   rule = registry.get(rule_name)(model, config.rule, num_steps=steps)
   state = rule.init(jax.random.key(0))
@@ -60,29 +99,35 @@ def compiled_scan(rule_name, steps):
     return jax.lax.scan(step, state, (xs, ys))[0]
 
   sizes = [28 * 28, *config.model.widths, 10]
-  flops = matmul_flops(rule_name, sizes, config.batch_size, FLAGS.inference_steps)
+  flops = matmul_flops(row, sizes, config.batch_size, FLAGS.inference_steps)
   return jax.jit(run).lower(state, xs, ys).compile(), state, xs, ys, flops
 
 
 def main(argv):
   del argv
-  runs = {name: compiled_scan(name, FLAGS.steps) for name in ('bp', 'pc')}
-  seconds = {name: [] for name in runs}
+  runs = {row: compiled_scan(row, FLAGS.steps) for row in FLAGS.rules}
+  seconds = {row: [] for row in runs}
+  cpu_seconds = {row: [] for row in runs}
   for _ in range(FLAGS.rounds):
-    for name, (fn, state, xs, ys, _) in runs.items():
-      start = time.perf_counter()
+    for row, (fn, state, xs, ys, _) in runs.items():
+      start, cpu_start = time.perf_counter(), time.process_time()
       jax.block_until_ready(fn(state, xs, ys))
-      seconds[name].append(time.perf_counter() - start)
-  rate = {name: FLAGS.steps / statistics.median(s) for name, s in seconds.items()}
-  flops = {name: run[-1] for name, run in runs.items()}
-  print(f'MNIST MLP 784-128-128-128-10, batch 128, PC T={FLAGS.inference_steps}, '
+      seconds[row].append(time.perf_counter() - start)
+      cpu_seconds[row].append(time.process_time() - cpu_start)
+  rate = {row: FLAGS.steps / statistics.median(s) for row, s in seconds.items()}
+  cpu_ms = {row: 1e3 * statistics.median(s) / FLAGS.steps for row, s in cpu_seconds.items()}
+  print(f'MNIST MLP 784-128-128-128-10, batch 128, T={FLAGS.inference_steps} for every PC-family rule, '
         f'device {jax.devices()[0].device_kind}, jax {jax.__version__}')
-  print('| rule | steps/s | matmul MFLOP/step |')
-  print('|---|---|---|')
-  for name in runs:
-    print(f'| {name} | {rate[name]:.0f} | {flops[name] / 1e6:.1f} |')
-  print(f'PC/BP time ratio: {rate["bp"] / rate["pc"]:.2f}x  (matmul FLOP ratio {flops["pc"] / flops["bp"]:.2f}x; '
-        f'target <= 3x)')
+  print('| rule | steps/s | time per step / pc | CPU ms/step | CPU time / pc | matmul MFLOP/step |')
+  print('|---|---|---|---|---|---|')
+  for row, run in runs.items():
+    flops = '-' if run[-1] is None else f'{run[-1] / 1e6:.1f}'
+    relative = f'{rate["pc"] / rate[row]:.2f}x' if 'pc' in rate else '-'
+    cpu_relative = f'{cpu_ms[row] / cpu_ms["pc"]:.2f}x' if 'pc' in cpu_ms else '-'
+    print(f'| {row} | {rate[row]:.0f} | {relative} | {cpu_ms[row]:.2f} | {cpu_relative} | {flops} |')
+  if 'bp' in rate and 'pc' in rate:
+    print(f'PC/BP time ratio: {rate["bp"] / rate["pc"]:.2f}x  '
+          f'(matmul FLOP ratio {runs["pc"][-1] / runs["bp"][-1]:.2f}x; target <= 3x)')
 
 
 if __name__ == '__main__':

@@ -28,20 +28,24 @@ def batch(n=32, in_shape=(8, 8, 1), classes=10, seed=1):
 
 def energy(pc, params, hidden, x, y):
   """A PC rule's per-sample energy (B,) at the activities `hidden`."""
-  return ll.pc.energy(pc.model, params, hidden, x, y, pc.loss, pc.config.beta)
+  output = pc.output(y, pc.model.output(params, x), pc.config.beta)
+  return ll.pc.energy(pc.model, params, hidden, x, output)
 
 
 def infer(pc, params, x, y):
   """A PC rule's inference: (hidden activities, feedforward output)."""
-  return ll.pc.infer(pc.model, params, x, y, pc.loss, pc.config.beta, pc.inference_steps, pc.activity_tx)
+  feedforward = pc.model.forward(params, x)
+  output = pc.output(y, feedforward[-1], pc.config.beta)
+  return ll.pc.infer(pc.model, params, x, output, pc.solver, feedforward)[0], feedforward[-1]
 
 
 def plain_pc_inference(pc, params, x, y):
   """Reference PC inference: T optimizer steps on the gradient of the whole network's energy."""
   hidden = pc.model.forward(params, x)[:-1]
-  opt_state = pc.activity_tx.init(hidden)
+  tx = optax.sgd(pc.config.activity_lr, momentum=pc.config.activity_momentum or None)
+  opt_state = tx.init(hidden)
   for _ in range(pc.inference_steps):
     grads = jax.grad(lambda h: jnp.sum(energy(pc, params, h, x, y)))(hidden)
-    updates, opt_state = pc.activity_tx.update(grads, opt_state, hidden)
+    updates, opt_state = tx.update(grads, opt_state, hidden)
     hidden = optax.apply_updates(hidden, updates)
   return hidden

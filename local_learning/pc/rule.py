@@ -1,0 +1,71 @@
+"""PCRule: the base of PC-family rules (pc, mupc and the variants in rules/)."""
+import jax.numpy as jnp
+
+from local_learning import rule
+from local_learning.errors import UserError
+from local_learning.pc import energies, inference, solvers
+from local_learning.tasks import classification
+
+
+class PCRule(rule.GradientRule):
+  """Inference from the feedforward pass, then the local weight update dF/dW / beta.
+
+  Hyperparameters (default_config): loss ('mse' clamps the output to the target,
+  'ce' makes the output term a cross-entropy), beta (< 1 nudges), inference_steps
+  T, activity_lr (per sample: the energy is summed over the batch),
+  activity_momentum (gd only), activity_solver (gd, euler, heun, adaptive: see
+  local_learning.pc.solvers) with activity_tol and activity_max_steps for
+  'adaptive', and the weight optimizer. Subclasses change the output term
+  (`output`), the sign beta must have (`beta_sign`), or the estimate (`estimate`, `grads`).
+  """
+  beta_sign = 1
+
+  @classmethod
+  def default_config(cls):
+    config = super().default_config()
+    config.update(dict(loss='mse', beta=1.0, inference_steps=8, activity_lr=0.1, activity_momentum=0.0,
+                       activity_solver='gd', activity_tol=1e-3, activity_max_steps=64))
+    return config
+
+  def __init__(self, model, config, num_steps):
+    super().__init__(model, config, num_steps)
+    if model.num_layers < 2:
+      raise UserError(f'{self.name} needs a model with at least one hidden layer')
+    if config.inference_steps < 0 or config.activity_lr <= 0:
+      raise UserError(f'{self.name} needs inference_steps >= 0 and activity_lr > 0')
+    if not config.beta * self.beta_sign > 0:
+      raise UserError(f'{self.name} needs beta {">" if self.beta_sign > 0 else "<"} 0, got {config.beta}')
+    for problem in solvers.problems(config):
+      raise UserError(f'{self.name}: {problem}')
+    self.loss = classification.loss_fn(config.loss)
+    self.inference_steps = config.inference_steps
+
+  @property
+  def solver(self):
+    return solvers.from_config(self.config, self.inference_steps)
+
+  def output(self, y, feedforward, beta):
+    """The output term fn(mu_L (B, C)) -> (B,) for labels y; feedforward: the forward pass's output."""
+    del feedforward
+    return energies.nudged_loss(self.loss, y, beta)
+
+  def grads(self, state, batch, rng):
+    del rng
+    x, y = batch
+    return self.estimate(state['params'], x, y, self.config.beta)
+
+  def estimate(self, params, x, y, beta):
+    """PC's weight gradient for one batch at nudging strength beta -> (grads, metrics)."""
+    feedforward = self.model.forward(params, x)
+    output = self.output(y, feedforward[-1], beta)
+    hidden, steps = inference.infer(self.model, params, x, output, self.solver, feedforward)
+    weight_grad, value = energies.weight_grads(self.model, params, hidden, x, output, beta)
+    return weight_grad, self.metrics(feedforward[-1], y, value, steps)
+
+  def metrics(self, output, y, energy_value, steps):
+    """loss: mean feedforward output loss; energy: mean energy after inference; the
+    adaptive solver's mean number of steps."""
+    metrics = dict(loss=jnp.mean(self.loss(output, y)), energy=energy_value)
+    if self.config.activity_solver == 'adaptive':
+      metrics['inference_steps'] = steps
+    return metrics

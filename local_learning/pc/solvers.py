@@ -1,0 +1,110 @@
+"""Activity solvers: how inference follows the energy's flow dz/dt = -dF/dz.
+
+  gd         T optax steps of gradient descent (with momentum if set); step = activity_lr
+  euler      T explicit Euler steps of the flow (diffrax.Euler), dt = activity_lr:
+             gradient descent without momentum, as an ODE solver
+  heun       T Heun steps (diffrax.Heun, second order, two gradients per step)
+  adaptive   Heun with diffrax's PIDController (rtol = atol = tol) over the same
+             time span, T x activity_lr, in as many steps as the tolerance needs
+             (at most max_steps; a solve that runs out returns NaN activities, so
+             the trainer records the seed as diverged)
+
+A solver advances a state y (a list of arrays) given grad(y, bottom) -> dF/dy,
+where entries below `bottom` are known to have zero gradient and may be
+skipped. From the feedforward start the errors move down one entry per
+gradient evaluation (local_learning.pc.inference), so the fixed-step solvers
+take `bottom` from the error wave: a Heun step evaluates the gradient twice,
+and its wave moves two entries per step. The adaptive solver always evaluates
+every entry: its step sizes are not known in advance.
+"""
+import dataclasses
+
+import diffrax
+import jax
+import jax.numpy as jnp
+import optax
+
+SOLVERS = ('gd', 'euler', 'heun', 'adaptive')
+
+
+@dataclasses.dataclass(frozen=True)
+class ActivitySolver:
+  """name in SOLVERS; steps T; lr: the step (gd, euler, heun) or first step (adaptive)."""
+  name: str
+  steps: int
+  lr: float
+  momentum: float = 0.0
+  tol: float = 1e-3
+  max_steps: int = 64
+
+  @property
+  def stages(self):
+    """Gradient evaluations per step: how far the error wave moves in one step."""
+    return 2 if self.name == 'heun' else 1
+
+  def init(self, y):
+    """The solver's state for one solve from y (gd: the optax state)."""
+    return self._tx().init(y) if self.name == 'gd' else None
+
+  def step(self, grad, y, state, t, bottom=0):
+    """One step from time t -> (y, state); grad(y, bottom) -> dF/dy."""
+    if self.name == 'gd':
+      updates, state = self._tx().update(grad(y, bottom), state, y)
+      return optax.apply_updates(y, updates), state
+    solver = {'euler': diffrax.Euler(), 'heun': diffrax.Heun()}[self.name]
+    term = diffrax.ODETerm(lambda _, y, __: jax.tree.map(jnp.negative, grad(y, bottom)))
+    y, *_ = solver.step(term, t, t + self.lr, y, None, None, made_jump=False)
+    return y, state
+
+  def run(self, grad, y, entries=0):
+    """y after the solve -> (y, steps taken).
+
+    entries: the number of entries whose errors all start at zero (the
+    feedforward start), so that step t evaluates only the top entries the
+    error wave has reached; 0 when the start is anything else.
+    """
+    if self.name == 'adaptive':
+      return self._adaptive(grad, y) if self.steps else (y, jnp.zeros((), jnp.float32))
+    bottoms = [max(0, entries - self.stages * (t + 1)) for t in range(self.steps)] if entries else []
+    wave = sum(b > 0 for b in bottoms)
+    state = self.init(y)
+    for t in range(wave):
+      y, state = self.step(grad, y, state, t * self.lr, bottoms[t])
+    (y, _), _ = jax.lax.scan(lambda carry, t: (self.step(grad, *carry, t), None), (y, state),
+                             self.lr * jnp.arange(wave, self.steps, dtype=jnp.float32))
+    return y, jnp.asarray(self.steps, jnp.float32)
+
+  def _tx(self):
+    return optax.sgd(self.lr, momentum=self.momentum or None)
+
+  def _adaptive(self, grad, y):
+    term = diffrax.ODETerm(lambda _, y, __: jax.tree.map(jnp.negative, grad(y, 0)))
+    solution = diffrax.diffeqsolve(
+        term, diffrax.Heun(), 0.0, self.steps * self.lr, self.lr, y,
+        stepsize_controller=diffrax.PIDController(rtol=self.tol, atol=self.tol),
+        max_steps=self.max_steps, throw=False)
+    solved = solution.result == diffrax.RESULTS.successful
+    y = jax.tree.map(lambda a: jnp.where(solved, a[-1], jnp.nan), solution.ys)
+    return y, jnp.asarray(solution.stats['num_steps'], jnp.float32)
+
+
+def problems(config):
+  """Mistakes in a PC rule's solver fields, one line each."""
+  out = []
+  if config.activity_solver not in SOLVERS:
+    out.append(f'unknown activity_solver {config.activity_solver!r}; choose one of {", ".join(SOLVERS)}')
+  elif config.activity_solver != 'gd' and config.activity_momentum:
+    out.append(f'activity_momentum applies to activity_solver=gd only, not {config.activity_solver!r}')
+  if not 0 <= config.activity_momentum < 1:
+    out.append(f'activity_momentum must be in [0, 1), got {config.activity_momentum}')
+  if not config.activity_tol > 0:
+    out.append(f'activity_tol must be positive, got {config.activity_tol}')
+  if not (isinstance(config.activity_max_steps, int) and config.activity_max_steps >= 1):
+    out.append(f'activity_max_steps must be an integer >= 1, got {config.activity_max_steps}')
+  return out
+
+
+def from_config(config, steps):
+  """The ActivitySolver of a PC rule's config, taking `steps` steps."""
+  return ActivitySolver(config.activity_solver, steps, config.activity_lr, config.activity_momentum,
+                        config.activity_tol, config.activity_max_steps)

@@ -1,0 +1,33 @@
+"""Error-optimised predictive coding (ePC; Goemaere et al., 2025, arXiv 2505.20137).
+
+Inference runs over the prediction errors e instead of the activities: the
+states are rebuilt from them bottom up, z_l = mu_l(z_{l-1}) + e_l, and the
+solver follows E(e) = sum_l 1/2 ||e_l||^2 + output(mu_L) = F(z(e)) from e = 0,
+the feedforward pass (local_learning.pc.inference). dE/de reaches every layer
+in one evaluation through the forward chain, where PC's dF/dz moves the
+output's signal down one layer per step and shrinks it on the way. The weight
+update is PC's local dF/dW / beta at the states reached; at a minimum (dE/de =
+0 exactly when dF/dz = 0) ePC and PC agree. As in the reference code
+(cgoemaere/error_based_PC, pc_e.py), the errors start at zero every batch.
+"""
+import local_learning as ll
+
+
+@ll.register
+class EPC(ll.pc.PCRule):
+  """Error-optimised PC: the activity solver runs on the errors."""
+  name = 'epc'
+  description = 'error-optimised PC: inference over the prediction errors, then the local PC weight update'
+
+  def __init__(self, model, config, num_steps):
+    super().__init__(model, config, num_steps)
+    if model.stack_size(0):
+      raise ll.UserError(f'{self.name} needs a model whose first entry is a plain layer, not a stack')
+
+  def estimate(self, params, x, y, beta):
+    feedforward = self.model.forward(params, x)
+    output = self.output(y, feedforward[-1], beta)
+    errors, steps = ll.pc.infer_errors(self.model, params, output, self.solver, feedforward)
+    hidden = ll.pc.states(self.model, params, errors, feedforward[0])
+    weight_grad, value = ll.pc.weight_grads(self.model, params, hidden, x, output, beta)
+    return weight_grad, self.metrics(feedforward[-1], y, value, steps)

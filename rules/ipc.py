@@ -1,0 +1,79 @@
+"""Incremental predictive coding (iPC; Salvatori et al., ICLR 2024): a weight step at every inference step.
+
+From the feedforward pass, each of the T steps moves the activities one
+solver step and the weights one optimizer step; the activities are carried
+from step to step, never reset, so inference and learning run together
+instead of one after the other. The weights take T steps per batch, and the
+weight schedule counts them (num_steps x T, as PCX's iPC.py does).
+
+`schedule`:
+  simultaneous  both steps from F's gradients at the same (z_t, W_t): every
+                neuron and synapse updates in parallel at each step (PCX's
+                iPC.py: one value_and_grad over activities and weights, both
+                applied). The default.
+  sequential    the weight step at the activities just updated, z_{t+1}, with
+                the weights W_t that moved them; with T = 1 this is one
+                inference step of PC and its weight update.
+
+Every step predicts every block: the weight steps move the predictions of
+all layers (weight decay alone does), so no error stays exactly zero and
+PC's error-wave skipping does not apply. The adaptive solver has no steps
+to interleave with and is refused.
+"""
+import jax
+import jax.numpy as jnp
+import optax
+
+import local_learning as ll
+
+SCHEDULES = ('simultaneous', 'sequential')
+
+
+@ll.register
+class IPC(ll.pc.PCRule):
+  """Incremental PC: T interleaved activity and weight steps per batch."""
+  name = 'ipc'
+  description = 'incremental PC: a weight step at every inference step, activities carried through'
+
+  @classmethod
+  def default_config(cls):
+    config = super().default_config()
+    config.schedule = 'simultaneous'
+    return config
+
+  def __init__(self, model, config, num_steps):
+    super().__init__(model, config, num_steps)
+    if config.schedule not in SCHEDULES:
+      raise ll.UserError(f'unknown ipc schedule {config.schedule!r}; choose one of {", ".join(SCHEDULES)}')
+    if config.activity_solver == 'adaptive':
+      raise ll.UserError('ipc steps the weights between activity steps; use activity_solver gd, euler or heun')
+    if config.inference_steps < 1:
+      raise ll.UserError('ipc needs inference_steps >= 1')
+    self.tx = ll.optim.build(config.optimizer, num_steps * config.inference_steps)
+
+  def train_step(self, state, batch, rng):
+    del rng
+    x, y = batch
+    _, params, opt_state, metrics = self.learn(state['params'], state['opt_state'], x, y)
+    return dict(state, params=params, opt_state=opt_state), metrics
+
+  def learn(self, params, opt_state, x, y):
+    """T steps of inference and learning on one batch -> (activities, params, opt_state, metrics)."""
+    beta, solver = self.config.beta, self.solver
+    feedforward = self.model.forward(params, x)
+    output = self.output(y, feedforward[-1], beta)
+    sequential = self.config.schedule == 'sequential'
+
+    def step(carry, t):
+      hidden, solver_state, params, opt_state = carry
+      energy = lambda h: jnp.sum(ll.pc.energy(self.model, params, h, x, output))
+      moved, solver_state = solver.step(lambda h, _: jax.grad(energy)(h), hidden, solver_state, t)
+      weight_grad, value = ll.pc.weight_grads(self.model, params, moved if sequential else hidden, x, output, beta)
+      updates, opt_state = self.tx.update(weight_grad, opt_state, params)
+      return (moved, solver_state, optax.apply_updates(params, updates), opt_state), value
+
+    hidden = feedforward[:-1]
+    times = solver.lr * jnp.arange(self.inference_steps, dtype=jnp.float32)
+    (hidden, _, params, opt_state), energies = jax.lax.scan(
+        step, (hidden, solver.init(hidden), params, opt_state), times)
+    return hidden, params, opt_state, self.metrics(feedforward[-1], y, energies[-1], None)

@@ -1,0 +1,81 @@
+"""Activity solvers: Euler is gradient descent, the error wave stays exact for Heun,
+Heun is second order, the adaptive solver meets its tolerance."""
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import local_learning as ll
+from helpers import batch, infer, make_rule, tiny_mlp
+
+
+def _flat(hidden):
+  return np.concatenate([np.ravel(h) for h in hidden])
+
+
+@pytest.fixture(scope='module')
+def problem():
+  model, params = tiny_mlp(widths=(16, 16, 16))
+  x, y = batch()
+  feedforward = model.forward(params, x)
+  output = ll.pc.nudged_loss(ll.classification.loss_fn('mse'), y, 1.0)
+
+  @functools.partial(jax.jit, static_argnums=(0, 1, 4))
+  def solve(name, steps, lr, tol=1e-3, max_steps=64):
+    """(hidden activities, steps taken): `steps` steps of size lr (adaptive: over steps x lr)."""
+    solver = ll.pc.ActivitySolver(name, steps, lr, tol=tol, max_steps=max_steps)
+    return ll.pc.infer(model, params, x, output, solver, feedforward)
+
+  return model, params, x, y, feedforward, output, solve
+
+
+def test_euler_steps_are_gradient_descent_steps(problem):
+  *_, solve = problem
+  np.testing.assert_allclose(_flat(solve('euler', 6, 0.2)[0]), _flat(solve('gd', 6, 0.2)[0]), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize('steps', [1, 2])
+def test_heun_skipping_blocks_below_the_error_wave_is_exact(problem, steps):
+  """A Heun step evaluates the gradient twice, so its wave moves two entries per step."""
+  model, params, x, _, feedforward, output, solve = problem
+  full = lambda h, _: jax.grad(lambda h: jnp.sum(ll.pc.energy(model, params, h, x, output)))(h)
+  plain, _ = jax.jit(lambda h: ll.pc.ActivitySolver('heun', steps, 0.2).run(full, h))(feedforward[:-1])
+  skipped, _ = solve('heun', steps, 0.2)
+  np.testing.assert_allclose(_flat(skipped), _flat(plain), rtol=1e-5, atol=1e-6)
+  moved = [float(jnp.max(jnp.abs(a - b))) for a, b in zip(skipped, feedforward[:-1])]
+  assert (np.array(moved) > 1e-5).sum() == min(2 * steps, 3)
+
+
+def test_heun_is_second_order_and_euler_first(problem):
+  """One step's distance to the flow shrinks as h^3 for Heun and h^2 for Euler."""
+  *_, solve = problem
+  hs = (0.2, 0.1, 0.05)
+  slopes = {}
+  for name in ('euler', 'heun'):
+    errors = [np.max(np.abs(_flat(solve(name, 1, h)[0]) - _flat(solve('heun', 256, h / 256)[0]))) for h in hs]
+    slopes[name] = np.polyfit(np.log(hs), np.log(errors), 1)[0]
+  assert 1.8 < slopes['euler'] < 2.2
+  assert 2.6 < slopes['heun'] < 3.4
+
+
+def test_the_adaptive_solver_meets_its_tolerance(problem):
+  """Within ~the tolerance of the flow; a tighter tolerance takes more steps; running out is NaN."""
+  *_, solve = problem
+  reference = _flat(solve('adaptive', 8, 1 / 8, 1e-7, 1000)[0])
+  taken = {}
+  for tol in (1e-2, 1e-3):
+    hidden, taken[tol] = solve('adaptive', 8, 1 / 8, tol, 1000)
+    assert np.max(np.abs(_flat(hidden) - reference) / (tol * (1 + np.abs(reference)))) < 2.0
+  assert taken[1e-3] > taken[1e-2]
+  assert not np.isfinite(_flat(solve('adaptive', 8, 1 / 8, 1e-10, 1000)[0])).any()
+
+
+def test_rules_take_the_solver_from_their_config():
+  model, params = tiny_mlp()
+  x, y = batch()
+  pc = make_rule('pc', model, activity_solver='heun', inference_steps=3, activity_lr=0.05)
+  assert pc.solver == ll.pc.ActivitySolver('heun', 3, 0.05, 0.0, 1e-3, 64)
+  hidden, _ = infer(pc, params, x, y)
+  assert all(np.isfinite(_flat(hidden)))
