@@ -4,8 +4,9 @@ The seeds train as one vmapped program, data-parallel over the run's devices
 (and with config.layer_parallel > 1 splitting a model's stacked layers,
 parallel.py). A round is an epoch: one jitted `lax.scan` of rule.train_step
 over batches of the device-resident training set, in a fresh order per seed
-and epoch. Evaluation is the test accuracy of the feedforward output, the
-same for every rule.
+and epoch. Evaluation is the test accuracy of the argmax of rule.output
+(the feedforward output unless a rule predicts otherwise), the same
+computation for every rule.
 """
 import functools
 import time
@@ -95,7 +96,7 @@ class _Run:
     self.init_keys, self.train_keys = keys[:, 0], keys[:, 1]
     self.x = parallel.put_replicated(self.mesh, dataset.x_train)
     self.y = parallel.put_replicated(self.mesh, dataset.y_train)
-    self.evaluate = _evaluator(model, self.rule, self.mesh, dataset, config.eval_batch_size)
+    self.evaluate = _evaluator(self.rule, self.mesh, dataset, config.eval_batch_size)
     self._epoch = None
 
   def init(self):
@@ -155,7 +156,7 @@ def _epoch_fn(rule, mesh, steps, batch_size):
   return run
 
 
-def _evaluator(model, rule, mesh, dataset, batch_size):
+def _evaluator(rule, mesh, dataset, batch_size):
   """states (stacked over seeds) -> ({'test_accuracy': (K,)}, parameters finite (K,)),
   over padded batches of the test set."""
   n = len(dataset.x_test)
@@ -169,7 +170,7 @@ def _evaluator(model, rule, mesh, dataset, batch_size):
   @functools.partial(jax.vmap, in_axes=(0, None, None))
   def count(state, xb, yb):
     xb, yb = parallel.split_batch(mesh, (xb, yb))
-    return correct(model.output(rule.params(state), xb), yb)
+    return correct(rule.output(state, xb), yb)
 
   finite = jax.jit(jax.vmap(lambda state: jnp.all(jnp.array(
       [jnp.all(jnp.isfinite(p)) for p in jax.tree.leaves(rule.params(state))]))))
