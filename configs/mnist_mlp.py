@@ -41,7 +41,6 @@ def _equilibrium_propagation(config):
   config.model.widths = (512,)
   config.model.activation = 'hard_sigmoid'
   config.batch_size = 50
-  config.rule.beta = 1.0
   config.rule.optimizer.update(dict(name='adam', learning_rate=5e-4, weight_decay=0.0, schedule='constant',
                                     warmup_steps=0))
 

@@ -34,7 +34,7 @@ class EP(ll.GradientRule):
   @classmethod
   def default_config(cls):
     config = super().default_config()
-    config.update(dict(loss='mse', beta=0.1, free_steps=30, nudged_steps=10, centred=True))
+    config.update(dict(loss='mse', beta=1.0, free_steps=30, nudged_steps=10, centred=True))
     return config
 
   def __init__(self, model, config, num_steps):
@@ -72,15 +72,18 @@ class EP(ll.GradientRule):
   def output(self, state, x):
     return self.free_phase(self.params(state), x)[2][-1]
 
-  def grads(self, state, batch, rng):
-    del rng
-    x, y = batch
-    params, beta = state['params'], self.config.beta
+  def update(self, params, x, y, beta):
+    """(EP's estimate of the batch-mean loss gradient with nudging beta, the free states)."""
     s_0, drive, free = self.free_phase(params, x)
-    betas = jnp.array([beta, -beta] if self.config.centred else [beta], drive.dtype)
+    betas = jnp.stack([beta, -beta] if self.config.centred else [beta]).astype(drive.dtype)
     nudged = jax.vmap(lambda b: self.relax(params, free, drive, self.config.nudged_steps, y, b))(betas)
     plus = [s[0] for s in nudged]
     minus, span = ([s[1] for s in nudged], 2 * beta) if self.config.centred else (free, beta)
     weight_phi = lambda p, states: self.primitive(p, states, self.model.linear(p, 0, s_0))
-    grads = jax.grad(lambda p: (weight_phi(p, minus) - weight_phi(p, plus)) / (span * len(x)))(params)
+    return jax.grad(lambda p: (weight_phi(p, minus) - weight_phi(p, plus)) / (span * len(x)))(params), free
+
+  def grads(self, state, batch, rng):
+    del rng
+    x, y = batch
+    grads, free = self.update(state['params'], x, y, self.config.beta)
     return grads, dict(loss=jnp.mean(self.loss(free[-1], y)))

@@ -94,29 +94,40 @@ def test_each_block_is_its_linear_map_of_phi_plus_skip(name):
   model, params = _model(*MODELS[name])
   x = jax.random.normal(jax.random.key(1), (3, *MODELS[name][1]))
   inputs, seen = _inputs(model, params, x)
-  for l, mu in enumerate(model.predict(params, inputs)):
-    want = model.linear(params, l, model.phi(params, l, seen[l]))
-    want = want + model.skips[l] * seen[l] if model.skips[l] else want
+
+  @jax.jit
+  def both(params, inputs, seen):
+    pieces = [model.linear(params, l, model.phi(params, l, z)) for l, z in enumerate(seen)]
+    return model.predict(params, inputs), [p + s * z if s else p for p, s, z in zip(pieces, model.skips, seen)]
+
+  for mu, want in zip(*both(params, inputs, seen), strict=True):
     np.testing.assert_allclose(mu, want, rtol=1e-5, atol=1e-5)
   assert model.skips == ((0.0, 1.0, 0.0) if name == 'resmlp' else (0.0,) * model.num_layers)
   assert sorted(k.shape for k in model.kernels(params)) == sorted(
       np.shape(leaf) for leaf in jax.tree.leaves(params) if np.ndim(leaf) >= 2)
+  assert model.kernel_shapes == tuple(k.shape for k in model.kernels(params))
 
 
 @pytest.mark.parametrize('name', list(MODELS))
 def test_transpose_is_the_adjoint_of_the_linear_map_with_any_kernel(name):
+  """<linear(h), d> = <h, transpose(d)>, for the block's kernel (bias off) and a DFA-shaped substitute."""
   model, params = _model(*MODELS[name])
   x = jax.random.normal(jax.random.key(1), (3, *MODELS[name][1]))
   _, seen = _inputs(model, params, x)
-  for l, kernel in enumerate(model.kernels(params)):
-    h = model.phi(params, l, seen[l])
-    classes = jax.random.normal(jax.random.key(l), kernel.shape[:-1] + (10,))   # a DFA-shaped substitute
-    for k in (None, classes):
-      out = model.linear(params, l, h, k) if k is not None else model.linear(params, l, h) - \
-          model.linear(params, l, jnp.zeros_like(h))
-      delta = jax.random.normal(jax.random.key(10 + l), out.shape)
-      np.testing.assert_allclose(jnp.vdot(out, delta), jnp.vdot(h, model.transpose(params, l, h, delta, k)),
-                                 rtol=1e-4)
+
+  @jax.jit
+  def pairs(params, seen):
+    out = []
+    for l, kernel in enumerate(model.kernels(params)):
+      h = model.phi(params, l, seen[l])
+      for k in (kernel, jax.random.normal(jax.random.key(l), kernel.shape[:-1] + (10,))):
+        y = model.linear(params, l, h, k)
+        d = jax.random.normal(jax.random.key(10 + l), y.shape)
+        out.append((jnp.vdot(y, d), jnp.vdot(h, model.transpose(params, l, h, d, None if k is kernel else k))))
+    return out
+
+  for left, right in pairs(params, seen):
+    np.testing.assert_allclose(left, right, rtol=1e-4)
 
 
 @pytest.mark.parametrize('name', list(MODELS))
@@ -124,13 +135,18 @@ def test_feedback_changes_the_gradient_below_each_block_and_nothing_else(name):
   """forward(feedback=W) is backprop; other feedback keeps the values and the output block's gradient."""
   model, params = _model(*MODELS[name])
   x = jax.random.normal(jax.random.key(1), (3, *MODELS[name][1]))
-  loss = lambda p, fb: jnp.sum(jnp.sin(model.forward(p, x, fb)[-1]))
   kernels = model.kernels(params)
   random = [jax.random.normal(jax.random.key(i), k.shape) for i, k in enumerate(kernels)]
-  np.testing.assert_array_equal(model.output(params, x), model.forward(params, x, random)[-1])
-  bp = jax.tree.leaves(jax.grad(loss)(params, None))
-  for same, want in zip(jax.tree.leaves(jax.grad(loss)(params, kernels)), bp, strict=True):
-    np.testing.assert_allclose(same, want, rtol=1e-5, atol=1e-6)
-  fa = model.kernels(jax.grad(loss)(params, random))
-  np.testing.assert_allclose(fa[-1], model.kernels(jax.grad(loss)(params, None))[-1], rtol=1e-5)
-  assert not np.allclose(fa[0], model.kernels(jax.grad(loss)(params, None))[0], rtol=1e-2)
+
+  @jax.jit
+  def run(params, random):
+    loss = lambda p, fb: jnp.sum(jnp.sin(model.forward(p, x, fb)[-1]))
+    grads = [jax.grad(loss)(params, fb) for fb in (None, model.kernels(params), random)]
+    return model.forward(params, x, random)[-1], model.output(params, x), grads
+
+  out_fa, out, (bp, same, fa) = run(params, random)
+  np.testing.assert_array_equal(out_fa, out)
+  for a, b in zip(jax.tree.leaves(same), jax.tree.leaves(bp), strict=True):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(model.kernels(fa)[-1], model.kernels(bp)[-1], rtol=1e-5)
+  assert not np.allclose(model.kernels(fa)[0], model.kernels(bp)[0], rtol=1e-2)
