@@ -8,8 +8,9 @@ the activities of layer l to those of layer l+1, with z_0 = x the input:
   phi_l     the block's parameter-free map: the activation, with pooling and
             flattening where the model has them (phi_0 flattens the input or
             is the identity); h_l = phi_l(z_l) is the linear map's input
-  linear_l  an affine map h -> W_l h + b_l: dense, or a convolution; W_l is
-            the block's kernel, b_l its bias (some models have none)
+  linear_l  an affine map h -> W_l h + b_l: dense (h @ W_l, W_l (in, out)) or
+            a convolution (NHWC, W_l (kh, kw, in, out)); W_l is the block's
+            kernel, b_l its bias (some models have none)
   skip_l    0 for a plain block, the skip coefficient of a residual one
 
 Activities z_1..z_L are therefore pre-activations, and z_L is the output
@@ -33,7 +34,7 @@ A rule reads the structure through FunctionalModel (below):
                                 (a substitute of the same kind, e.g. DFA's
                                 kernels whose outputs are the classes; no bias)
   kernels(params)               -> [W_0, ..., W_{L-1}], the arrays feedback replaces
-  skips                         -> (skip_0, ..., skip_{L-1})
+  kernel_shapes, skips          -> their shapes; (skip_0, ..., skip_{L-1})
 `predict` treats every block independently (layer-parallel): it is where
 predictive coding spends its time. `first` lets a rule skip blocks whose
 input is clamped, e.g. the first block while x is fixed.
@@ -45,8 +46,9 @@ time and per-op overhead then do not grow with depth). `stacks[l]` is K for
 such an entry and 0 for a plain (B, ...) entry; the lists above are then
 lists of entries, `num_layers` their number. A stacked entry's prediction
 reads its own layers shifted by one (layer k from layer k-1) as well as the
-entry before it, and the block above it reads its last layer; its kernel is (K, ...) and its phi / linear / transpose act
-on all K layers at once, each with its own kernel.
+entry before it, and the block above it reads its last layer; its kernel is
+(K, ...) and its phi / linear / transpose act on all K layers at once, each
+with its own kernel.
 """
 import dataclasses
 from typing import Any, Callable
@@ -108,10 +110,7 @@ class LayeredModel(nnx.Module):
   def block(self, l, z, feedback=None):
     """z_{l+1} from z_l; with `feedback`, its gradient w.r.t. z_l goes through feedback, not W_l."""
     h = self.phi(l, z)
-    if feedback is None:
-      out = self.linear(l, h)
-    else:
-      out = self._add_bias(l, with_feedback(lambda h, k: self.apply(l, h, k), self.kernel(l), feedback, h))
+    out = self._add_bias(l, with_feedback(lambda h, k: self.apply(l, h, k), self.kernel(l), feedback, h))
     skip = self.skip(l)
     return out + skip * z if skip else out
 
