@@ -5,7 +5,7 @@ input s_0 = phi_0(x) clamped, with the primitive function of Laborieux et
 al.'s reference (P_MLP)
   Phi(s) = sum_l s_{l+1} . linear_l(s_l) - beta * loss(s_L, y)        (summed over the batch)
 and its synchronous fixed-point dynamics from s = 0:
-  s_l <- sigma(dPhi/ds_l) = sigma(linear_{l-1}(s_{l-1}) + linear_l^T s_l+1),
+  s_l <- sigma(dPhi/ds_l) = sigma(linear_{l-1}(s_{l-1}) + linear_l^T s_{l+1}),
 sigma the model's activation (phi_l; a bounded one: configs set hard_sigmoid,
 clip(u, 0, 1)), on the output too for the mse loss (the ce output has none).
 Free phase: free_steps (T1) steps with beta = 0. Nudged phases: nudged_steps

@@ -2,7 +2,9 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
+import local_learning as ll
 from local_learning import testing
 
 BETAS = np.geomspace(2e-2, 1e-3, 5)
@@ -50,3 +52,10 @@ def test_ep_predicts_with_the_free_phase_from_zero():
   for _ in range(7):     # synchronous: both layers from the previous states
     s = [jnp.clip(drive + model.transpose(params, 1, s[0], s[1]), 0, 1), jnp.clip(model.linear(params, 1, s[0]), 0, 1)]
   np.testing.assert_allclose(ep.output(state, x), s[1], rtol=1e-5, atol=1e-6)
+
+
+def test_ep_refuses_models_and_settings_it_cannot_run():
+  with pytest.raises(ll.UserError, match='ep needs a dense model'):
+    testing.make_rule('ep', testing.tiny_model('vgg'))
+  with pytest.raises(ll.UserError, match='ep needs beta > 0'):
+    testing.make_rule('ep', testing.tiny_model(), beta=0.0)

@@ -4,6 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import local_learning as ll
 from local_learning import testing
 from local_learning.rules import brsf
 
@@ -127,3 +128,8 @@ def test_dfa_on_a_cnn_trains_the_output_block_as_backprop():
   got, bp = model.kernels(_grads(dfa, state)), model.kernels(_bp(model, state))
   np.testing.assert_allclose(got[-1], bp[-1], rtol=1e-5)
   assert got[0].shape == bp[0].shape and not np.allclose(got[0], bp[0], rtol=0.1)
+
+
+def test_dfa_refuses_a_model_with_stacked_layers():
+  with pytest.raises(ll.UserError, match='dfa needs a model without stacked layers'):
+    testing.make_rule('dfa', testing.tiny_model('resmlp'))
