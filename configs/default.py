@@ -14,6 +14,10 @@ def get_config(arg=''):
   config = ll_config.base(args.rule, args.dataset, model=args.model)
   if args.model == 'mlp':
     config.model.widths = (64, 64)
+  if args.rule == 'ep':
+    config.model.activation = 'hard_sigmoid'     # equilibrium propagation needs bounded neurons
+  if args.rule == 'ff':
+    config.model.activation = 'relu'
   config.batch_size = 32
   config.num_epochs = 20
   return config

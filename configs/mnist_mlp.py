@@ -46,6 +46,10 @@ def get_config(arg=''):
     optimizer.weight_decay = weight_decay
   if args.rule in ('nn', 'cn'):
     config.rule.beta_phases = config.num_epochs     # beta's schedule and signs change once per epoch
+  if args.rule == 'ep':
+    _equilibrium_propagation(config)
+  if args.rule == 'ff':
+    _forward_forward(config)
   return config
 
 
@@ -60,3 +64,24 @@ PCX_MNIST = {
     'ipc': (2.526e-4, 3.25e-2, dict(loss='mse', beta=1.0, inference_steps=8, activity_lr=0.8495,
                                     activity_momentum=0.35)),
 }
+
+
+def _equilibrium_propagation(config):
+  """Laborieux et al.'s MNIST MLP (check/train_mnist.sh): 784-512-10, batch 50, Adam 5e-4 on both
+  layers, T1 = 30, T2 = 10, beta = 0.1, mse; here centred (their --thirdphase) and with the hard
+  sigmoid clip(u, 0, 1) (theirs: sigmoid(4 (u - 0.5))), 25 epochs as the protocol."""
+  config.model.widths = (512,)
+  config.model.activation = 'hard_sigmoid'
+  config.batch_size = 50
+  config.rule.optimizer.update(dict(name='adam', learning_rate=5e-4, weight_decay=0.0, schedule='constant',
+                                    warmup_steps=0))
+
+
+def _forward_forward(config):
+  """loeweX's Forward-Forward settings: 784-1000-1000-1000 ReLU, batch 100 (+ 100 negatives),
+  SGD with momentum 0.9, lr 1e-3, weight decay 3e-4; 25 epochs (theirs 100, linear cooldown)."""
+  config.model.widths = (1000, 1000, 1000)
+  config.model.activation = 'relu'
+  config.batch_size = 100
+  config.rule.optimizer.update(dict(name='sgd', learning_rate=1e-3, momentum=0.9, weight_decay=3e-4,
+                                    schedule='constant', warmup_steps=0))

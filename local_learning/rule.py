@@ -9,15 +9,26 @@ A rule is one class, registered with `@local_learning.register`:
   init(rng)                      -> state, a pytree (params, optimizer states, buffers)
   train_step(state, batch, rng)  -> (state, metrics): pure and jittable; metrics is a
                                  dict of scalars, the trainer averages them per round
-  params(state)                  -> the model parameters the trainer evaluates
+  params(state)                  -> the model parameters (checked for divergence)
+  output(state, x)               classification: scores (B, C) whose argmax is the
+                                 prediction; by default the model's output z_L under
+                                 params(state). A rule whose prediction is not one
+                                 feedforward pass (equilibrium propagation's free
+                                 phase, Forward-Forward's goodness per label) says so here
 
-Evaluation belongs to the trainer, the same for every rule. A classification
-rule receives a `FunctionalModel` (forward / predict with explicit params) and
-batches `(x, y)`: x (B, ...) float32, y (B,) int32 labels. A rule that only
-estimates weight gradients subclasses `GradientRule` and writes `grads`.
-Separation rules subclass `ll.SeparationRule` (tasks/separation.py).
+Evaluation belongs to the trainer, the same for every rule: it takes the argmax
+of `output` and computes the test accuracy; no rule grades itself. A
+classification rule receives a `FunctionalModel` and batches `(x, y)`: x (B, ...)
+float32, y (B,) int32 labels. The model contract (activities are pre-activations;
+block l is z_{l+1} = linear_l(phi_l(z_l)) + skip_l z_l; forward with feedback
+matrices; each block's phi, linear map and its transpose) is documented in
+local_learning/models/layered.py. A rule that only estimates weight gradients
+subclasses `GradientRule` and writes `grads`. Separation rules subclass
+`ll.SeparationRule` (tasks/separation.py). `local_learning.testing.check_rule`
+runs a rule through this contract.
 """
 import jax
+import jax.numpy as jnp
 import ml_collections
 import optax
 
@@ -48,23 +59,32 @@ class Rule:
   def params(self, state):
     return state['params']
 
+  def output(self, state, x):
+    """Scores (B, C) for a batch x (B, ...); the trainer predicts their argmax."""
+    return self.model.output(self.params(state), x)
+
 
 class GradientRule(Rule):
   """A rule that estimates the weights' gradient; the base applies it with config.optimizer.
 
   Subclasses write `grads(state, batch, rng) -> (grads like state['params'],
   metrics)` and, for state of their own (e.g. fixed feedback matrices),
-  `buffers(rng) -> dict`, stored in the state beside params and opt_state.
-  Their default_config extends this one's (it holds `optimizer`).
+  `buffers(rng) -> dict`, stored in the state beside params and opt_state
+  (drawn from a key of their own, so they are independent of the weights).
+  Their default_config extends this one's: `optimizer`, and `loss` ('ce' or
+  'mse'; a rule without an output loss deletes it), built as `self.loss`,
+  fn(outputs (B, C), labels (B,)) -> (B,).
   """
 
   @classmethod
   def default_config(cls):
-    return ml_collections.ConfigDict(dict(optimizer=optim.default_config()))
+    return ml_collections.ConfigDict(dict(optimizer=optim.default_config(), loss='ce'))
 
   def __init__(self, model, config, num_steps):
     super().__init__(model, config, num_steps)
+    from local_learning.tasks import classification  # pylint: disable=g-import-not-at-top  (tasks import rule)
     self.tx = optim.build(config.optimizer, num_steps)
+    self.loss = classification.loss_fn(config.loss) if 'loss' in config else None
 
   def init(self, rng):
     params = self.model.init(rng)
@@ -76,6 +96,12 @@ class GradientRule(Rule):
 
   def grads(self, state, batch, rng):
     raise NotImplementedError
+
+  def loss_grads(self, params, batch, feedback=None):
+    """(the batch-mean loss of the output, its gradient w.r.t. params): backpropagation, or, with
+    feedback (model.forward's), each block's error sent down through feedback[l] in place of W_l."""
+    x, y = batch
+    return jax.value_and_grad(lambda p: jnp.mean(self.loss(self.model.forward(p, x, feedback)[-1], y)))(params)
 
   def train_step(self, state, batch, rng):
     grads, metrics = self.grads(state, batch, rng)

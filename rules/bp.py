@@ -1,7 +1,4 @@
 """Backpropagation: the task loss of the composed network, minimised with optax."""
-import jax
-import jax.numpy as jnp
-
 import local_learning as ll
 
 
@@ -11,19 +8,7 @@ class BP(ll.GradientRule):
   name = 'bp'
   description = 'backpropagation of the output loss (the baseline)'
 
-  @classmethod
-  def default_config(cls):
-    config = super().default_config()
-    config.loss = 'ce'
-    return config
-
-  def __init__(self, model, config, num_steps):
-    super().__init__(model, config, num_steps)
-    self.loss = ll.classification.loss_fn(config.loss)
-
   def grads(self, state, batch, rng):
     del rng
-    x, y = batch
-    loss, grads = jax.value_and_grad(
-        lambda params: jnp.mean(self.loss(self.model.output(params, x), y)))(state['params'])
+    loss, grads = self.loss_grads(state['params'], batch)
     return grads, dict(loss=loss)

@@ -1,29 +1,22 @@
-"""Small builders shared by tests: a tiny MLP and a rule bound to it."""
+"""Small builders shared by tests: local_learning.testing's tiny model and batch, and PC helpers."""
 import jax
 import jax.numpy as jnp
-import ml_collections
 import optax
 
 import local_learning as ll
-from local_learning import config as ll_config, models, registry
+from local_learning import testing
+
+make_rule = testing.make_rule
 
 
 def tiny_mlp(widths=(16, 16), in_shape=(8, 8, 1), classes=10, activation='tanh'):
   """(FunctionalModel, initial params) of a small MLP."""
-  cfg = ml_collections.ConfigDict(dict(name='mlp', widths=widths, activation=activation))
-  model = models.functional(cfg, in_shape, classes)
+  model = testing.tiny_model('mlp', in_shape, classes, widths=widths, activation=activation)
   return model, model.init(jax.random.key(0))
 
 
-def make_rule(name, model, num_steps=100, **overrides):
-  cfg = ll_config.rule_config(name)
-  cfg.update(overrides)
-  return registry.get(name)(model, cfg, num_steps)
-
-
 def batch(n=32, in_shape=(8, 8, 1), classes=10, seed=1):
-  kx, ky = jax.random.split(jax.random.key(seed))
-  return jax.random.normal(kx, (n, *in_shape)), jax.random.randint(ky, (n,), 0, classes)
+  return testing.batch(n, in_shape, classes, seed)
 
 
 def energy(pc, params, hidden, x, y):

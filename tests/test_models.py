@@ -3,6 +3,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
+import pytest
 
 from local_learning import models
 
@@ -46,21 +47,106 @@ def test_mlp_blocks_are_affine_maps_of_the_activated_layer_below():
   _check(model, params, x, inputs, blocks)
 
 
-def test_vgg_blocks_are_pooled_activated_convolutions_then_a_linear_head():
+def test_vgg_blocks_are_convolutions_of_the_pooled_activated_layer_below_then_a_linear_head():
   model, params = _model(dict(name='vgg', channels=(4, 8), activation='relu'), (12, 12, 3))
+  pool = lambda h: jax.lax.reduce_window(h, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), 'SAME')
 
-  def conv_block(i):
+  def conv_block(i, phi):
     kernel, bias = _value(params['convs'][i]['kernel']), _value(params['convs'][i]['bias'])
 
     def block(z):
-      h = jax.lax.conv_general_dilated(z, kernel, (1, 1), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
-      return jax.lax.reduce_window(jax.nn.relu(h + bias), -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1),
-                                   'SAME')
+      h = jax.lax.conv_general_dilated(phi(z), kernel, (1, 1), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+      return h + bias
     return block
 
   head_w, head_b = _value(params['head']['kernel']), _value(params['head']['bias'])
-  blocks = [conv_block(0), conv_block(1), lambda z: z.reshape(len(z), -1) @ head_w + head_b]
+  blocks = [conv_block(0, lambda x: x), conv_block(1, lambda z: pool(jax.nn.relu(z))),
+            lambda z: pool(jax.nn.relu(z)).reshape(len(z), -1) @ head_w + head_b]
   keys = jax.random.split(jax.random.key(2), 3)
   x = jax.random.normal(keys[0], (5, 12, 12, 3))
-  inputs = [x, jax.random.normal(keys[1], (5, 6, 6, 4)), jax.random.normal(keys[2], (5, 3, 3, 8))]
+  inputs = [x, jax.random.normal(keys[1], (5, 12, 12, 4)), jax.random.normal(keys[2], (5, 6, 6, 8))]
   _check(model, params, x, inputs, blocks)
+
+
+MODELS = {
+    'mlp': (dict(name='mlp', widths=(32, 16), activation='tanh'), (8, 8, 1)),
+    'vgg': (dict(name='vgg', channels=(4, 8), activation='relu'), (12, 12, 3)),
+    'resmlp': (dict(name='resmlp', depth=4, width=16, activation='tanh', param='mupc', output_multiplier=1.0),
+               (8, 8, 1)),
+}
+
+
+def _inputs(model, params, x):
+  """[x, z_1, ...] off the forward pass (random), and each block's input as its pieces see it."""
+  zs = model.forward(params, x)
+  keys = jax.random.split(jax.random.key(7), len(zs))
+  inputs = [x] + [jax.random.normal(k, z.shape) for k, z in zip(keys, zs[:-1])]
+  seen = list(inputs)
+  for l in range(model.num_layers):
+    if model.stack_size(l):      # layer k of a stack reads layer k-1, the first the entry below;
+      seen[l] = jnp.concatenate([inputs[l][None], inputs[l + 1][:-1]])
+      seen[l + 1] = inputs[l + 1][-1]      # the block above reads its last layer
+  return inputs, seen
+
+
+@pytest.mark.parametrize('name', list(MODELS))
+def test_each_block_is_its_linear_map_of_phi_plus_skip(name):
+  model, params = _model(*MODELS[name])
+  x = jax.random.normal(jax.random.key(1), (3, *MODELS[name][1]))
+  inputs, seen = _inputs(model, params, x)
+
+  @jax.jit
+  def both(params, inputs, seen):
+    pieces = [model.linear(params, l, model.phi(params, l, z)) for l, z in enumerate(seen)]
+    return model.predict(params, inputs), [p + s * z if s else p for p, s, z in zip(pieces, model.skips, seen)]
+
+  for mu, want in zip(*both(params, inputs, seen), strict=True):
+    np.testing.assert_allclose(mu, want, rtol=1e-5, atol=1e-5)
+  assert model.skips == ((0.0, 1.0, 0.0) if name == 'resmlp' else (0.0,) * model.num_layers)
+  assert sorted(k.shape for k in model.kernels(params)) == sorted(
+      np.shape(leaf) for leaf in jax.tree.leaves(params) if np.ndim(leaf) >= 2)
+  assert model.kernel_shapes == tuple(k.shape for k in model.kernels(params))
+
+
+@pytest.mark.parametrize('name', list(MODELS))
+def test_transpose_is_the_adjoint_of_the_linear_map_with_any_kernel(name):
+  """<linear(h), d> = <h, transpose(d)>, for the block's kernel (bias off) and a DFA-shaped substitute."""
+  model, params = _model(*MODELS[name])
+  x = jax.random.normal(jax.random.key(1), (3, *MODELS[name][1]))
+  _, seen = _inputs(model, params, x)
+
+  @jax.jit
+  def pairs(params, seen):
+    out = []
+    for l, kernel in enumerate(model.kernels(params)):
+      h = model.phi(params, l, seen[l])
+      for k in (kernel, jax.random.normal(jax.random.key(l), kernel.shape[:-1] + (10,))):
+        y = model.linear(params, l, h, k)
+        d = jax.random.normal(jax.random.key(10 + l), y.shape)
+        out.append((jnp.vdot(y, d), jnp.vdot(h, model.transpose(params, l, h, d, None if k is kernel else k))))
+    return out
+
+  for left, right in pairs(params, seen):
+    np.testing.assert_allclose(left, right, rtol=1e-4)
+
+
+@pytest.mark.parametrize('name', list(MODELS))
+def test_feedback_changes_the_gradient_below_each_block_and_nothing_else(name):
+  """forward(feedback=W) is backprop; other feedback keeps the values and the output block's gradient."""
+  model, params = _model(*MODELS[name])
+  x = jax.random.normal(jax.random.key(1), (3, *MODELS[name][1]))
+  kernels = model.kernels(params)
+  random = [jax.random.normal(jax.random.key(i), k.shape) for i, k in enumerate(kernels)]
+
+  @jax.jit
+  def run(params, random):
+    loss = lambda p, fb: jnp.sum(jnp.sin(model.forward(p, x, fb)[-1]))
+    grads = [jax.grad(loss)(params, fb) for fb in (None, model.kernels(params), random)]
+    return model.forward(params, x, random)[-1], model.output(params, x), grads
+
+  out_fa, out, (bp, same, fa) = run(params, random)
+  np.testing.assert_array_equal(out_fa, out)
+  for a, b in zip(jax.tree.leaves(same), jax.tree.leaves(bp), strict=True):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(model.kernels(fa)[-1], model.kernels(bp)[-1], rtol=1e-5)
+  assert not np.allclose(model.kernels(fa)[0], model.kernels(bp)[0], rtol=1e-2)

@@ -12,6 +12,7 @@ ACTIVATIONS = {
     'silu': jax.nn.silu,
     'leaky_relu': jax.nn.leaky_relu,
     'hard_tanh': jax.nn.hard_tanh,
+    'hard_sigmoid': lambda x: jnp.clip(x, 0.0, 1.0),   # equilibrium propagation's (Scellier & Bengio 2017)
     'linear': lambda x: x,
 }
 

@@ -1,8 +1,12 @@
-"""VGG-style CNN as a layered model (as in the PC benchmark literature).
+"""VGG-style CNN as a layered model (as in the PC benchmark literature), in layered.py's convention.
 
-Block l < L: mu_l = maxpool(phi(conv3x3(z_{l-1}))); the last block is linear
-on the flattened features. VGG-5: channels (128, 256, 512, 512) + one linear.
+Conv block l < L-1: z_{l+1} = conv3x3_l(phi_l(z_l)) + b_l, with phi_0 the identity
+and phi_l = maxpool2x2(act) for l > 0; the head: z_L = W flatten(maxpool2x2(act(z_{L-1}))) + b.
+A conv block's activity is the convolution's output at full resolution; its
+pooling belongs to the next block, so every linear map is a plain convolution
+or dense layer. VGG-5: channels (128, 256, 512, 512) + one linear.
 """
+import jax
 from flax import nnx
 
 from local_learning.errors import UserError
@@ -33,8 +37,20 @@ class VGG(LayeredModel):
     self.num_layers = len(convs) + 1
     self.act = activations.get(activation)
 
-  def block(self, l, z):
-    if l < len(self.convs):
-      h = self.act(self.convs[l](z))
-      return nnx.max_pool(h, window_shape=(2, 2), strides=(2, 2), padding='SAME')
-    return self.head(z.reshape(z.shape[0], -1))
+  def _layer(self, l):
+    return self.convs[l] if l < len(self.convs) else self.head
+
+  def phi(self, l, z):
+    h = z if l == 0 else nnx.max_pool(self.act(z), window_shape=(2, 2), strides=(2, 2), padding='SAME')
+    return h.reshape(h.shape[0], -1) if l == len(self.convs) else h
+
+  def kernel(self, l):
+    return self._layer(l).kernel[...]
+
+  def apply(self, l, h, kernel):
+    if l == len(self.convs):
+      return h @ kernel
+    return jax.lax.conv_general_dilated(h, kernel, (1, 1), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+
+  def bias(self, l):
+    return self._layer(l).bias[...]

@@ -1,9 +1,40 @@
-"""The layered-model interface every rule trains through.
+"""The layered-model contract (v2) every rule trains through.
 
-A model is a sequence of L blocks; block l predicts layer l from layer l-1
-(z_0 = x is the input):
-  forward(x)              -> [z_1, ..., z_L]                 the composed network
-  predict(inputs, first)  -> [mu_{first+1}, ..., mu_L]       from inputs [z_first, ..., z_{L-1}]
+A model is a sequence of L blocks. Block l (0-based here, l = 0..L-1) maps
+the activities of layer l to those of layer l+1, with z_0 = x the input:
+
+  z_{l+1} = linear_l(phi_l(z_l)) + skip_l * z_l
+
+  phi_l     the block's parameter-free map: the activation, with pooling and
+            flattening where the model has them (phi_0 flattens the input or
+            is the identity); h_l = phi_l(z_l) is the linear map's input
+  linear_l  an affine map h -> W_l h + b_l: dense (h @ W_l, W_l (in, out)) or
+            a convolution (NHWC, W_l (kh, kw, in, out)); W_l is the block's
+            kernel, b_l its bias (some models have none)
+  skip_l    0 for a plain block, the skip coefficient of a residual one
+
+Activities z_1..z_L are therefore pre-activations, and z_L is the output
+(logits for classification). Every model follows this one convention:
+  mlp     phi_0 = flatten, phi_l = act; dense linear maps with biases
+  vgg     phi_0 = identity, phi_l = maxpool2x2(act) for a conv block and
+          flatten(maxpool2x2(act)) before the dense head; z_l of a conv block
+          is the convolution's output at full resolution (pooling is in the
+          next block's phi)
+  resmlp  phi_0 = flatten, phi_l = act; scaled dense maps without biases;
+          skip = 1 in the stacked residual entry (see residual.py)
+
+A rule reads the structure through FunctionalModel (below):
+  forward(params, x)            -> [z_1, ..., z_L]
+  forward(params, x, feedback)  the same values; in its gradient each block's
+                                linear map is transposed with feedback[l] in
+                                place of W_l (feedback alignment and relatives)
+  predict(params, inputs, first)-> [mu_{first+1}, ..., mu_L] from [z_first, ..., z_{L-1}]
+  phi(params, l, z), linear(params, l, h, kernel=None), transpose(params, l, h, delta, kernel=None)
+                                the pieces of block l; `kernel` replaces W_l
+                                (a substitute of the same kind, e.g. DFA's
+                                kernels whose outputs are the classes; no bias)
+  kernels(params)               -> [W_0, ..., W_{L-1}], the arrays feedback replaces
+  kernel_shapes, skips          -> their shapes; (skip_0, ..., skip_{L-1})
 `predict` treats every block independently (layer-parallel): it is where
 predictive coding spends its time. `first` lets a rule skip blocks whose
 input is clamped, e.g. the first block while x is fixed.
@@ -14,23 +45,30 @@ or one batched einsum over them instead of K Python-level layers (compile
 time and per-op overhead then do not grow with depth). `stacks[l]` is K for
 such an entry and 0 for a plain (B, ...) entry; the lists above are then
 lists of entries, `num_layers` their number. A stacked entry's prediction
-may read its own layers shifted by one (layer k from layer k-1) as well as
-the entry before it.
+reads its own layers shifted by one (layer k from layer k-1) as well as the
+entry before it, and the block above it reads its last layer; its kernel is
+(K, ...) and its phi / linear / transpose act on all K layers at once, each
+with its own kernel.
 """
 import dataclasses
 from typing import Any, Callable
 
+import jax
+import jax.numpy as jnp
 from flax import nnx
 
 
 class LayeredModel(nnx.Module):
   """Base class of layered NNX models.
 
-  Subclasses set `num_layers` and define `block(l, z)` (0-based l: predicts
-  layer l+1 from layer l), or override `forward`/`predict` with batched code;
-  a model with stacked entries also sets `stacks` (see the module docstring).
-  For the registry (models/__init__.py): `defaults`, the config fields, and
-  `from_config`; `problems` checks the model's own fields.
+  Subclasses set `num_layers` and define the pieces of block l (0-based):
+  `phi(l, z)`, `kernel(l)`, `apply(l, h, kernel)` (the linear map without its
+  bias, with any kernel) and `bias(l)` (None if none); `skip(l)` defaults to 0.
+  `block`, `forward` and `predict` compose them; a model may override
+  `forward`/`predict` with batched code. A model with stacked entries also
+  sets `stacks` (see the module docstring). For the registry
+  (models/__init__.py): `defaults`, the config fields, and `from_config`;
+  `problems` checks the model's own fields.
   """
   num_layers: int
   stacks: tuple = ()
@@ -47,18 +85,76 @@ class LayeredModel(nnx.Module):
     del config
     return []
 
-  def block(self, l, z):
+  def phi(self, l, z):
     raise NotImplementedError
 
-  def forward(self, x):
+  def kernel(self, l):
+    raise NotImplementedError
+
+  def apply(self, l, h, kernel):
+    raise NotImplementedError
+
+  def bias(self, l):
+    del l
+    return None
+
+  def skip(self, l):
+    del l
+    return 0.0
+
+  def linear(self, l, h, kernel=None):
+    """W_l h + b_l; with `kernel`, kernel h (no bias)."""
+    if kernel is not None:
+      return self.apply(l, h, kernel)
+    return self._add_bias(l, self.apply(l, h, self.kernel(l)))
+
+  def block(self, l, z, feedback=None):
+    """z_{l+1} from z_l; with `feedback`, its gradient w.r.t. z_l goes through feedback, not W_l."""
+    h = self.phi(l, z)
+    out = self._add_bias(l, with_feedback(lambda h, k: self.apply(l, h, k), self.kernel(l), feedback, h))
+    skip = self.skip(l)
+    return out + skip * z if skip else out
+
+  def forward(self, x, feedback=None):
+    feedback = feedback or [None] * self.num_layers
     zs = []
     for l in range(self.num_layers):
-      x = self.block(l, x)
+      x = self.block(l, x, feedback[l])
       zs.append(x)
     return zs
 
   def predict(self, inputs, first=0):
     return [self.block(l, z) for l, z in zip(range(first, self.num_layers), inputs)]
+
+  def _add_bias(self, l, out):
+    bias = self.bias(l)
+    return out if bias is None else out + bias
+
+
+def with_feedback(apply, kernel, feedback, h):
+  """apply(h, kernel), whose gradient w.r.t. h is that of apply(h, feedback).
+
+  The gradient w.r.t. kernel is the true one (the local weight gradient);
+  feedback gets none. feedback None: plain apply(h, kernel).
+  """
+  if feedback is None:
+    return apply(h, kernel)
+
+  @jax.custom_vjp
+  def linear(kernel, feedback, h):
+    return apply(h, kernel)
+
+  def fwd(kernel, feedback, h):
+    return apply(h, kernel), (kernel, feedback, h)
+
+  def bwd(residuals, g):
+    kernel, feedback, h = residuals
+    g_kernel = jax.vjp(lambda k: apply(h, k), kernel)[1](g)[0]
+    g_h = jax.vjp(lambda h: apply(h, feedback), h)[1](g)[0]
+    return g_kernel, jnp.zeros_like(feedback), g_h
+
+  linear.defvjp(fwd, bwd)
+  return linear(kernel, feedback, h)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,11 +164,14 @@ class FunctionalModel:
   Rules keep parameters (an nnx.State pytree) in their state and call these
   methods inside jitted steps. `init(rng)` builds fresh parameters and is pure,
   so the trainer can vmap it over seeds. Models hold nnx.Param variables only.
+  Block indices l are 0-based: block l maps z_l to z_{l+1} (z_0 = x).
   """
   graphdef: Any
   num_layers: int
   build: Callable[[nnx.Rngs], LayeredModel]
-  stacks: tuple = ()     # per entry: K if it stacks K equal layers (K, B, ...), else 0
+  stacks: tuple = ()         # per entry: K if it stacks K equal layers (K, B, ...), else 0
+  skips: tuple = ()          # per block: its skip coefficient (0.0: no skip)
+  kernel_shapes: tuple = ()  # per block: the shape of its kernel W_l
   loops_well: bool = True
 
   @classmethod
@@ -80,7 +179,14 @@ class FunctionalModel:
     """build: nnx.Rngs -> LayeredModel; called abstractly here to get the graph."""
     abstract = nnx.eval_shape(lambda: build(nnx.Rngs(0)))
     graphdef, _ = nnx.split(abstract, nnx.Param)
-    return cls(graphdef, abstract.num_layers, build, tuple(abstract.stacks), abstract.loops_well)
+    skips = tuple(float(abstract.skip(l)) for l in range(abstract.num_layers))
+
+    def kernels():
+      module = build(nnx.Rngs(0))
+      return [module.kernel(l) for l in range(module.num_layers)]
+
+    shapes = tuple(tuple(k.shape) for k in jax.eval_shape(kernels))
+    return cls(graphdef, abstract.num_layers, build, tuple(abstract.stacks), skips, shapes, abstract.loops_well)
 
   def stack_size(self, l):
     """K if entry l stacks K equal layers on axis 0, else 0."""
@@ -95,9 +201,15 @@ class FunctionalModel:
     """Fresh parameters from a PRNG key."""
     return nnx.state(self.build(nnx.Rngs(rng)), nnx.Param)
 
-  def forward(self, params, x):
-    """[z_1, ..., z_L] for a batch x."""
-    return nnx.merge(self.graphdef, params).forward(x)
+  def forward(self, params, x, feedback=None):
+    """[z_1, ..., z_L] for a batch x.
+
+    feedback: None, or a list with an entry per block (None: W_l itself), each
+    shaped like the block's kernel. The values are the same; in the gradient,
+    block l's linear map is transposed with feedback[l] in place of W_l, so
+    jax.grad of a loss of the output gives feedback alignment's weight updates.
+    """
+    return self._merge(params).forward(x, feedback)
 
   def output(self, params, x):
     """The network's output z_L (logits for classification)."""
@@ -105,4 +217,30 @@ class FunctionalModel:
 
   def predict(self, params, inputs, first=0):
     """[mu_{first+1}, ..., mu_L] from [z_first, ..., z_{L-1}]."""
-    return nnx.merge(self.graphdef, params).predict(inputs, first)
+    return self._merge(params).predict(inputs, first)
+
+  def phi(self, params, l, z):
+    """h_l = phi_l(z_l), the input of block l's linear map."""
+    return self._merge(params).phi(l, z)
+
+  def linear(self, params, l, h, kernel=None):
+    """Block l's affine map W_l h + b_l; given `kernel`, the same kind of map with that kernel, no bias."""
+    return self._merge(params).linear(l, h, kernel)
+
+  def transpose(self, params, l, h, delta, kernel=None):
+    """The transpose of block l's linear map (or of the map with `kernel`) applied to delta.
+
+    h: an input of the map, for its shape; delta: shaped like the map's output
+    -> shaped like h.
+    """
+    module = self._merge(params)
+    kernel = module.kernel(l) if kernel is None else kernel
+    return jax.vjp(lambda h: module.apply(l, h, kernel), h)[1](delta)[0]
+
+  def kernels(self, params):
+    """[W_0, ..., W_{L-1}]: each block's kernel, the array that feedback replaces."""
+    module = self._merge(params)
+    return [module.kernel(l) for l in range(self.num_layers)]
+
+  def _merge(self, params):
+    return nnx.merge(self.graphdef, params)

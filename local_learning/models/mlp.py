@@ -1,6 +1,6 @@
-"""Multilayer perceptron as a layered model.
+"""Multilayer perceptron as a layered model (layered.py's convention).
 
-Block 1: mu_1 = W_1 x + b_1 (x flattened); block l > 1: mu_l = W_l phi(z_{l-1}) + b_l.
+Block 0: z_1 = W_0 x + b_0 (x flattened); block l > 0: z_{l+1} = W_l phi(z_l) + b_l.
 Activities z_l are pre-activations; the last one is the output (logits).
 """
 import math
@@ -25,7 +25,14 @@ class MLP(LayeredModel):
     self.num_layers = len(self.layers)
     self.act = activations.get(activation)
 
-  def block(self, l, z):
-    if l == 0:
-      return self.layers[0](z.reshape(z.shape[0], -1))
-    return self.layers[l](self.act(z))
+  def phi(self, l, z):
+    return z.reshape(z.shape[0], -1) if l == 0 else self.act(z)
+
+  def kernel(self, l):
+    return self.layers[l].kernel[...]
+
+  def apply(self, l, h, kernel):
+    return h @ kernel
+
+  def bias(self, l):
+    return self.layers[l].bias[...]

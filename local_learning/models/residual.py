@@ -12,6 +12,10 @@ No biases. `param` picks the weights' init and the scalings a:
   'mup_noskip'  muP without skips: z_l = phi(z_{l-1}) W_l / sqrt(N), else as 'mupc'
 a_out is further multiplied by `output_multiplier`.
 
+In layered.py's convention: phi_0 flattens, phi_l = act; the linear maps are the
+scaled products (a W), without biases; the stacked entry's skip is 1 (0 for
+'mup_noskip') and its linear map multiplies each layer by its own kernel.
+
 Activities come as three entries [z_1 (B, N), Z (H-1, B, N), z_L (B, C)]: the H-1
 residual layers z_2..z_H are one stacked entry (stacks = (0, H-1, 0), see
 layered.py). `forward` is one `lax.scan` over W_hidden and `predict` one batched
@@ -40,7 +44,7 @@ from flax import nnx
 
 from local_learning import parallel, validate
 from local_learning.models import activations
-from local_learning.models.layered import LayeredModel
+from local_learning.models.layered import LayeredModel, with_feedback
 
 PARAMS = ('mupc', 'sp', 'mup_noskip')
 
@@ -72,33 +76,50 @@ class ResidualMLP(LayeredModel):
     self.a_in = 1.0 if sp else 1 / math.sqrt(in_features)
     self.a_hid = 1.0 if sp else 1 / math.sqrt(width * (num_weights if param == 'mupc' else 1))
     self.a_out = (1.0 if sp else 1 / width) * output_multiplier
-    self.skip = 0.0 if param == 'mup_noskip' else 1.0
+    self.skip_coefficient = 0.0 if param == 'mup_noskip' else 1.0
     self.act = activations.get(activation)
     self.num_layers = 3
     self.stacks = (0, depth - 1, 0)
 
-  def embed(self, x):
+  def phi(self, l, z):
+    return z.reshape(z.shape[0], -1) if l == 0 else self.act(z)
+
+  def kernel(self, l):
+    return (self.w_in, self.w_hidden, self.w_out)[l][...]
+
+  def apply(self, l, h, kernel):
+    """The scaled products; the stacked entry's (K, B, N) inputs times its (K, N, M) kernels."""
+    if l == 1:
+      return self.a_hid * jnp.einsum('kbn,knm->kbm', h, kernel)
+    return (self.a_in, None, self.a_out)[l] * (h @ kernel)
+
+  def skip(self, l):
+    return self.skip_coefficient if l == 1 else 0.0
+
+  def embed(self, x, feedback=None):
     """z_1 (B, N) from x (B, ...)."""
-    return self.a_in * (x.reshape(x.shape[0], -1) @ self.w_in[...])
+    return self.a_in * with_feedback(_matmul, self.w_in[...], feedback, self.phi(0, x))
 
   def residual(self, stack, first):
     """The stack's layers from the layers below them, all at once: (K, B, N), z_1 (B, N) -> (K, B, N)."""
     weights = parallel.split_layers(self.a_hid * self.w_hidden[...])
-    return residual_layers(self.act, self.skip, parallel.split_layers(stack), first, weights)
+    return residual_layers(self.act, self.skip_coefficient, parallel.split_layers(stack), first, weights)
 
-  def readout(self, z):
+  def readout(self, z, feedback=None):
     """z_L (B, C) from z_H (B, N)."""
-    return self.a_out * (self.act(z) @ self.w_out[...])
+    return self.a_out * with_feedback(_matmul, self.w_out[...], feedback, self.act(z))
 
-  def forward(self, x):
-    z_1 = self.embed(x)
+  def forward(self, x, feedback=None):
+    feedback = feedback or [None] * 3
+    z_1 = self.embed(x, feedback[0])
 
-    def layer(z, w):
-      z = self.skip * z + self.a_hid * (self.act(z) @ w)
+    def layer(z, weights):
+      w, b = weights
+      z = self.skip_coefficient * z + self.a_hid * with_feedback(_matmul, w, b, self.act(z))
       return z, z
 
-    z_h, stack = jax.lax.scan(layer, z_1, self.w_hidden[...])
-    return [z_1, stack, self.readout(z_h)]
+    z_h, stack = jax.lax.scan(layer, z_1, (self.w_hidden[...], feedback[1]))
+    return [z_1, stack, self.readout(z_h, feedback[2])]
 
   def predict(self, inputs, first=0):
     """inputs [x, z_1, Z][first:] -> [mu_1, mu_Z, mu_L][first:]."""
@@ -149,6 +170,10 @@ def _shift_down(stack, first):
 def _move(stack, by):
   """The stack moved `by` layers along axis 0, zeros entering: a pad."""
   return jax.lax.pad(stack, 0.0, [(by, -by, 0)] + [(0, 0, 0)] * (stack.ndim - 1))
+
+
+def _matmul(h, w):
+  return h @ w
 
 
 def _normal(rngs, shape, lecun):

@@ -8,8 +8,9 @@ rule.train_step over a range of its steps: the calls are sized to take about
 CALL_SECONDS (so a long epoch reports progress between them), or are single
 steps without a loop where XLA runs a model's step slower inside a loop
 (convolutions on CPU: benchmarks/steps_per_call.py); config.steps_per_call
-sets the steps of a call instead. Evaluation is the test accuracy of the
-feedforward output, the same for every rule.
+sets the steps of a call instead. Evaluation is the test accuracy of
+the argmax of rule.output (the feedforward output unless a rule predicts
+otherwise), the same computation for every rule.
 """
 import functools
 import time
@@ -101,7 +102,7 @@ class _Run:
     self.init_keys, self.train_keys = keys[:, 0], keys[:, 1]
     self.x = parallel.put_replicated(self.mesh, dataset.x_train)
     self.y = parallel.put_replicated(self.mesh, dataset.y_train)
-    self.evaluate = _evaluator(model, self.rule, self.mesh, dataset, config.eval_batch_size)
+    self.evaluate = _evaluator(self.rule, self.mesh, dataset, config.eval_batch_size)
     step_calls = not model.loops_well and jax.default_backend() == 'cpu'
     self.steps_per_call = config.steps_per_call or (1 if step_calls else 0)    # 0: sized by time
     self._plan = jax.jit(jax.vmap(_plan_fn(self.steps, self.batch_size, len(dataset.x_train))))
@@ -215,7 +216,7 @@ def _step(rule, mesh, state, x, y, batches, keys, i):
   return rule.train_step(state, parallel.split_batch(mesh, (x[idx], y[idx])), keys[i])
 
 
-def _evaluator(model, rule, mesh, dataset, batch_size):
+def _evaluator(rule, mesh, dataset, batch_size):
   """states (stacked over seeds) -> ({'test_accuracy': (K,)}, parameters finite (K,)),
   over padded batches of the test set."""
   n = len(dataset.x_test)
@@ -229,7 +230,7 @@ def _evaluator(model, rule, mesh, dataset, batch_size):
   @functools.partial(jax.vmap, in_axes=(0, None, None))
   def count(state, xb, yb):
     xb, yb = parallel.split_batch(mesh, (xb, yb))
-    return correct(model.output(rule.params(state), xb), yb)
+    return correct(rule.output(state, xb), yb)
 
   finite = jax.jit(jax.vmap(lambda state: jnp.all(jnp.array(
       [jnp.all(jnp.isfinite(p)) for p in jax.tree.leaves(rule.params(state))]))))

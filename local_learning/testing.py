@@ -1,0 +1,165 @@
+"""A conformance kit for rule authors: check_rule, and tiny models and batches for testing a rule's math.
+
+  import local_learning as ll
+  from local_learning import testing
+
+  testing.check_rule(MyRule)                                # the contract, on a tiny MLP
+  testing.check_rule(MyRule, model=testing.tiny_model('vgg'), learning_rate=...)
+
+check_rule runs a rule through what the trainer relies on (rule.py): init is
+pure (two traces give one program) and vmaps over seeds; train_step jits, is deterministic and finite and
+keeps the state's structure; params(state) has the model's structure; output
+gives (B, C) scores; the state survives an orbax checkpoint round trip (the
+step after it is the same); a NaN in the data makes the step's params or
+metrics non-finite, so the trainer records the seed as diverged. Separation
+rules are checked on a tiny problem (3 sources, 5 mixtures) with their
+per-seed step (not the seeds-last lanes step). Every failure is an
+AssertionError naming the rule and the property.
+"""
+import tempfile
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from local_learning import models, records
+from local_learning.tasks import separation
+
+INPUT_SHAPE = (8, 8, 1)
+CLASSES = 10
+TINY = {
+    'mlp': dict(widths=(16, 16), activation='tanh'),
+    'vgg': dict(channels=(4, 8), activation='relu'),
+    'resmlp': dict(depth=4, width=16, activation='tanh', param='mupc', output_multiplier=1.0),
+}
+
+
+def tiny_model(name='mlp', input_shape=INPUT_SHAPE, classes=CLASSES, **fields):
+  """A small FunctionalModel ('mlp', 'vgg' or 'resmlp'); fields override TINY[name]."""
+  config = ml_collections.ConfigDict(dict(name=name, **{**TINY[name], **fields}))
+  return models.functional(config, input_shape, classes)
+
+
+def batch(n=32, input_shape=INPUT_SHAPE, classes=CLASSES, seed=1):
+  """(x (n, *input_shape) standard normal, y (n,) int labels)."""
+  kx, ky = jax.random.split(jax.random.key(seed))
+  return jax.random.normal(kx, (n, *input_shape)), jax.random.randint(ky, (n,), 0, classes)
+
+
+def make_rule(rule_cls, model, num_steps=100, **overrides):
+  """rule_cls (a class or a registered name) bound to model with its defaults and overrides."""
+  if isinstance(rule_cls, str):
+    from local_learning import registry  # pylint: disable=g-import-not-at-top
+    rule_cls = registry.get(rule_cls)
+  config = rule_cls.default_config()
+  config.name = rule_cls.name
+  config.update(overrides)
+  return rule_cls(model, config, num_steps)
+
+
+def check_rule(rule_cls, model=None, data=None, num_steps=10, **overrides):
+  """Runs rule_cls through the rule contract; raises AssertionError on the first violation.
+
+  model: a FunctionalModel (default tiny_model()) or, for a separation rule, a
+  SeparationModel (default 3 sources, 5 mixtures, antisparse); data: a batch
+  (default batch(), or mixtures for separation); overrides: config fields.
+  """
+  separating = 'separation' in rule_cls.tasks
+  if model is None:
+    model = separation.SeparationModel(3, 5, 'antisparse') if separating else tiny_model()
+  if data is None:
+    data = _mixtures(model, rule_cls) if separating else batch()
+  rule = make_rule(rule_cls, model, num_steps, **overrides)
+  name = rule_cls.name
+  keys = jax.random.split(jax.random.key(0), 2)
+
+  traces = [jax.make_jaxpr(rule.init)(keys[0]) for _ in range(2)]
+  _check(str(traces[0]) == str(traces[1]) and _allclose(traces[0].consts, traces[1].consts, 0),
+         f'{name}: init(rng) is not a pure function of rng (two traces differ)')
+  try:
+    jax.eval_shape(jax.vmap(rule.init), keys)
+  except Exception as e:  # pylint: disable=broad-except
+    raise AssertionError(f'{name}: init does not vmap over seeds ({type(e).__name__}: {e})') from e
+  state = rule.init(keys[0])
+
+  params = rule.params(state)
+  like = jnp.zeros((model.n, model.m)) if separating else model.init(keys[0])
+  _check(jax.tree.structure(params) == jax.tree.structure(like) and all(
+      np.shape(a) == np.shape(b) for a, b in zip(jax.tree.leaves(params), jax.tree.leaves(like))),
+         f'{name}: params(state) does not have the model\'s structure and shapes')
+
+  step = jax.jit(rule.train_step)
+  rng = jax.random.key(1)
+  after, metrics = step(state, data, rng)
+  again, metrics_again = step(state, data, rng)
+  _equal((after, metrics), (again, metrics_again), f'{name}: train_step is not deterministic', tol=0)
+  _check(jax.tree.structure(after) == jax.tree.structure(state), f'{name}: train_step changed the state\'s structure')
+  _check(isinstance(metrics, dict) and all(np.shape(v) == () for v in metrics.values()),
+         f'{name}: metrics must be a dict of scalars, got {jax.tree.map(np.shape, metrics)}')
+  _check(_finite(after) and _finite(metrics), f'{name}: train_step gave non-finite values on a tiny problem')
+  _check(not _allclose(rule.params(after), params, 0), f'{name}: train_step did not change the parameters')
+
+  if not separating:
+    scores = jax.jit(rule.output)(after, data[0])
+    _check(np.shape(scores) == (len(data[0]), model.kernel_shapes[-1][-1]) and _finite(scores),
+           f'{name}: output(state, x) must give finite (B, C) scores, got shape {np.shape(scores)}')
+
+  _check_checkpoint(name, step, jax.tree.map(lambda a: a[None], after), data, rng)
+  poisoned = _with_nan(data)
+  nan_state, nan_metrics = step(state, poisoned, rng)
+  _check(not (_finite(rule.params(nan_state)) and _finite(nan_metrics)),
+         f'{name}: a NaN in the data left params and metrics finite; the trainer could not see the divergence')
+
+
+def _check_checkpoint(name, step, states, data, rng):
+  """states (1, ...) saved and restored by the trainer's Checkpoints; the next step agrees."""
+  from local_learning.checkpoint import Checkpoints  # pylint: disable=g-import-not-at-top  (orbax: slow to import)
+  with tempfile.TemporaryDirectory() as workdir:
+    checkpoints = Checkpoints(workdir)
+    checkpoints.save(1, states, records.RunRecord.start(1))
+    restored, _ = checkpoints.restore(checkpoints.latest(), states)
+  one = lambda s: jax.tree.map(lambda a: a[0], s)
+  _equal(restored, states, f'{name}: the state changed in a checkpoint round trip', tol=0)
+  _equal(step(one(restored), data, rng), step(one(states), data, rng),
+         f'{name}: a step from the restored state differs', tol=0)
+
+
+def _mixtures(model, rule_cls):
+  """Random mixtures: one sample (m,) for an online rule, 64 samples (64, m) for a batch rule."""
+  x = jax.random.uniform(jax.random.key(2), (64, model.m), minval=-1.0, maxval=1.0)
+  return x[0] if rule_cls.online else x
+
+
+def _with_nan(data):
+  leaves, tree = jax.tree.flatten(data)
+  x = leaves[0]
+  if x.ndim == 1:
+    leaves[0] = x.at[-1].set(jnp.nan)
+  else:      # the last entry of the first sample (a rule may overwrite the first ones, as ff does)
+    leaves[0] = x.reshape(len(x), -1).at[0, -1].set(jnp.nan).reshape(x.shape)
+  return jax.tree.unflatten(tree, leaves)
+
+
+def _floats(tree):
+  return [np.asarray(a) for a in jax.tree.leaves(tree) if jnp.issubdtype(jnp.asarray(a).dtype, jnp.inexact)]
+
+
+def _finite(tree):
+  return all(np.all(np.isfinite(a)) for a in _floats(tree))
+
+
+def _allclose(a, b, tol):
+  return all(np.allclose(x, y, rtol=tol, atol=tol) for x, y in zip(_floats(a), _floats(b)))
+
+
+def _equal(a, b, message, tol=0.0):
+  keys = lambda tree: [np.asarray(jax.random.key_data(k)) for k in jax.tree.leaves(tree)
+                       if jnp.issubdtype(jnp.asarray(k).dtype, jax.dtypes.prng_key)]
+  same = jax.tree.structure(a) == jax.tree.structure(b) and _allclose(a, b, tol)
+  _check(same and all(np.array_equal(x, y) for x, y in zip(keys(a), keys(b))), message)
+
+
+def _check(condition, message):
+  if not condition:
+    raise AssertionError(message)

@@ -1,0 +1,31 @@
+"""Fixed random-magnitude sign-concordant feedback, frSF (Moskovitz et al., 2018), as in BioTorch.
+
+Feedback alignment (model.forward with feedback) whose B_l = |M_l| * sign(W_l):
+the signs follow the current weights, the magnitudes |M_l| are drawn once,
+xavier-uniform, U(0, sqrt(6 / (fan_in + fan_out))), and kept in the state.
+"""
+import jax
+import jax.numpy as jnp
+
+import local_learning as ll
+
+
+@ll.register
+class FRSF(ll.GradientRule):
+  """Sign-symmetric feedback with fixed random magnitudes."""
+  name = 'frsf'
+  description = 'fixed random-magnitude sign-concordant feedback: B = |M| sign(W), M drawn once'
+
+  def buffers(self, rng):
+    keys = jax.random.split(rng, self.model.num_layers)
+    initializer = lambda l: jax.nn.initializers.xavier_uniform(batch_axis=(0,) if self.model.stack_size(l) else ())
+    return dict(magnitudes=[jnp.abs(initializer(l)(keys[l], shape))
+                            for l, shape in enumerate(self.model.kernel_shapes) if l > 0])
+
+  def grads(self, state, batch, rng):
+    del rng
+    params = state['params']
+    signs = [jnp.sign(k) for k in self.model.kernels(params)[1:]]
+    feedback = [None] + [m * s for m, s in zip(state['magnitudes'], signs)]
+    loss, grads = self.loss_grads(params, batch, feedback)
+    return grads, dict(loss=loss)
