@@ -16,7 +16,7 @@ class PCRule(rule.GradientRule):
   activity_momentum (gd only), activity_solver (gd, euler, heun, adaptive: see
   local_learning.pc.solvers) with activity_tol and activity_max_steps for
   'adaptive', and the weight optimizer. Subclasses change the output term
-  (`output`), the sign beta must have (`beta_sign`), or the estimate (`estimate`, `grads`).
+  (`output_term`), the sign beta must have (`beta_sign`), or the estimate (`estimate`, `grads`).
   """
   beta_sign = 1
 
@@ -44,7 +44,7 @@ class PCRule(rule.GradientRule):
   def solver(self):
     return solvers.from_config(self.config, self.inference_steps)
 
-  def output(self, y, feedforward, beta):
+  def output_term(self, y, feedforward, beta):
     """The output term fn(mu_L (B, C)) -> (B,) for labels y; feedforward: the forward pass's output."""
     del feedforward
     return energies.nudged_loss(self.loss, y, beta)
@@ -57,7 +57,7 @@ class PCRule(rule.GradientRule):
   def estimate(self, params, x, y, beta):
     """PC's weight gradient for one batch at nudging strength beta -> (grads, metrics)."""
     feedforward = self.model.forward(params, x)
-    output = self.output(y, feedforward[-1], beta)
+    output = self.output_term(y, feedforward[-1], beta)
     hidden, steps = inference.infer(self.model, params, x, output, self.solver, feedforward)
     weight_grad, value = energies.weight_grads(self.model, params, hidden, x, output, beta)
     return weight_grad, self.metrics(feedforward[-1], y, value, steps)
