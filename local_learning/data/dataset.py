@@ -18,6 +18,11 @@ class Dataset:
   def input_shape(self):
     return self.x_train.shape[1:]
 
+  def first(self, n):
+    """This dataset trained on its first n training examples (a fixed batch for full-batch
+    training); the test set and the standardisation stay."""
+    return dataclasses.replace(self, x_train=self.x_train[:n], y_train=self.y_train[:n])
+
 
 def standardized(name, x_train, y_train, x_test, y_test, num_classes):
   """A Dataset with pixels scaled by the training set's per-channel mean and std."""

@@ -15,6 +15,8 @@ compile(states) -> seconds, train_round(states, r, progress) -> (states,
 metrics {name: (K,)}) (progress(done, total) may be called within the round),
 evaluate(states) -> ({name: (K,)}, finite (K,)), size(rounds done) and
 speed(rounds done, seconds); and title, model_name, devices, layer_parallel.
+A Run may add diagnose(states, r) -> {name: (K,)}, extra values for round r's
+metrics.jsonl line that never mark a seed diverged (classification: BP alignment).
 """
 from local_learning import records
 from local_learning.errors import UserError

@@ -68,10 +68,15 @@ class ClassificationTask:
     config.layer_parallel = 1            # of them, how many split a model's stacked layers (resmlp);
                                          # the batch is split over the rest
     config.steps_per_call = 0            # train steps per compiled call; 0 = chosen by the trainer
+    config.train_examples = 0            # train on the first N training examples only; 0 = all
+    config.diagnostics = ml_collections.ConfigDict(dict(
+        bp_alignment_every=0))           # epochs between diagnostics.bp_alignment lines; 0 = never
 
   def problems(self, config):
     return (validate.int_problems(config, ('batch_size', 'num_epochs', 'eval_batch_size', 'layer_parallel'), 1)
-            + validate.int_problems(config, ('num_devices', 'steps_per_call'), 0) + models.problems(config.model))
+            + validate.int_problems(config, ('num_devices', 'steps_per_call', 'train_examples'), 0)
+            + validate.int_problems(config.get('diagnostics', {}), ('bp_alignment_every',), 0, 'config.diagnostics.')
+            + models.problems(config.model))
 
   def start(self, config, rule_cls, keys):
     return _Run(config, rule_cls, keys)
@@ -87,6 +92,8 @@ class _Run:
       raise UserError(f'batch_size {config.batch_size} does not split over {data_devices} devices; '
                       'use a multiple of the device count, or set --config.num_devices')
     dataset = data.load(config.dataset)
+    if config.get('train_examples'):
+      dataset = dataset.first(config.train_examples)
     if config.batch_size > len(dataset.x_train):
       raise UserError(f'batch_size {config.batch_size} exceeds the {len(dataset.x_train)} training '
                       f'examples of {dataset.name}; lower --config.batch_size')
@@ -105,6 +112,8 @@ class _Run:
     self.evaluate = _evaluator(self.rule, self.mesh, dataset, config.eval_batch_size)
     step_calls = not model.loops_well and jax.default_backend() == 'cpu'
     self.steps_per_call = config.steps_per_call or (1 if step_calls else 0)    # 0: sized by time
+    self.alignment_every = config.get('diagnostics', {}).get('bp_alignment_every', 0)
+    self._alignment = _aligner(self.rule, (self.x[:self.batch_size], self.y[:self.batch_size]))
     self._plan = jax.jit(jax.vmap(_plan_fn(self.steps, self.batch_size, len(dataset.x_train))))
     self._call = None
     self._step_seconds = None
@@ -150,6 +159,15 @@ class _Run:
       done += count
       progress(done, steps)
     return states, {k: v / steps for k, v in sums.items()}
+
+  def diagnose(self, states, epoch):
+    """{name: (K,)}: diagnostics.bp_alignment on the first training batch, every
+    config.diagnostics.bp_alignment_every epochs (and after the last); {} otherwise."""
+    if not self.alignment_every or (epoch % self.alignment_every and epoch != self.rounds):
+      return {}
+    keys = jax.vmap(jax.random.fold_in, in_axes=(0, None))(self.train_keys, (1 << 30) + epoch)  # not a plan key
+    with jax.set_mesh(self.mesh):
+      return {k: np.asarray(v, np.float64) for k, v in jax.device_get(self._alignment(states, keys)).items()}
 
   def _call_size(self):
     """Steps for the next call: config.steps_per_call, else about CALL_SECONDS' worth (one step to start)."""
@@ -214,6 +232,12 @@ def _one_step_fn(rule, mesh):
 def _step(rule, mesh, state, x, y, batches, keys, i):
   idx = batches[i]
   return rule.train_step(state, parallel.split_batch(mesh, (x[idx], y[idx])), keys[i])
+
+
+def _aligner(rule, batch):
+  """(states, keys) -> diagnostics.flat(bp_alignment) per seed, on the fixed batch."""
+  from local_learning import diagnostics  # pylint: disable=g-import-not-at-top  (diagnostics imports tasks)
+  return jax.jit(jax.vmap(lambda state, key: diagnostics.flat(diagnostics.bp_alignment(rule, state, batch, key))))
 
 
 def _evaluator(rule, mesh, dataset, batch_size):

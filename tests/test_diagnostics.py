@@ -1,0 +1,77 @@
+"""bp_alignment: a rule's update direction against BP's gradient at the same weights."""
+import json
+
+import jax
+import numpy as np
+import pytest
+
+from local_learning import diagnostics, testing
+
+
+@pytest.fixture(scope='module')
+def model():
+  return testing.tiny_model('mlp')
+
+
+def _alignment(name, model, state_fn=None, **overrides):
+  rule = testing.make_rule(name, model, **overrides)
+  state = rule.init(jax.random.key(0))
+  if state_fn:
+    state = state_fn(rule, state)
+  return jax.jit(lambda s: diagnostics.bp_alignment(rule, s, testing.batch()))(state)
+
+
+def test_bp_against_itself_is_exactly_one(model):
+  out = _alignment('bp', model)
+  np.testing.assert_allclose(out['cosine'], 1.0, atol=1e-6)
+  np.testing.assert_allclose(out['norm_ratio'], 1.0, atol=1e-6)
+  assert set(out['per_layer']) == {f'layers/{l}/{p}' for l in range(3) for p in ('kernel', 'bias')}
+  assert 'energy_loss_ratio' not in out
+
+
+def test_fa_with_feedback_equal_to_w_is_bp(model):
+  same = lambda rule, state: dict(state, feedback=rule.model.kernels(state['params'])[1:])
+  out = _alignment('fa', model, same)
+  np.testing.assert_allclose(out['cosine'], 1.0, atol=1e-6)
+  np.testing.assert_allclose(out['norm_ratio'], 1.0, atol=1e-5)
+  random = _alignment('fa', model)                    # random feedback: the output layer still agrees
+  assert random['cosine'] < 0.99
+  np.testing.assert_allclose(random['per_layer']['layers/2/kernel']['cosine'], 1.0, atol=1e-6)
+
+
+def test_pc_with_a_vanishing_nudge_approaches_bp(model):
+  """dF/dW / beta at the nudged equilibrium -> dL/dW as beta -> 0 (EP's estimator); clamped
+  (beta = 1) it is not BP's, and inference lowers the energy below the feedforward loss."""
+  errors = []
+  for beta in (1.0, 0.05, 0.005):
+    out = _alignment('pc', model, beta=beta, inference_steps=60, activity_lr=0.2)
+    errors.append(1.0 - float(out['cosine']))
+    assert 0.0 < out['energy_loss_ratio'] < beta    # the feedforward state has F = beta * L
+  assert errors[0] > 0.05 and errors[0] > errors[1] > errors[2]
+  assert errors[2] < 1e-3
+
+
+def test_a_rule_without_grads_is_measured_by_its_step(model):
+  """ipc writes its own train_step: its direction is the negated parameter change."""
+  out = _alignment('ipc', model)
+  assert -1.0 <= float(out['cosine']) <= 1.0 and float(out['cosine']) > 0.0
+
+
+def test_trainer_logs_alignment_every_k_epochs(tmp_path):
+  """Full-batch training on a fixed batch (train_examples = batch_size), the cosine logged
+  every 2 epochs and after the last; older runs read the new fields' defaults."""
+  from configs import default as default_config
+  from local_learning import train, workdir
+  config = default_config.get_config('rule=pc')
+  config.model.widths = (16,)
+  config.num_epochs, config.batch_size, config.train_examples = 3, 32, 32
+  config.diagnostics.bp_alignment_every = 2
+  config.checkpoint_every = 0
+  train.train_and_evaluate(config, str(tmp_path))
+  lines = [json.loads(line) for line in (tmp_path / 'metrics.jsonl').read_text().splitlines()]
+  assert [('bp_cosine' in line) for line in lines] == [False, True, True]
+  assert 0.0 < lines[-1]['bp_cosine'] <= 1.0 and 0.0 < lines[-1]['energy_loss_ratio'] < 1.0
+  assert 'bp_cosine/layers/1/kernel' in lines[-1]
+  defaults = default_config.get_config('rule=pc').to_dict()
+  for field in ('train_examples', 'diagnostics'):    # an older run (without them) had these values
+    assert workdir.ADDED_FIELDS[field] == defaults[field]
