@@ -18,6 +18,7 @@ class EPC(ll.pc.PCRule):
   """Error-optimised PC: the activity solver runs on the errors."""
   name = 'epc'
   description = 'error-optimised PC: inference over the prediction errors, then the local PC weight update'
+  closed_form = False     # its inference is its own
 
   def __init__(self, model, config, num_steps):
     super().__init__(model, config, num_steps)

@@ -35,6 +35,7 @@ class HPC(ll.pc.PCRule):
   """Hybrid PC: an amortised bottom-up guess, refined by inference."""
   name = 'hpc'
   description = 'hybrid PC: a bottom-up amortiser trained alongside initialises inference'
+  closed_form = False     # its inference is its own
 
   def init(self, rng):
     state = super().init(rng)

@@ -34,6 +34,7 @@ class IPC(ll.pc.PCRule):
   """Incremental PC: T interleaved activity and weight steps per batch."""
   name = 'ipc'
   description = 'incremental PC: a weight step at every inference step, activities carried through'
+  closed_form = False     # its inference is its own
 
   @classmethod
   def default_config(cls):

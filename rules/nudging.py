@@ -82,6 +82,12 @@ class Nudged(ll.pc.PCRule):
       return ll.pc.interpolated_target(self.config.loss, y, beta, feedforward)
     return super().output_term(y, feedforward, beta)
 
+  def quadratic_output(self, y, feedforward, beta):
+    if self.config.estimator == 'pcx':      # interpolated_target's mse: stiffness 1 towards u + beta (onehot - u)
+      u = jax.lax.stop_gradient(feedforward)
+      return u + beta * (jax.nn.one_hot(y, u.shape[-1]) - u), 1.0
+    return super().quadratic_output(y, feedforward, beta)
+
   def grads(self, state, batch, rng):
     del rng
     x, y = batch

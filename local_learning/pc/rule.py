@@ -1,9 +1,10 @@
 """PCRule: the base of PC-family rules (pc, mupc and the variants in rules/)."""
+import jax
 import jax.numpy as jnp
 
 from local_learning import rule
 from local_learning.errors import UserError
-from local_learning.pc import energies, inference, solvers
+from local_learning.pc import energies, equilibrium, inference, solvers
 from local_learning.tasks import classification
 
 
@@ -15,10 +16,16 @@ class PCRule(rule.GradientRule):
   T, activity_lr (per sample: the energy is summed over the batch),
   activity_momentum (gd only), activity_solver (gd, euler, heun, adaptive: see
   local_learning.pc.solvers) with activity_tol and activity_max_steps for
-  'adaptive', and the weight optimizer. Subclasses change the output term
-  (`output_term`), the sign beta must have (`beta_sign`), or the estimate (`estimate`, `grads`).
+  'adaptive', and the weight optimizer. activity_solver='closed_form' puts the
+  activities at the energy's minimum directly (local_learning.pc.equilibrium): for
+  linear networks and the mse output only, where inference run to convergence
+  reaches the same point. Subclasses change the output term (`output_term`, and
+  `quadratic_output` for the closed form), the sign beta must have (`beta_sign`),
+  or the estimate (`estimate`, `grads`); one whose inference is its own sets
+  `closed_form = False`.
   """
   beta_sign = 1
+  closed_form = True
 
   @classmethod
   def default_config(cls):
@@ -39,6 +46,21 @@ class PCRule(rule.GradientRule):
       raise UserError(f'{self.name}: {problem}')
     self.loss = classification.loss_fn(config.loss)
     self.inference_steps = config.inference_steps
+    if config.activity_solver == solvers.CLOSED_FORM:
+      self._check_closed_form(model, config)
+
+  def _check_closed_form(self, model, config):
+    fix = 'choose another activity_solver'
+    if not self.closed_form:
+      raise UserError(f'{self.name} runs inference its own way; activity_solver={solvers.CLOSED_FORM} is for pc, '
+                      f'mupc and the nudging rules; {fix}')
+    if config.loss != 'mse':
+      raise UserError(f'activity_solver={solvers.CLOSED_FORM} needs loss=mse (a quadratic energy), got {config.loss!r}')
+    shape = model.kernel_shapes[0]
+    probe = jax.random.normal(jax.random.key(0), (4, shape[0])) if len(shape) == 2 else None
+    if probe is None or not equilibrium.is_affine(model, model.init(jax.random.key(0)), probe):
+      raise UserError(f'activity_solver={solvers.CLOSED_FORM} needs a linear network (a dense model with '
+                      f'activation=linear): this model\'s forward pass is not affine; {fix}')
 
   @property
   def solver(self):
@@ -49,6 +71,11 @@ class PCRule(rule.GradientRule):
     del feedforward
     return energies.nudged_loss(self.loss, y, beta)
 
+  def quadratic_output(self, y, feedforward, beta):
+    """(target (B, C), precision) of the output term when it is precision / 2 ||mu_L - target||^2."""
+    del feedforward
+    return jax.nn.one_hot(y, self.model.kernel_shapes[-1][-1]), beta
+
   def grads(self, state, batch, rng):
     del rng
     x, y = batch
@@ -58,7 +85,12 @@ class PCRule(rule.GradientRule):
     """PC's weight gradient for one batch at nudging strength beta -> (grads, metrics)."""
     feedforward = self.model.forward(params, x)
     output = self.output_term(y, feedforward[-1], beta)
-    hidden, steps = inference.infer(self.model, params, x, output, self.solver, feedforward)
+    if self.config.activity_solver == solvers.CLOSED_FORM:
+      target, precision = self.quadratic_output(y, feedforward[-1], beta)
+      hidden = equilibrium.activities(self.model, params, x, target, precision, feedforward)
+      steps = jnp.zeros((), jnp.float32)
+    else:
+      hidden, steps = inference.infer(self.model, params, x, output, self.solver, feedforward)
     weight_grad, value = energies.weight_grads(self.model, params, hidden, x, output, beta)
     return weight_grad, self.metrics(feedforward[-1], y, value, steps)
 

@@ -8,6 +8,8 @@
              time span, T x activity_lr, in as many steps as the tolerance needs
              (at most max_steps; a solve that runs out returns NaN activities, so
              the trainer records the seed as diverged)
+  closed_form not a solver: PCRule computes the minimum of a linear network's
+             quadratic energy (local_learning.pc.equilibrium)
 
 A solver advances a state y (a list of arrays) given grad(y, bottom) -> dF/dy,
 where entries below `bottom` are known to have zero gradient and may be
@@ -24,7 +26,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-SOLVERS = ('gd', 'euler', 'heun', 'adaptive')
+CLOSED_FORM = 'closed_form'     # no solver: PCRule puts linear networks at the minimum (pc.equilibrium)
+SOLVERS = ('gd', 'euler', 'heun', 'adaptive', CLOSED_FORM)
 
 
 @dataclasses.dataclass(frozen=True)
