@@ -21,8 +21,23 @@ from local_learning.errors import UserError
 OUTPUTS = ('metrics.jsonl', 'summary.json', 'checkpoints', 'tensorboard')
 # Config fields added after runs were made, and the value a run made before them had.
 ADDED_FIELDS = {'layer_parallel': 1, 'steps_per_call': 0, 'tensorboard': False, 'matching': 'cosine',
-                'train_examples': 0, 'diagnostics': {'bp_alignment_every': 0}}
+                'train_examples': 0, 'diagnostics': {'bp_alignment_every': 0},
+                'model': {'param': 'flax', 'output_multiplier': 1.0}}   # a section's fields: where absent from it
 FIX = 'use another --workdir, or --overwrite to replace it'
+
+
+def _with_added_fields(existing, wanted):
+  """existing (a config.json) with ADDED_FIELDS' values where it lacks a field that `wanted` has;
+  a dict value of a section present in both fills that section's missing fields only."""
+  out = dict(existing)
+  for key, value in ADDED_FIELDS.items():
+    if key not in wanted:
+      continue
+    if key not in out:
+      out[key] = value
+    elif isinstance(value, dict) and isinstance(out[key], dict) and isinstance(wanted[key], dict):
+      out[key] = {**{k: v for k, v in value.items() if k in wanted[key]}, **out[key]}
+  return out
 
 
 def _primary_only(method):
@@ -70,7 +85,7 @@ class Workdir:
       return 'new', None
     run_provenance = existing.pop('provenance', None)
     wanted = json.loads(_config_text(config))
-    existing = {**{k: v for k, v in ADDED_FIELDS.items() if k in wanted}, **existing}
+    existing = _with_added_fields(existing, wanted)
     if existing != wanted:
       return 'different', _first_difference(existing, wanted)
     if provenance and run_provenance and (change := stale(run_provenance, provenance)):

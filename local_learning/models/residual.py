@@ -4,13 +4,15 @@ H hidden layers of width N, input dimension D (x flattened), L = H + 1 weight la
   z_1 = a_in  x W_in                            W_in  (D, N)
   z_l = z_{l-1} + a_hid phi(z_{l-1}) W_l        l = 2..H; W_hidden (H-1, N, N), one array
   z_L = a_out phi(z_H) W_out                    W_out (N, C): the output (logits)
-No biases. `param` picks the weights' init and the scalings a:
+No biases. `param` picks the weights' init and the scalings a (the table in
+models/parameterisation.py):
   'mupc'        Depth-muP, as in muPC (Innocenti, Achour & Buckley, NeurIPS 2025):
                 W ~ N(0, 1); a_in = 1/sqrt(D), a_hid = 1/sqrt(N L), a_out = 1/N
-  'sp'          standard: W ~ N(0, 1/fan_in) (LeCun), every a = 1, plain skips; the
-                'standard PC' ResNet that muPC is compared with
-  'mup_noskip'  muP without skips: z_l = phi(z_{l-1}) W_l / sqrt(N), else as 'mupc'
-a_out is further multiplied by `output_multiplier`.
+  'mup'         muP in width only: as 'mupc' with a_hid = 1/sqrt(N)
+  'sp'          standard: W ~ U(+-1/sqrt(fan_in)) (equinox's default, as JPC), every
+                a = 1, plain skips; the 'standard PC' ResNet that muPC is compared with
+  'mup_noskip'  muP without skips: z_l = phi(z_{l-1}) W_l / sqrt(N), else as 'mup'
+a_out is further multiplied by `output_multiplier` (1 / gamma_0 of the limits paper).
 
 In layered.py's convention: phi_0 flattens, phi_l = act; the linear maps are the
 scaled products (a W), without biases; the stacked entry's skip is 1 (0 for
@@ -43,10 +45,10 @@ import jax.numpy as jnp
 from flax import nnx
 
 from local_learning import parallel, validate
-from local_learning.models import activations
+from local_learning.models import activations, parameterisation
 from local_learning.models.layered import LayeredModel, with_feedback
 
-PARAMS = ('mupc', 'sp', 'mup_noskip')
+PARAMS = ('mupc', 'mup', 'sp', 'mup_noskip')     # models/parameterisation.py's table
 
 
 class ResidualMLP(LayeredModel):
@@ -69,14 +71,13 @@ class ResidualMLP(LayeredModel):
   def __init__(self, in_features, width, depth, out_features, activation, param='mupc',
                output_multiplier=1.0, *, rngs):
     num_weights = depth + 1
-    sp = param == 'sp'
-    self.w_in = nnx.Param(_normal(rngs, (in_features, width), sp))
-    self.w_hidden = nnx.Param(_normal(rngs, (depth - 1, width, width), sp))
-    self.w_out = nnx.Param(_normal(rngs, (width, out_features), sp))
-    self.a_in = 1.0 if sp else 1 / math.sqrt(in_features)
-    self.a_hid = 1.0 if sp else 1 / math.sqrt(width * (num_weights if param == 'mupc' else 1))
-    self.a_out = (1.0 if sp else 1 / width) * output_multiplier
-    self.skip_coefficient = 0.0 if param == 'mup_noskip' else 1.0
+    self.w_in = nnx.Param(parameterisation.kernel(rngs.params(), param, 'input', (in_features, width)))
+    self.w_hidden = nnx.Param(parameterisation.kernel(rngs.params(), param, 'hidden', (depth - 1, width, width)))
+    self.w_out = nnx.Param(parameterisation.kernel(rngs.params(), param, 'output', (width, out_features)))
+    self.a_in = parameterisation.multiplier(param, 'input', in_features, num_weights)
+    self.a_hid = parameterisation.multiplier(param, 'hidden', width, num_weights)
+    self.a_out = parameterisation.multiplier(param, 'output', width, num_weights, output_multiplier)
+    self.skip_coefficient = parameterisation.SKIPS[param]
     self.act = activations.get(activation)
     self.num_layers = 3
     self.stacks = (0, depth - 1, 0)
@@ -174,9 +175,3 @@ def _move(stack, by):
 
 def _matmul(h, w):
   return h @ w
-
-
-def _normal(rngs, shape, lecun):
-  """N(0, 1) weights, or N(0, 1/fan_in) with fan_in = shape[-2] when `lecun`."""
-  w = jax.random.normal(rngs.params(), shape, jnp.float32)
-  return w / math.sqrt(shape[-2]) if lecun else w
