@@ -64,7 +64,7 @@ def test_trainer_logs_alignment_every_k_epochs(tmp_path):
   from local_learning import train, workdir
   config = default_config.get_config('rule=pc')
   config.model.widths = (16,)
-  config.num_epochs, config.batch_size, config.train_examples = 3, 32, 32
+  config.num_epochs, config.batch_size, config.train_examples, config.test_examples = 3, 32, 32, 50
   config.diagnostics.bp_alignment_every = 2
   config.checkpoint_every = 0
   train.train_and_evaluate(config, str(tmp_path))
@@ -73,5 +73,5 @@ def test_trainer_logs_alignment_every_k_epochs(tmp_path):
   assert 0.0 < lines[-1]['bp_cosine'] <= 1.0 and 0.0 < lines[-1]['energy_loss_ratio'] < 1.0
   assert 'bp_cosine/layers/1/kernel' in lines[-1]
   defaults = default_config.get_config('rule=pc').to_dict()
-  for field in ('train_examples', 'diagnostics'):    # an older run (without them) had these values
+  for field in ('train_examples', 'test_examples', 'diagnostics'):    # an older run (without them) had these values
     assert workdir.ADDED_FIELDS[field] == defaults[field]

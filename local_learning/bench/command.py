@@ -5,6 +5,7 @@
   local-learning-table --table=classic --workdir=runs/classic --rules=bp,fa --rule_module=my_lab.my_rule
   local-learning-table --table=depth --workdir=/shared/runs/depth --shard=$SLURM_ARRAY_TASK_ID/8
   local-learning-table --table=pem_antisparse --workdir=runs/pem_antisparse --check
+  local-learning-table --table=limits --workdir=runs/limits_ce --table_args=loss=ce
 
 Cells already finished in --workdir are skipped (re-run to resume). With
 --shard=I/N (0 <= I < N) this process runs every N-th cell from the I-th;
@@ -26,6 +27,7 @@ flags.DEFINE_integer('seeds', None, "Seeds per cell (default: the table's).")
 flags.DEFINE_string('shard', '0/1', 'I/N: run the I-th of N deterministic shards of the cells (0-based).')
 flags.DEFINE_string('cells', '', 'Only cells whose id contains each comma-separated part.')
 flags.DEFINE_list('rules', None, "The rules of a table over rules (default: the table's own).")
+flags.DEFINE_string('table_args', '', "Arguments of a spec whose get_table takes args (e.g. 'loss=ce').")
 flags.DEFINE_string('rule_module', '', 'A module of your own rules to import first (e.g. my_lab.my_rule).')
 flags.DEFINE_bool('render_only', False, 'Do not train; render what the workdir holds.')
 flags.DEFINE_bool('best', False, 'Add a labelled best-epoch section (optimistic) to the table.')
@@ -46,7 +48,7 @@ def main(argv):
     raise UserError(f'bad --shard={FLAGS.shard}; use I/N, e.g. 0/4')
   if FLAGS.rule_module:
     registry.import_module(FLAGS.rule_module)
-  table = spec.load_table(FLAGS.table, FLAGS.rules)
+  table = spec.load_table(FLAGS.table, FLAGS.rules, FLAGS.table_args)
   if not FLAGS.render_only:
     runner.run_table(table, FLAGS.workdir, spec.root(), FLAGS.seeds, (int(index), int(count)),
                      FLAGS.cells, FLAGS.overwrite)

@@ -1,5 +1,6 @@
 """A table's PNG plots: learning curves per column, and the metric against the cells' x
-(with the published values, where cells have references, dashed)."""
+(with the published values, where cells have references, dashed); heatmap and curves
+for a spec's own plots (Table.extra)."""
 import os
 
 import numpy as np
@@ -66,3 +67,44 @@ def _save(fig, workdir, name):
 
 def _slug(text):
   return ''.join(ch if ch.isalnum() else '_' for ch in str(text)).strip('_')
+
+
+def heatmap(workdir, name, values, rows, columns, title, xlabel, ylabel, vmin=None, vmax=None):
+  """A PNG of values (len(rows), len(columns)) (NaN: blank), each cell's number printed; -> name."""
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use('Agg')
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+
+  values = np.asarray(values, np.float64)
+  fig, ax = plt.subplots(figsize=(1.1 * len(columns) + 2, 0.6 * len(rows) + 1.6))
+  image = ax.imshow(values, cmap='viridis', vmin=vmin, vmax=vmax, aspect='auto', origin='lower')
+  for (i, j), v in np.ndenumerate(values):
+    if np.isfinite(v):
+      ax.text(j, i, f'{v:.2f}', ha='center', va='center', color='w' if v < np.nanmean(values) else 'k', fontsize=8)
+  ax.set(xticks=range(len(columns)), xticklabels=columns, yticks=range(len(rows)), yticklabels=rows,
+         xlabel=xlabel, ylabel=ylabel, title=title)
+  fig.colorbar(image, ax=ax)
+  name = _save(fig, workdir, name)
+  plt.close(fig)
+  return name
+
+
+def curves(workdir, name, lines, title, xlabel, ylabel, logy=False):
+  """A PNG of lines {label: (xs, ys)}, one colour each; -> name (None if there is nothing to draw)."""
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use('Agg')
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+
+  fig, ax = plt.subplots(figsize=(5, 3.5))
+  for label, (xs, ys) in lines.items():
+    ax.plot(xs, ys, label=label)
+  if not ax.lines:
+    plt.close(fig)
+    return None
+  ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+  if logy:
+    ax.set_yscale('log')
+  ax.legend(fontsize=7)
+  name = _save(fig, workdir, name)
+  plt.close(fig)
+  return name

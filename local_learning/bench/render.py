@@ -89,6 +89,8 @@ def render(table, workdir, best=False, spread='ci'):
   manifest = manifest_lib.build(table, [r.summary for r in results if r.summary])
   workdir_lib.write_atomic(os.path.join(workdir, 'manifest.json'), json.dumps(manifest, indent=2))
   sections = _sections(table, results, best, spread)
+  extra_sections, extra_images = table.extra(results, workdir) if table.extra else ([], [])
+  sections += extra_sections
   references = [(r, reference_check(r)) for r in results if r.cell.reference]
   title = f'# {table.name}'
   intro = [' '.join(table.description.strip().split('\n\n')[0].split())] if table.description else []
@@ -96,7 +98,7 @@ def render(table, workdir, best=False, spread='ci'):
   text = '\n'.join([title, '', *(intro + [''] if intro else []), header, '', *[_markdown(s) for s in sections]])
   workdir_lib.write_atomic(os.path.join(workdir, 'table.md'), text)
   write_csv(table, results, os.path.join(workdir, 'table.csv'))
-  images = plots.draw(table, results, workdir)
+  images = plots.draw(table, results, workdir) + list(extra_images)
   report_lib.write_html(os.path.join(workdir, 'table.html'), table.name, ' '.join(intro), header, sections,
                         [os.path.join(workdir, name) for name in images])
   return Report(text, references)

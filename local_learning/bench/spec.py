@@ -68,6 +68,8 @@ class Table:
   description: str = ''
   plot_x: str = ''             # x-axis label of the line plot (metric against cell.x); '' = none
   baseline: str = 'bp'         # the row each cell is paired with in its column ('' = none)
+  extra: Any = None            # fn(results, workdir) -> ([render.Section], [image file names]): the
+                               # spec's own sections and plots (e.g. limits' heatmaps), or None
 
 
 def grid(rows, columns, config, seeds=3, name='table', description='', plot_x='', baseline='bp',
@@ -94,8 +96,9 @@ def tables_dir():
   return os.path.dirname(os.path.abspath(tables.__file__))
 
 
-def load_table(name_or_path, rules=None):
-  """The Table of a built-in name ('quick') or of a spec file path; rules: its rows' rules, if over rules."""
+def load_table(name_or_path, rules=None, args=''):
+  """The Table of a built-in name ('quick') or of a spec file path; rules: its rows' rules, if over
+  rules; args: the text a spec's get_table(args=...) takes (e.g. 'dataset=cifar10,grid=gpu')."""
   path = name_or_path if name_or_path.endswith('.py') else os.path.join(tables_dir(), f'{name_or_path}.py')
   if not os.path.exists(path):
     known = sorted(f[:-3] for f in os.listdir(tables_dir()) if f.endswith('.py') and not f.startswith('_'))
@@ -103,13 +106,14 @@ def load_table(name_or_path, rules=None):
   get_table = getattr(ll_config.load_module(path, 'table spec'), 'get_table', None)
   if not callable(get_table):
     raise UserError(f'table spec {path} has no get_table() function')
-  if rules is None:
-    table = get_table()
-  elif 'rules' not in inspect.signature(get_table).parameters:
+  parameters = inspect.signature(get_table).parameters
+  if rules is not None and 'rules' not in parameters:
     raise UserError(f'table {name_or_path!r} is not a table over rules; --rules applies to tables whose '
                     'get_table takes rules')
-  else:
-    table = get_table(rules=list(rules))
+  if args and 'args' not in parameters:
+    raise UserError(f'table {name_or_path!r} takes no --table_args')
+  kwargs = {**({'rules': list(rules)} if rules is not None else {}), **({'args': args} if args else {})}
+  table = get_table(**kwargs)
   if not isinstance(table, Table):
     raise UserError(f'get_table() in {path} returned {type(table).__name__}, not a local_learning.bench.Table')
   return table

@@ -18,10 +18,12 @@ class Dataset:
   def input_shape(self):
     return self.x_train.shape[1:]
 
-  def first(self, n):
-    """This dataset trained on its first n training examples (a fixed batch for full-batch
-    training); the test set and the standardisation stay."""
-    return dataclasses.replace(self, x_train=self.x_train[:n], y_train=self.y_train[:n])
+  def first(self, train=0, test=0):
+    """This dataset cut to its first `train` training and `test` test examples (0: all), e.g. a
+    fixed batch for full-batch training; the standardisation stays the full set's."""
+    train, test = train or len(self.x_train), test or len(self.x_test)
+    return dataclasses.replace(self, x_train=self.x_train[:train], y_train=self.y_train[:train],
+                               x_test=self.x_test[:test], y_test=self.y_test[:test])
 
 
 def standardized(name, x_train, y_train, x_test, y_test, num_classes):

@@ -69,12 +69,13 @@ class ClassificationTask:
                                          # the batch is split over the rest
     config.steps_per_call = 0            # train steps per compiled call; 0 = chosen by the trainer
     config.train_examples = 0            # train on the first N training examples only; 0 = all
+    config.test_examples = 0             # evaluate on the first N test examples only; 0 = all
     config.diagnostics = ml_collections.ConfigDict(dict(
         bp_alignment_every=0))           # epochs between diagnostics.bp_alignment lines; 0 = never
 
   def problems(self, config):
     return (validate.int_problems(config, ('batch_size', 'num_epochs', 'eval_batch_size', 'layer_parallel'), 1)
-            + validate.int_problems(config, ('num_devices', 'steps_per_call', 'train_examples'), 0)
+            + validate.int_problems(config, ('num_devices', 'steps_per_call', 'train_examples', 'test_examples'), 0)
             + validate.int_problems(config.get('diagnostics', {}), ('bp_alignment_every',), 0, 'config.diagnostics.')
             + models.problems(config.model))
 
@@ -92,8 +93,8 @@ class _Run:
       raise UserError(f'batch_size {config.batch_size} does not split over {data_devices} devices; '
                       'use a multiple of the device count, or set --config.num_devices')
     dataset = data.load(config.dataset)
-    if config.get('train_examples'):
-      dataset = dataset.first(config.train_examples)
+    if config.get('train_examples') or config.get('test_examples'):
+      dataset = dataset.first(config.get('train_examples', 0), config.get('test_examples', 0))
     if config.batch_size > len(dataset.x_train):
       raise UserError(f'batch_size {config.batch_size} exceeds the {len(dataset.x_train)} training '
                       f'examples of {dataset.name}; lower --config.batch_size')
