@@ -89,7 +89,7 @@ def heatmap(workdir, name, values, rows, columns, title, xlabel, ylabel, vmin=No
   return name
 
 
-def curves(workdir, name, lines, title, xlabel, ylabel, logy=False):
+def curves(workdir, name, lines, title, xlabel, ylabel, logx=False, logy=False):
   """A PNG of lines {label: (xs, ys)}, one colour each; -> name (None if there is nothing to draw)."""
   import matplotlib  # pylint: disable=g-import-not-at-top
   matplotlib.use('Agg')
@@ -102,6 +102,8 @@ def curves(workdir, name, lines, title, xlabel, ylabel, logy=False):
     plt.close(fig)
     return None
   ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+  if logx:
+    ax.set_xscale('log')
   if logy:
     ax.set_yscale('log')
   ax.legend(fontsize=7)
