@@ -11,7 +11,8 @@ equilibrated energy, activity_solver=closed_form, as the paper's Fig. 1),
 gamma0 (readout 1/gamma0), lr (base Adam rate eta, scaled per
 parameterisation: eta / sqrt(N L) for mupc, eta / sqrt(N) for mup, eta for
 sp), examples (the batch, default 64), inference (activity steps; 0 = 100 H,
-the paper's), dataset (mnist; any prepared one, e.g. cifar10).
+the paper's), activity_lr (per sample, the paper's 0.3), dataset (mnist; any
+prepared one, e.g. cifar10).
 
 As the paper (train.py): a residual MLP without biases, Adam on the weights,
 plain gradient descent on the activities at a per-sample step of 0.3 from the
@@ -25,7 +26,8 @@ from local_learning.models import parameterisation
 
 def get_config(arg=''):
   args = ll_config.parse_arg(arg, rule='pc', param='mupc', width=128, depth=8, steps=100, loss='mse',
-                             activation='tanh', gamma0=1.0, lr=1e-3, examples=64, inference=0, dataset='mnist')
+                             activation='tanh', gamma0=1.0, lr=1e-3, examples=64, inference=0, activity_lr=0.3,
+                             dataset='mnist')
   config = ll_config.base(args.rule, args.dataset, model='resmlp')
   config.model.update(dict(width=args.width, depth=args.depth, activation=args.activation, param=args.param,
                            output_multiplier=1.0 / args.gamma0))
@@ -40,7 +42,7 @@ def get_config(arg=''):
     rate = parameterisation.learning_rate(args.param, 'adam', args.lr, args.width, args.depth + 1)
     config.rule.optimizer.update(dict(name='adam', learning_rate=rate, weight_decay=0.0))
   if 'activity_solver' in config.rule:
-    config.rule.activity_lr = 0.3
+    config.rule.activity_lr = args.activity_lr
     config.rule.activity_solver = 'closed_form' if args.activation == 'linear' else 'gd'
     config.rule.inference_steps = args.inference or 100 * args.depth
   return config

@@ -47,7 +47,8 @@ def get_table(args=''):
   name = f'limits ({a.activation}, {a.loss}, {a.dataset})'
   table = spec.grid(rows, [f'N={w}' for w in widths], cell, seeds=a.seeds, name=name, description=__doc__,
                     baseline='')
-  return dataclasses.replace(table, extra=lambda results, workdir: extra(results, workdir, widths, depths))
+  linear = a.activation == 'linear'
+  return dataclasses.replace(table, extra=lambda results, workdir: extra(results, workdir, widths, depths, linear))
 
 
 def series(result, key):
@@ -56,8 +57,9 @@ def series(result, key):
   return np.array([line['epoch'] for line in lines]), np.array([line[key] for line in lines])
 
 
-def extra(results, workdir, widths, depths):
-  """Sections of the final and first-step cosine and energy/loss ratio; heatmaps and curves."""
+def extra(results, workdir, widths, depths, linear=False):
+  """Sections of the final and first-step cosine and energy/loss ratio (linear: and the theory's
+  ratio); heatmaps and curves."""
   at = {r.cell.x: r for r in results if r.lines}
   value = lambda p, w, h, key, i: series(at[p, w, h], key)[1][i] if (p, w, h) in at else np.nan
   columns = [f'N={w}' for w in widths]
@@ -66,6 +68,11 @@ def extra(results, workdir, widths, depths):
     for i, when in ((-1, 'at the end'), (0, 'after the first step')):
       rows = [(f'{p} H={h}', [f'{value(p, w, h, key, i):.4f}' for w in widths]) for p in PARAMS for h in depths]
       sections.append(render.Section(f'{label} {when}', f'{key}, mean over seeds', columns, rows))
+  if linear:
+    rows = [(f'H={h}', [f'{w / (w + h + 1):.4f}' for w in widths]) for h in depths]
+    sections.append(render.Section(
+        'energy / loss in theory (mupc, linear, at init)', 'the limits paper: s - 1 = L / (gamma0^2 N) with skips, '
+        'so F*/L ~ 1 / s = N / (N + L), L = H + 1; a first-order estimate, exact as N / L grows', columns, rows))
   for p in PARAMS:
     grid = [[value(p, w, h, 'bp_cosine', -1) for w in widths] for h in depths]
     images.append(plots.heatmap(workdir, f'heatmap_cosine_{p}.png', grid, [f'H={h}' for h in depths],
