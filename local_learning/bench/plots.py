@@ -80,7 +80,7 @@ def heatmap(workdir, name, values, rows, columns, title, xlabel, ylabel, vmin=No
   image = ax.imshow(values, cmap='viridis', vmin=vmin, vmax=vmax, aspect='auto', origin='lower')
   for (i, j), v in np.ndenumerate(values):
     if np.isfinite(v):
-      ax.text(j, i, f'{v:.2f}', ha='center', va='center', color='w' if v < np.nanmean(values) else 'k', fontsize=8)
+      ax.text(j, i, f'{v:.3f}', ha='center', va='center', color='w' if v < np.nanmean(values) else 'k', fontsize=8)
   ax.set(xticks=range(len(columns)), xticklabels=columns, yticks=range(len(rows)), yticklabels=rows,
          xlabel=xlabel, ylabel=ylabel, title=title)
   fig.colorbar(image, ax=ax)
