@@ -65,7 +65,7 @@ def main(argv):
           times[name].append(time.perf_counter() - start)
       for name, (_, _, compile_seconds) in runs.items():
         seconds = statistics.median(times[name][1:])
-        print(f'| {model} | {rule} | {name} | {steps} | {compile_seconds:.1f} | {steps / seconds:.1f} |', flush=True)
+        print(f'| {model} | {rule} | {name} | {steps} | {compile_seconds:.1f} | {steps / seconds:.3g} |', flush=True)
 
 
 if __name__ == '__main__':
