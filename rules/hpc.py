@@ -46,7 +46,7 @@ class HPC(ll.pc.PCRule):
     params, amortiser, beta = state['params'], state['amortiser'], self.config.beta
     feedforward = self.model.forward(params, x)
     guess = jax.lax.stop_gradient(self.model.forward(amortiser, x)[:-1])
-    output = self.output(y, feedforward[-1], beta)
+    output = self.output_term(y, feedforward[-1], beta)
     guess_energy = jnp.mean(ll.pc.energy(self.model, params, guess, x, output, 0, feedforward[0]))
     hidden, steps = ll.pc.infer(self.model, params, x, output, self.solver(x.shape[0]), feedforward, init=guess)
     weight_grad, value = ll.pc.weight_grads(self.model, params, hidden, x, output, beta)

@@ -61,7 +61,7 @@ class IPC(ll.pc.PCRule):
     """T steps of inference and learning on one batch -> (activities, params, opt_state, metrics)."""
     beta, solver = self.config.beta, self.solver(x.shape[0])
     feedforward = self.model.forward(params, x)
-    output = self.output(y, feedforward[-1], beta)
+    output = self.output_term(y, feedforward[-1], beta)
     sequential = self.config.schedule == 'sequential'
 
     def step(carry, t):

@@ -77,10 +77,10 @@ class Nudged(ll.pc.PCRule):
         beta = jnp.abs(beta) * state['signs'][phase]
     return beta
 
-  def output(self, y, feedforward, beta):
+  def output_term(self, y, feedforward, beta):
     if self.config.estimator == 'pcx':
       return ll.pc.interpolated_target(self.config.loss, y, beta, feedforward)
-    return super().output(y, feedforward, beta)
+    return super().output_term(y, feedforward, beta)
 
   def grads(self, state, batch, rng):
     del rng

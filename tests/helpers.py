@@ -21,14 +21,14 @@ def batch(n=32, in_shape=(8, 8, 1), classes=10, seed=1):
 
 def energy(pc, params, hidden, x, y):
   """A PC rule's per-sample energy (B,) at the activities `hidden`."""
-  output = pc.output(y, pc.model.output(params, x), pc.config.beta)
+  output = pc.output_term(y, pc.model.output(params, x), pc.config.beta)
   return ll.pc.energy(pc.model, params, hidden, x, output)
 
 
 def infer(pc, params, x, y):
   """A PC rule's inference: (hidden activities, feedforward output)."""
   feedforward = pc.model.forward(params, x)
-  output = pc.output(y, feedforward[-1], pc.config.beta)
+  output = pc.output_term(y, feedforward[-1], pc.config.beta)
   return ll.pc.infer(pc.model, params, x, output, pc.solver(x.shape[0]), feedforward)[0], feedforward[-1]
 
 

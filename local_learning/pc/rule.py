@@ -15,10 +15,11 @@ class PCRule(rule.GradientRule):
   T, activity_lr and activity_energy (which energy activity_lr steps on:
   'sum', the energy summed over the batch, makes it a step per sample; 'mean',
   the batch-mean energy as in JPC, a step of activity_lr / B per sample for a
-  batch of B, read from the batch when the step is traced), activity_momentum (gd only), activity_solver (gd, euler, heun, adaptive: see
+  batch of B, read from the batch when the step is traced), activity_momentum
+  (gd only), activity_solver (gd, euler, heun, adaptive: see
   local_learning.pc.solvers) with activity_tol and activity_max_steps for
   'adaptive', and the weight optimizer. Subclasses change the output term
-  (`output`), the sign beta must have (`beta_sign`), or the estimate (`estimate`, `grads`).
+  (`output_term`), the sign beta must have (`beta_sign`), or the estimate (`estimate`, `grads`).
   """
   beta_sign = 1
 
@@ -49,7 +50,7 @@ class PCRule(rule.GradientRule):
     scale = batch_size if self.config.activity_energy == 'mean' else 1
     return solvers.from_config(self.config, self.inference_steps, self.config.activity_lr / scale)
 
-  def output(self, y, feedforward, beta):
+  def output_term(self, y, feedforward, beta):
     """The output term fn(mu_L (B, C)) -> (B,) for labels y; feedforward: the forward pass's output."""
     del feedforward
     return energies.nudged_loss(self.loss, y, beta)
@@ -62,7 +63,7 @@ class PCRule(rule.GradientRule):
   def estimate(self, params, x, y, beta):
     """PC's weight gradient for one batch at nudging strength beta -> (grads, metrics)."""
     feedforward = self.model.forward(params, x)
-    output = self.output(y, feedforward[-1], beta)
+    output = self.output_term(y, feedforward[-1], beta)
     hidden, steps = inference.infer(self.model, params, x, output, self.solver(x.shape[0]), feedforward)
     weight_grad, value = energies.weight_grads(self.model, params, hidden, x, output, beta)
     return weight_grad, self.metrics(feedforward[-1], y, value, steps)
