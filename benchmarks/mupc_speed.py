@@ -91,29 +91,32 @@ def stacked_step(rule_name, depth, mesh=None):
     return compiled(step, *jax.device_put((state, *batch()), replicated), out_shardings=replicated)
 
 
-def reference_step(depth, params=None):
-  """The per-layer step: (compiled fn, args, compile seconds); params: its weights, else N(0, 1)."""
+def reference_step(depth):
+  """The per-layer step: (compiled fn, args, compile seconds)."""
   import jax  # pylint: disable=g-import-not-at-top
   import per_layer_mupc  # pylint: disable=g-import-not-at-top
   d = INPUT_SHAPE[0] * INPUT_SHAPE[1] * INPUT_SHAPE[2]
-  init_state, step = per_layer_mupc.make_step(d, FLAGS.width, depth)
-  params = params or per_layer_mupc.init(jax.random.key(0), d, FLAGS.width, depth, CLASSES)
+  init_state, _, step = per_layer_mupc.make_step(d, FLAGS.width, depth)
+  params = per_layer_mupc.init(jax.random.key(0), d, FLAGS.width, depth, CLASSES)
   return compiled(step, init_state(params), *batch())
 
 
 def reference_difference(depth=8):
-  """Largest |W_ours - W_reference| after one step from the same weights and batch."""
+  """The largest difference between the weight gradients of the stacked step and the per-layer
+  reference from the same weights and batch, relative to the step's largest gradient (the lowest
+  layers' gradients are at float32's rounding level, about 1e-9, in both)."""
   import jax  # pylint: disable=g-import-not-at-top
   import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
+  import per_layer_mupc  # pylint: disable=g-import-not-at-top
   rule, state = bound_rule('mupc', depth)
+  x, y = batch()
+  ours = jax.jit(rule.grads)(state, (x, y), None)[0]
   params = rule.params(state)
-  w_in, w_hidden, w_out = (params[k][...] for k in ('w_in', 'w_hidden', 'w_out'))
-  ours, _ = jax.jit(rule.train_step)(state, batch(), None)
-  fn, args, _ = reference_step(depth, [w_in, *w_hidden, w_out])
-  ref, _ = fn(*args)
-  got = rule.params(ours)
-  mine = [got['w_in'][...], *got['w_hidden'][...], got['w_out'][...]]
-  return max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(mine, ref))
+  _, grads, _ = per_layer_mupc.make_step(x[0].size, FLAGS.width, depth)
+  reference = jax.jit(grads)([params['w_in'][...], *params['w_hidden'][...], params['w_out'][...]], x, y)
+  mine = [ours['w_in'][...], *ours['w_hidden'][...], ours['w_out'][...]]
+  largest = max(float(jnp.max(jnp.abs(b))) for b in reference)
+  return max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(mine, reference)) / largest
 
 
 def matmuls(mesh=None):
@@ -161,8 +164,8 @@ def helper_programs(kind, depth):
   """A helper process's programs -> ({name: (fn, args)}, {name: compile seconds})."""
   import jax  # pylint: disable=g-import-not-at-top
   if kind == 'reference_defaults':
-    small, deep = reference_step(8), reference_step(depth)
-    return {'reference': deep[:2]}, {'reference 8': small[2], 'reference': deep[2]}
+    small, deep = min(reference_step(8)[2] for _ in range(2)), reference_step(depth)
+    return {'reference': deep[:2]}, {'reference 8': small, 'reference': deep[2]}
   from local_learning import parallel  # pylint: disable=g-import-not-at-top
   mesh = parallel.mesh(0, jax.device_count())
   step = stacked_step('mupc', depth, mesh)
@@ -228,7 +231,7 @@ def main(argv):
   compile_times = {}
   fns = {}
   for name, make in (('stacked', lambda d: stacked_step('mupc', d)), ('reference', reference_step)):
-    compile_times[name + ' 8'] = make(8)[2]
+    compile_times[name + ' 8'] = min(make(8)[2] for _ in range(2))
     fn, args, compile_times[name] = make(depth)
     fns[name] = (fn, args)
   fns['bp'] = stacked_step('bp', depth)[:2]
@@ -265,7 +268,7 @@ def report(depth, difference, compile_times, helper_compile, seconds):
   print(f'{jax.devices()[0].device_kind}, jax {jax.__version__}, {os.cpu_count()} cores; resmlp width '
         f'{FLAGS.width}, batch {FLAGS.batch}, mupc T = depth; medians of {FLAGS.rounds} interleaved rounds; '
         f'load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min)')
-  print(f'per-layer reference = stacked step: max |dW| after one step at depth 8 = {difference:.1e}')
+  print(f'per-layer reference = stacked step: weight gradients at depth 8 differ by {difference:.1e} of the largest gradient')
   print(f'compile time, depth 8 -> {depth}: stacked {compile_times["stacked 8"]:.2f}s -> '
         f'{compile_times["stacked"]:.2f}s ({compile_times["stacked"] / compile_times["stacked 8"]:.2f}x, '
         f'target <= 2x); per-layer reference {compile_times["reference 8"]:.2f}s -> {compile_times["reference"]:.2f}s '

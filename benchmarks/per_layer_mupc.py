@@ -26,7 +26,8 @@ def init(key, in_features, width, depth, classes):
 
 
 def make_step(in_features, width, depth, activity_lr=0.5, weight_lr=0.1):
-  """(init_state(params) -> state, step(state, x, y) -> state): one muPC step, to be jitted whole."""
+  """(init_state(params) -> state, grads(params, x, y) -> weight gradients, step(state, x, y) -> state):
+  one muPC step, to be jitted whole."""
   a_in, a_hid, a_out = 1 / math.sqrt(in_features), 1 / math.sqrt(width * (depth + 1)), 1 / width
   tx = optax.adam(weight_lr)
 
@@ -45,8 +46,7 @@ def make_step(in_features, width, depth, activity_lr=0.5, weight_lr=0.1):
     total = sum(0.5 * jnp.sum(jnp.square(z - mu)) for z, mu in zip(zs, mus))
     return (total + 0.5 * jnp.sum(jnp.square(onehot - out))) / x.shape[0]
 
-  def step(state, x, y):
-    params, opt_state = state
+  def grads(params, x, y):
     x, onehot = x.reshape(x.shape[0], -1), jax.nn.one_hot(y, params[-1].shape[-1])
 
     def infer(_, zs):
@@ -54,8 +54,11 @@ def make_step(in_features, width, depth, activity_lr=0.5, weight_lr=0.1):
       return [z - activity_lr * g for z, g in zip(zs, grads)]
 
     zs = jax.lax.fori_loop(0, depth, infer, forward(params, x))
-    grads = jax.grad(energy, argnums=1)(zs, params, x, onehot)
-    updates, opt_state = tx.update(grads, opt_state, params)
+    return jax.grad(energy, argnums=1)(zs, params, x, onehot)
+
+  def step(state, x, y):
+    params, opt_state = state
+    updates, opt_state = tx.update(grads(params, x, y), opt_state, params)
     return optax.apply_updates(params, updates), opt_state
 
-  return lambda params: (params, tx.init(params)), step
+  return lambda params: (params, tx.init(params)), grads, step

@@ -106,9 +106,10 @@ class ResidualMLP(LayeredModel):
     weights = parallel.split_layers(self.a_hid * self.w_hidden[...])
     return residual_layers(self.act, self.skip_coefficient, parallel.split_layers(stack), first, weights)
 
-  def readout(self, z, feedback=None):
-    """z_L (B, C) from z_H (B, N)."""
-    return self.a_out * with_feedback(_matmul, self.w_out[...], feedback, self.act(z))
+  def readout(self, z, feedback=None, stacked=False):
+    """z_L (B, C) from z_H (B, N), or from the stack (K, B, N) whose last layer is z_H."""
+    h = self.act(z)[-1] if stacked else self.act(z)
+    return self.a_out * with_feedback(_matmul, self.w_out[...], feedback, h)
 
   def forward(self, x, feedback=None):
     feedback = feedback or [None] * 3
@@ -130,7 +131,7 @@ class ResidualMLP(LayeredModel):
     z = dict(zip(range(first - 1, 2), inputs))     # -1: x, 0: z_1, 1: Z
     blocks = (lambda: self.embed(z[-1]),
               lambda: self.residual(z[1], z[0]),
-              lambda: self.readout(z[1][-1]))
+              lambda: self.readout(z[1], stacked=True))
     return [blocks[l]() for l in range(first, 3)]
 
 
