@@ -7,8 +7,9 @@ H hidden layers of width N, input dimension D (x flattened), L = H + 1 weight la
 No biases. `param` picks the weights' init and the scalings a:
   'mupc'        Depth-muP, as in muPC (Innocenti, Achour & Buckley, NeurIPS 2025):
                 W ~ N(0, 1); a_in = 1/sqrt(D), a_hid = 1/sqrt(N L), a_out = 1/N
-  'sp'          standard: W ~ N(0, 1/fan_in) (LeCun), every a = 1, plain skips; the
-                'standard PC' ResNet that muPC is compared with
+  'sp'          standard: W ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (equinox's default
+                Linear init, as the muPC paper's reference code keeps it), every a = 1,
+                plain skips; the 'standard PC' ResNet that muPC is compared with
   'mup_noskip'  muP without skips: z_l = phi(z_{l-1}) W_l / sqrt(N), else as 'mupc'
 a_out is further multiplied by `output_multiplier`.
 
@@ -70,9 +71,9 @@ class ResidualMLP(LayeredModel):
                output_multiplier=1.0, *, rngs):
     num_weights = depth + 1
     sp = param == 'sp'
-    self.w_in = nnx.Param(_normal(rngs, (in_features, width), sp))
-    self.w_hidden = nnx.Param(_normal(rngs, (depth - 1, width, width), sp))
-    self.w_out = nnx.Param(_normal(rngs, (width, out_features), sp))
+    self.w_in = nnx.Param(_weights(rngs, (in_features, width), sp))
+    self.w_hidden = nnx.Param(_weights(rngs, (depth - 1, width, width), sp))
+    self.w_out = nnx.Param(_weights(rngs, (width, out_features), sp))
     self.a_in = 1.0 if sp else 1 / math.sqrt(in_features)
     self.a_hid = 1.0 if sp else 1 / math.sqrt(width * (num_weights if param == 'mupc' else 1))
     self.a_out = (1.0 if sp else 1 / width) * output_multiplier
@@ -105,9 +106,10 @@ class ResidualMLP(LayeredModel):
     weights = parallel.split_layers(self.a_hid * self.w_hidden[...])
     return residual_layers(self.act, self.skip_coefficient, parallel.split_layers(stack), first, weights)
 
-  def readout(self, z, feedback=None):
-    """z_L (B, C) from z_H (B, N)."""
-    return self.a_out * with_feedback(_matmul, self.w_out[...], feedback, self.act(z))
+  def readout(self, z, feedback=None, stacked=False):
+    """z_L (B, C) from z_H (B, N), or from the stack (K, B, N) whose last layer is z_H."""
+    h = self.act(z)[-1] if stacked else self.act(z)
+    return self.a_out * with_feedback(_matmul, self.w_out[...], feedback, h)
 
   def forward(self, x, feedback=None):
     feedback = feedback or [None] * 3
@@ -115,10 +117,13 @@ class ResidualMLP(LayeredModel):
 
     def layer(z, weights):
       w, b = weights
-      z = self.skip_coefficient * z + self.a_hid * with_feedback(_matmul, w, b, self.act(z))
+      z = self.skip_coefficient * z + with_feedback(_matmul, w, b, self.act(z))
       return z, z
 
-    z_h, stack = jax.lax.scan(layer, z_1, (self.w_hidden[...], feedback[1]))
+    # The scaled weights and their products as `residual` forms them, so that the
+    # errors of the forward pass are exactly zero (tests/test_models.py).
+    feedback_hidden = None if feedback[1] is None else self.a_hid * feedback[1]
+    z_h, stack = jax.lax.scan(layer, z_1, (self.a_hid * self.w_hidden[...], feedback_hidden))
     return [z_1, stack, self.readout(z_h, feedback[2])]
 
   def predict(self, inputs, first=0):
@@ -126,7 +131,7 @@ class ResidualMLP(LayeredModel):
     z = dict(zip(range(first - 1, 2), inputs))     # -1: x, 0: z_1, 1: Z
     blocks = (lambda: self.embed(z[-1]),
               lambda: self.residual(z[1], z[0]),
-              lambda: self.readout(z[1][-1]))
+              lambda: self.readout(z[1], stacked=True))
     return [blocks[l]() for l in range(first, 3)]
 
 
@@ -176,7 +181,9 @@ def _matmul(h, w):
   return h @ w
 
 
-def _normal(rngs, shape, lecun):
-  """N(0, 1) weights, or N(0, 1/fan_in) with fan_in = shape[-2] when `lecun`."""
-  w = jax.random.normal(rngs.params(), shape, jnp.float32)
-  return w / math.sqrt(shape[-2]) if lecun else w
+def _weights(rngs, shape, sp):
+  """N(0, 1) weights, or U(+-1/sqrt(fan_in)) with fan_in = shape[-2] when `sp`."""
+  if sp:
+    bound = 1 / math.sqrt(shape[-2])
+    return jax.random.uniform(rngs.params(), shape, jnp.float32, -bound, bound)
+  return jax.random.normal(rngs.params(), shape, jnp.float32)
