@@ -1,175 +1,308 @@
-"""muPC speed at depth: compile time, throughput against matmul peak, mupc vs bp.
+"""muPC speed at depth: the stacked step against a per-layer step, compile times, share of a matmul.
 
-  .venv/bin/python benchmarks/mupc_speed.py [--depth=128] [--width=128] [--batch=64] [--steps=2] [--rounds=5]
+  .venv/bin/python benchmarks/mupc_speed.py [--depth=128] [--width=128] [--batch=64] [--rounds=7]
 
-On a CPU the script runs one host device per core (XLA_FLAGS
---xla_force_host_platform_device_count=<cores> --xla_cpu_multi_thread_eigen=false,
-unless XLA_FLAGS names them), as a layer-parallel run would: the step's
-stacked layers are split over the devices (the trainer's config.layer_parallel).
-Prints, all measured in this one run:
-  * compile time of the jitted mupc train step at depth 8 and at --depth (target ratio <= 2x);
-  * this machine's large-matmul throughput: the best of a 2048 x 2048 jnp.dot on one
-    device and split by rows over all devices, each with XLA:CPU's two matmul
-    libraries, Eigen (local-learning's default, see local_learning/cpu_flags.py) and
-    YNNPACK (GFLOP/s);
-  * the steady-state mupc step at --depth (T = depth, the muPC default), layer-parallel
-    over all devices and on one device: seconds, the FLOPs it must do (counted below)
-    and the GFLOP/s achieved, as a share of the matmul's (target >= 60%);
-  * a bp step on the same network (one device), and the mupc / bp time ratio;
-  * the batched product of the stacked layers on one device, in the forward form (Z W)
-    and the form of its gradient (E W^T) that resmlp avoids with a transposed copy of
-    the weights, with Eigen and with YNNPACK, GFLOP/s.
+The main process is what a user gets from `python -m local_learning.main`:
+one device, XLA's own threading, local-learning's XLA:CPU flags
+(local_learning/cpu_flags.py). Two helper processes run beside it, each
+timing its own programs when the main process asks, so that every round
+times everything in turn (interleaved rounds; medians are reported):
+  * the per-layer reference under XLA's default flags (no cpu_flags), one device;
+  * on a CPU with more than one core, the layer-parallel step: one host device
+    per core, single-threaded Eigen, the stacked layers split over the devices
+    (the trainer's config.layer_parallel), with a matmul in that same setting.
+Prints:
+  * a check that the per-layer reference (benchmarks/per_layer_mupc.py) is the
+    same step: the largest weight difference after one step at depth 8;
+  * compile time of one jitted train step at depth 8 and at --depth, for the
+    stacked step and the reference (target: stacked within 2x from depth 8 to
+    --depth, and below the reference's);
+  * a 2048 x 2048 matmul in each setting (the best of XLA:CPU's two matmul
+    libraries, Eigen and YNNPACK), GFLOP/s;
+  * the mupc step at --depth (T = depth): stacked, the per-layer reference under
+    local-learning's flags and under XLA's defaults (the faster of the two is
+    the reference), layer-parallel; milliseconds, GFLOP/s and share of the
+    matmul of the same setting; stacked / reference speedup (target >= 1.3x at
+    depth 128, >= 1.2x at depth 32);
+  * a bp step on the same network, and the batched product of the stacked layers.
 FLOPs of one mupc step, K = depth - 1 stacked residual layers, each matmul 2 B N^2:
 forward pass 1, each of the T inference steps 2 (predict, and its transpose for
 dF/dz), the weight update 2 (predict, dF/dW): (2 T + 3) K 2 B N^2, plus the input
 and output layers (3 matmuls each). At depth 128, width 128, batch 64: 69.0 GFLOP.
-Timed rounds alternate between everything timed; the best round of each is reported.
+The machine's load is printed with the results (`uptime`): on a shared machine
+the absolute times move; the ratios are taken within one run.
 """
+import json
 import os
+import subprocess
+import sys
 import time
 
-CPU_FLAGS = {'xla_force_host_platform_device_count': os.cpu_count(), 'xla_cpu_multi_thread_eigen': 'false'}
-os.environ['XLA_FLAGS'] = ' '.join([os.environ.get('XLA_FLAGS', '')] + [
-    f'--{name}={value}' for name, value in CPU_FLAGS.items() if name not in os.environ.get('XLA_FLAGS', '')]).strip()
-
-import jax  # pylint: disable=g-import-not-at-top,wrong-import-position
-import jax.numpy as jnp  # pylint: disable=g-import-not-at-top,wrong-import-position
-from absl import app, flags  # pylint: disable=g-import-not-at-top,wrong-import-position
-from jax.sharding import NamedSharding, PartitionSpec as P  # pylint: disable=g-import-not-at-top,wrong-import-position
-
-from local_learning import cpu_flags, models, parallel, registry  # pylint: disable=g-import-not-at-top,wrong-import-position
-from local_learning import config as ll_config  # pylint: disable=g-import-not-at-top,wrong-import-position
-
-CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs')
+from absl import app, flags
 
 flags.DEFINE_integer('depth', 128, 'Hidden layers H of the timed network.')
 flags.DEFINE_integer('width', 128, 'Width N.')
 flags.DEFINE_integer('batch', 64, 'Batch size B.')
-flags.DEFINE_integer('steps', 2, 'Train steps per timed call (one jitted scan).')
-flags.DEFINE_integer('rounds', 5, 'Timed rounds (best reported).')
+flags.DEFINE_integer('rounds', 7, 'Timed rounds (medians reported).')
+flags.DEFINE_enum('serve', None, ['reference_defaults', 'layer_parallel'], 'Internal: run as a helper process.')
 FLAGS = flags.FLAGS
 INPUT_SHAPE, CLASSES, MATMUL = (28, 28, 1), 10, 2048
 YNNPACK = {'xla_cpu_experimental_ynn_fusion_type': 'LIBRARY_FUSION_TYPE_DOT,LIBRARY_FUSION_TYPE_ELTWISE'}
-LIBRARIES = (('Eigen', None), ('YNNPACK', YNNPACK))
+LIBRARIES = (('Eigen', {'xla_cpu_experimental_ynn_fusion_type': ''}), ('YNNPACK', YNNPACK))
+CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs')
 
 
 def bound_rule(rule_name, depth):
   """(rule, state) for `rule_name` on the configs/depth.py network of `depth` hidden layers."""
+  from local_learning import config as ll_config, models, registry  # pylint: disable=g-import-not-at-top
+  import jax  # pylint: disable=g-import-not-at-top
   config = ll_config.load_file(os.path.join(CONFIGS, 'depth.py'),
-                                 f'rule={rule_name},depth={depth},width={FLAGS.width},dataset=digits')
+                               f'rule={rule_name},depth={depth},width={FLAGS.width},dataset=digits')
   model = models.functional(config.model, INPUT_SHAPE, CLASSES)
   rule = registry.get(rule_name)(model, config.rule, num_steps=1000)
   return rule, jax.jit(rule.init)(jax.random.key(0))
 
 
-def batches(steps):
+def batch():
+  import jax  # pylint: disable=g-import-not-at-top
   keys = jax.random.split(jax.random.key(1))
-  return (jax.random.normal(keys[0], (steps, FLAGS.batch, *INPUT_SHAPE)),
-          jax.random.randint(keys[1], (steps, FLAGS.batch), 0, CLASSES))
+  return (jax.random.normal(keys[0], (FLAGS.batch, *INPUT_SHAPE)),
+          jax.random.randint(keys[1], (FLAGS.batch,), 0, CLASSES))
 
 
-def train_steps(rule_name, depth, steps, mesh):
-  """(compiled fn, args): `steps` train steps as one jitted scan, inputs replicated over `mesh`."""
-  rule, state = bound_rule(rule_name, depth)
-
-  def run(state, xs, ys):
-    def step(state, batch):
-      return rule.train_step(state, batch, None)[0], None
-    return jax.lax.scan(step, state, (xs, ys))[0]
-
-  replicated = parallel.replicated(mesh)
-  args = jax.device_put((state, *batches(steps)), replicated)
-  with jax.set_mesh(mesh):
-    return jax.jit(run, out_shardings=replicated).lower(*args).compile(), args
-
-
-def compile_seconds(depth, mesh):
-  """Seconds to lower and compile one jitted mupc train step at `depth` on `mesh`."""
-  rule, state = bound_rule('mupc', depth)
-  xs, ys = batches(1)
+def compiled(fn, *args, **options):
+  """(compiled fn, args, seconds to lower and compile)."""
+  import jax  # pylint: disable=g-import-not-at-top
   start = time.perf_counter()
+  out = jax.jit(fn, **options).lower(*args).compile()
+  return out, args, time.perf_counter() - start
+
+
+def stacked_step(rule_name, depth, mesh=None):
+  """Our train step: (compiled fn, args, compile seconds), inputs replicated over `mesh` if given."""
+  import jax  # pylint: disable=g-import-not-at-top
+  from local_learning import parallel  # pylint: disable=g-import-not-at-top
+  rule, state = bound_rule(rule_name, depth)
+  step = lambda state, x, y: rule.train_step(state, (x, y), None)[0]
+  if mesh is None:
+    return compiled(step, state, *batch())
+  replicated = parallel.replicated(mesh)
   with jax.set_mesh(mesh):
-    jax.jit(rule.train_step).lower(state, (xs[0], ys[0]), None).compile()
-  return time.perf_counter() - start
+    return compiled(step, *jax.device_put((state, *batch()), replicated), out_shardings=replicated)
 
 
-def step_flops(depth, width, batch, steps):
-  """FLOPs of one mupc train step (see the module docstring)."""
-  d, c = 784, CLASSES
-  matmul = 2 * batch * width
-  return (2 * steps + 3) * (depth - 1) * matmul * width + 3 * matmul * (d + c)
+def reference_step(depth):
+  """The per-layer step: (compiled fn, args, compile seconds)."""
+  import jax  # pylint: disable=g-import-not-at-top
+  import per_layer_mupc  # pylint: disable=g-import-not-at-top
+  d = INPUT_SHAPE[0] * INPUT_SHAPE[1] * INPUT_SHAPE[2]
+  init_state, _, step = per_layer_mupc.make_step(d, FLAGS.width, depth)
+  params = per_layer_mupc.init(jax.random.key(0), d, FLAGS.width, depth, CLASSES)
+  return compiled(step, init_state(params), *batch())
 
 
-def matmuls(mesh):
-  """{name: (compiled fn, args)}: the 2048^2 product, one device or split by rows over `mesh`."""
+def reference_difference(depth=8):
+  """The largest difference between the weight gradients of the stacked step and the per-layer
+  reference from the same weights and batch, relative to the step's largest gradient (the lowest
+  layers' gradients are at float32's rounding level, about 1e-9, in both)."""
+  import jax  # pylint: disable=g-import-not-at-top
+  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
+  import per_layer_mupc  # pylint: disable=g-import-not-at-top
+  rule, state = bound_rule('mupc', depth)
+  x, y = batch()
+  ours = jax.jit(rule.grads)(state, (x, y), None)[0]
+  params = rule.params(state)
+  _, grads, _ = per_layer_mupc.make_step(x[0].size, FLAGS.width, depth)
+  reference = jax.jit(grads)([params['w_in'][...], *params['w_hidden'][...], params['w_out'][...]], x, y)
+  mine = [ours['w_in'][...], *ours['w_hidden'][...], ours['w_out'][...]]
+  largest = max(float(jnp.max(jnp.abs(b))) for b in reference)
+  return max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(mine, reference)) / largest
+
+
+def matmuls(mesh=None):
+  """{'matmul LIBRARY': (compiled fn, args)}: the 2048^2 product, split by rows over `mesh` if given
+  ('matmul LIBRARY split')."""
+  import jax  # pylint: disable=g-import-not-at-top
+  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
+  from jax.sharding import NamedSharding, PartitionSpec as P  # pylint: disable=g-import-not-at-top
+  from local_learning import parallel  # pylint: disable=g-import-not-at-top
   a = jax.random.normal(jax.random.key(2), (MATMUL, MATMUL))
-  rows = NamedSharding(mesh, P(mesh.axis_names))
-  split = jax.device_put(a, rows), jax.device_put(a, parallel.replicated(mesh))
-  fns = {}
-  for library, options in LIBRARIES:
-    fns['matmul', library, 1] = (jax.jit(jnp.dot).lower(a, a).compile(compiler_options=options), (a, a))
-    fns['matmul', library, mesh.size] = (jax.jit(jnp.dot, out_shardings=rows).lower(*split)
-                                         .compile(compiler_options=options), split)
-  return fns
+  args, options = (a, a), {}
+  if mesh is not None:
+    rows = NamedSharding(mesh, P(mesh.axis_names))
+    args, options = (jax.device_put(a, rows), jax.device_put(a, parallel.replicated(mesh))), dict(out_shardings=rows)
+  suffix = '' if mesh is None else ' split'
+  return {f'matmul {library}{suffix}': (jax.jit(jnp.dot, **options).lower(*args).compile(compiler_options=compiler),
+                                        args)
+          for library, compiler in LIBRARIES}
 
 
 def batched_products(depth):
-  """{name: (compiled fn, args)}: the stacked layers' product, both forms, both libraries."""
+  """{name: (compiled fn, args)}: the stacked layers' product in its forward form and its gradient's."""
+  import jax  # pylint: disable=g-import-not-at-top
+  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
   keys = jax.random.split(jax.random.key(3))
   k, n = depth - 1, FLAGS.width
   z, w = jax.random.normal(keys[0], (k, FLAGS.batch, n)), jax.random.normal(keys[1], (k, n, n))
   forms = {'Z W': 'kbn,knm->kbm', 'E W^T': 'kbm,knm->kbn'}
-  return {(form, library): (jax.jit(lambda z, w, eq=eq: jnp.einsum(eq, z, w)).lower(z, w)
-                            .compile(compiler_options=options), (z, w))
-          for form, eq in forms.items() for library, options in LIBRARIES}
+  return {f'product {form}': (jax.jit(lambda z, w, eq=eq: jnp.einsum(eq, z, w)).lower(z, w).compile(), (z, w))
+          for form, eq in forms.items()}
 
 
-def best_seconds(fns, rounds):
-  """{name: best wall seconds of fn(*args)} over interleaved rounds."""
-  for fn, args in fns.values():
+def time_round(fns):
+  """{name: seconds of one call of each fn}, in turn."""
+  import jax  # pylint: disable=g-import-not-at-top
+  out = {}
+  for name, (fn, args) in fns.items():
+    start = time.perf_counter()
     jax.block_until_ready(fn(*args))
-  best = {name: float('inf') for name in fns}
-  for _ in range(rounds):
-    for name, (fn, args) in fns.items():
-      start = time.perf_counter()
-      jax.block_until_ready(fn(*args))
-      best[name] = min(best[name], time.perf_counter() - start)
-  return best
+    out[name] = time.perf_counter() - start
+  return out
+
+
+def helper_programs(kind, depth):
+  """A helper process's programs -> ({name: (fn, args)}, {name: compile seconds})."""
+  import jax  # pylint: disable=g-import-not-at-top
+  if kind == 'reference_defaults':
+    small, deep = min(reference_step(8)[2] for _ in range(2)), reference_step(depth)
+    return {'reference': deep[:2]}, {'reference 8': small, 'reference': deep[2]}
+  from local_learning import parallel  # pylint: disable=g-import-not-at-top
+  mesh = parallel.mesh(0, jax.device_count())
+  step = stacked_step('mupc', depth, mesh)
+  return {'layer-parallel': step[:2], **matmuls(mesh)}, {'layer-parallel': step[2]}
+
+
+def serve(kind, depth):
+  """Helper process: set up, report compile times, then time one round per line read."""
+  fns, compile_times = helper_programs(kind, depth)
+  for _ in range(2):   # warm up
+    time_round(fns)
+  print(json.dumps({'compile': compile_times}), flush=True)
+  for line in sys.stdin:
+    if line.strip() != 'round':
+      break
+    print(json.dumps(time_round(fns)), flush=True)
+
+
+def start_helper(kind):
+  """A helper process running this script with --serve=kind, in its setting's XLA flags."""
+  user_flags = os.environ.get('XLA_FLAGS', '')
+  env = dict(os.environ, XLA_FLAGS=user_flags, LL_NO_CPU_FLAGS='1')
+  if kind == 'layer_parallel':
+    env.pop('LL_NO_CPU_FLAGS')
+    env['XLA_FLAGS'] = (f'{user_flags} --xla_force_host_platform_device_count={os.cpu_count()} '
+                        '--xla_cpu_multi_thread_eigen=false').strip()
+  argv = [sys.executable, os.path.abspath(__file__), f'--serve={kind}', f'--depth={FLAGS.depth}',
+          f'--width={FLAGS.width}', f'--batch={FLAGS.batch}']
+  process = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+  return process
+
+
+def read(process):
+  for line in process.stdout:
+    if line.startswith('{'):
+      return json.loads(line)
+  raise RuntimeError('a helper process ended early')
+
+
+def median(values):
+  values = sorted(values)
+  mid = len(values) // 2
+  return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def step_flops(depth, width, batch_size, steps):
+  """FLOPs of one mupc step (see the module docstring)."""
+  d, c = INPUT_SHAPE[0] * INPUT_SHAPE[1] * INPUT_SHAPE[2], CLASSES
+  matmul = 2 * batch_size * width
+  return (2 * steps + 3) * (depth - 1) * matmul * width + 3 * matmul * (d + c)
 
 
 def main(argv):
   del argv
-  depth, devices = FLAGS.depth, jax.device_count()
-  layers, one = parallel.mesh(0, devices), parallel.mesh(1)
-  compile_small = min(compile_seconds(8, layers) for _ in range(2))
-  compile_deep = min(compile_seconds(depth, layers) for _ in range(2))
-  steps = {(rule, mesh.size): train_steps(rule, depth, FLAGS.steps, mesh)
-           for rule, mesh in (('mupc', layers), ('mupc', one), ('bp', one))}
-  products = batched_products(depth)
-  best = best_seconds({**matmuls(layers), **steps, **products}, FLAGS.rounds)
+  import jax  # pylint: disable=g-import-not-at-top
+  depth = FLAGS.depth
+  if FLAGS.serve:
+    return serve(FLAGS.serve, depth)
+  helpers = {'reference_defaults': start_helper('reference_defaults')}
+  if (os.cpu_count() or 1) > 1 and jax.default_backend() == 'cpu':
+    helpers['layer_parallel'] = start_helper('layer_parallel')
+  difference = reference_difference()
+  compile_times = {}
+  fns = {}
+  for name, make in (('stacked', lambda d: stacked_step('mupc', d)), ('reference', reference_step)):
+    compile_times[name + ' 8'] = min(make(8)[2] for _ in range(2))
+    fn, args, compile_times[name] = make(depth)
+    fns[name] = (fn, args)
+  fns['bp'] = stacked_step('bp', depth)[:2]
+  fns.update(matmuls())
+  fns.update(batched_products(depth))
+  helper_compile = {kind: read(process)['compile'] for kind, process in helpers.items()}
+  for _ in range(2):
+    time_round(fns)
+  samples = {}
+  for _ in range(FLAGS.rounds):
+    rounds = [time_round(fns)]
+    for kind, process in helpers.items():
+      process.stdin.write('round\n')
+      process.stdin.flush()
+      rounds.append({(f'{k} (XLA defaults)' if kind == 'reference_defaults' else k): v
+                     for k, v in read(process).items()})
+    for r in rounds:
+      for name, seconds in r.items():
+        samples.setdefault(name, []).append(seconds)
+  for process in helpers.values():
+    process.stdin.close()
+    process.wait()
+  report(depth, difference, compile_times, helper_compile, {k: median(v) for k, v in samples.items()})
 
-  peaks = {name[1:]: 2 * MATMUL ** 3 / seconds / 1e9 for name, seconds in best.items() if name[0] == 'matmul'}
-  peak = max(peaks.values())
+
+def report(depth, difference, compile_times, helper_compile, seconds):
+  """Prints the results (see the module docstring)."""
+  import jax  # pylint: disable=g-import-not-at-top
   flops = step_flops(depth, FLAGS.width, FLAGS.batch, depth)
-  step = {name: seconds / FLAGS.steps for name, seconds in best.items() if name in steps}
-  print(f'{jax.devices()[0].device_kind} x {devices} devices, jax {jax.__version__}; resmlp width {FLAGS.width}, '
-        f'batch {FLAGS.batch}, mupc T = depth')
-  print(f'compile time of the train step: depth 8 {compile_small:.2f}s, depth {depth} {compile_deep:.2f}s, '
-        f'ratio {compile_deep / compile_small:.2f}x (target <= 2x)')
-  print(f'matmul {MATMUL}x{MATMUL}: {peak:.1f} GFLOP/s (' + ', '.join(
-      f'{library} on {n} device{"s" * (n > 1)} {gflops:.1f}' for (library, n), gflops in peaks.items()) + ')')
-  for n in sorted({devices, 1}, reverse=True):   # one line on a single device
-    achieved = flops / step['mupc', n] / 1e9
-    how = f'layer-parallel over {n} devices' if n > 1 else 'on 1 device'
-    print(f'mupc step at depth {depth}, {how}: {step["mupc", n] * 1e3:.1f} ms, {flops / 1e9:.1f} GFLOP, '
-          f'{achieved:.1f} GFLOP/s = {achieved / peak:.0%} of the matmul (target >= 60%)')
-  print(f'bp step at depth {depth}, on 1 device: {step["bp", 1] * 1e3:.1f} ms; '
-        f'mupc ({devices} devices) / bp = {step["mupc", devices] / step["bp", 1]:.1f}x')
+  gflops = lambda s: flops / s / 1e9
+  matmul_gflops = lambda names: max(2 * MATMUL ** 3 / seconds[n] / 1e9 for n in names if n in seconds)
+  peak = matmul_gflops(['matmul Eigen', 'matmul YNNPACK'])
+  defaults = helper_compile['reference_defaults']
+  print(f'{jax.devices()[0].device_kind}, jax {jax.__version__}, {os.cpu_count()} cores; resmlp width '
+        f'{FLAGS.width}, batch {FLAGS.batch}, mupc T = depth; medians of {FLAGS.rounds} interleaved rounds; '
+        f'load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min)')
+  print(f'per-layer reference = stacked step: weight gradients at depth 8 differ by {difference:.1e} of the largest gradient')
+  print(f'compile time, depth 8 -> {depth}: stacked {compile_times["stacked 8"]:.2f}s -> '
+        f'{compile_times["stacked"]:.2f}s ({compile_times["stacked"] / compile_times["stacked 8"]:.2f}x, '
+        f'target <= 2x); per-layer reference {compile_times["reference 8"]:.2f}s -> {compile_times["reference"]:.2f}s '
+        f'(XLA defaults {defaults["reference 8"]:.2f}s -> {defaults["reference"]:.2f}s)')
+  print(f'matmul {MATMUL}x{MATMUL} on 1 device: {peak:.1f} GFLOP/s (Eigen {matmul_gflops(["matmul Eigen"]):.1f}, '
+        f'YNNPACK {matmul_gflops(["matmul YNNPACK"]):.1f})')
+  reference = min(('reference', 'reference (XLA defaults)'), key=lambda n: seconds[n])
+  lines = [('stacked (ours)', 'stacked'), ('per-layer reference, local-learning flags', 'reference'),
+           ('per-layer reference, XLA defaults', 'reference (XLA defaults)')]
+  print(f'mupc step at depth {depth} on 1 device ({flops / 1e9:.1f} GFLOP):')
+  for label, name in lines:
+    print(f'  {label}: {seconds[name] * 1e3:.1f} ms, {gflops(seconds[name]):.1f} GFLOP/s = '
+          f'{gflops(seconds[name]) / peak:.0%} of the matmul')
+  target = 1.3 if depth >= 128 else 1.2
+  reference_compile = compile_times['reference'] if reference == 'reference' else defaults['reference']
+  print(f'  stacked / per-layer reference ({reference}): {seconds[reference] / seconds["stacked"]:.2f}x faster '
+        f'(target >= {target}x); compile {compile_times["stacked"]:.2f}s vs {reference_compile:.2f}s')
+  if 'layer-parallel' in seconds:
+    parallel_peak = matmul_gflops(['matmul Eigen split', 'matmul YNNPACK split'])
+    devices = os.cpu_count()
+    print(f'layer-parallel over {devices} devices (single-threaded Eigen): {seconds["layer-parallel"] * 1e3:.1f} ms, '
+          f'{gflops(seconds["layer-parallel"]):.1f} GFLOP/s = {gflops(seconds["layer-parallel"]) / parallel_peak:.0%} '
+          f'of the matmul split over them ({parallel_peak:.1f} GFLOP/s); compile '
+          f'{helper_compile["layer_parallel"]["layer-parallel"]:.2f}s')
+  print(f'bp step at depth {depth}, 1 device: {seconds["bp"] * 1e3:.1f} ms; mupc stacked / bp = '
+        f'{seconds["stacked"] / seconds["bp"]:.1f}x')
   product_flops = 2 * (depth - 1) * FLAGS.batch * FLAGS.width ** 2
   print(f'batched product of the {depth - 1} hidden layers on 1 device, GFLOP/s: ' + ', '.join(
-      f'{form} {library} {product_flops / best[form, library] / 1e9:.1f}' for form, library in products))
+      f'{form} {product_flops / seconds["product " + form] / 1e9:.1f}' for form in ('Z W', 'E W^T')))
 
 
 if __name__ == '__main__':
-  cpu_flags.apply()
+  if not os.environ.get('LL_NO_CPU_FLAGS'):
+    from local_learning import cpu_flags  # pylint: disable=g-import-not-at-top
+    cpu_flags.apply()
+  sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
   app.run(main)

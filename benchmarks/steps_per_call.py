@@ -1,6 +1,6 @@
 """How many train steps one compiled call should run: a whole epoch, the trainer's choice, or one.
 
-  .venv/bin/python benchmarks/steps_per_call.py [--steps=20] [--rounds=3]
+  .venv/bin/python benchmarks/steps_per_call.py [--steps=20] [--rounds=3] [--models=mlp,vgg] [--rules=bp,pc]
 
 For bp and pc on the MNIST MLP (configs/mnist_mlp.py) and on a VGG (configs/cifar_vgg.py
 on MNIST, channels 32-64-64-64), the trainer's epoch program (local_learning/tasks/
@@ -24,6 +24,7 @@ CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 flags.DEFINE_integer('steps', 20, 'Steps timed per round for the VGG (the MLP times a whole epoch).')
 flags.DEFINE_integer('rounds', 3, 'Timed rounds (median reported).')
 flags.DEFINE_list('models', ['mlp', 'vgg'], 'Models to time.')
+flags.DEFINE_list('rules', ['bp', 'pc'], 'Rules to time.')
 FLAGS = flags.FLAGS
 
 
@@ -51,7 +52,7 @@ def main(argv):
   print('| model | rule | calls | steps timed | compile s | steps/s |')
   print('|---|---|---|---|---|---|')
   for model in FLAGS.models:
-    for rule in ('bp', 'pc'):
+    for rule in FLAGS.rules:
       probe = _run(model, rule, 0)[0]
       steps = probe.steps if model == 'mlp' else FLAGS.steps
       ways = {f'{steps} steps per call': steps, 'trainer default': 0, 'one step per call': 1}
@@ -64,7 +65,7 @@ def main(argv):
           times[name].append(time.perf_counter() - start)
       for name, (_, _, compile_seconds) in runs.items():
         seconds = statistics.median(times[name][1:])
-        print(f'| {model} | {rule} | {name} | {steps} | {compile_seconds:.1f} | {steps / seconds:.1f} |', flush=True)
+        print(f'| {model} | {rule} | {name} | {steps} | {compile_seconds:.1f} | {steps / seconds:.3g} |', flush=True)
 
 
 if __name__ == '__main__':

@@ -11,11 +11,24 @@ Arguments: rule=NAME (default mupc), depth=H hidden layers (default 8),
 width=N (default 128), dataset=NAME (default mnist; digits needs no
 preparing). Batch 64, one epoch of MNIST (ten epochs of digits). The
 parameterisation follows the rule: `pc` trains the standard ResNet
-(param='sp') and is standard PC, with T = H like muPC; every other rule
-(mupc, bp, ...) the Depth-muP one. Squared-error output for every rule.
-Results: the README's depth table (benchmarks/tables/depth.py).
+(param='sp', the reference's uniform init) and is standard PC as the muPC
+paper's baseline runs it: T = H like muPC, GD on the activities and Adam
+without weight decay, at the reference's best rates for the depth
+(SP_PC_RATES). Every other rule (mupc, bp, ...) trains the Depth-muP network.
+Squared-error output for every rule. `bp` is the paper's Depth-muP backprop
+baseline as its reference ran it for the paper (jpc commit 20e91f3,
+train_bpn.py): N(0, 1) weights, squared error, Adam lr 1e-2; the reference's
+later default, cross-entropy, came after the paper. The paper's width is 512;
+128 here by default. Results: the README's depth table (benchmarks/tables/depth.py).
 """
 from local_learning import config as ll_config
+
+# Standard PC's rates per depth H for relu: (Adam lr, GD step on the batch-mean
+# energy), the best of the reference's sweep as its plotting code hard-codes them
+# (jpc experiments/mupc_paper/plot_results.ipynb, cells 43 and 50; H = 128 from
+# cell 46, where it notes that PC diverges at 128 layers for any rates). Other
+# depths take the nearest H's rates.
+SP_PC_RATES = {8: (1e-2, 1e-1), 16: (1e-2, 1e-2), 32: (1e-2, 1e-2), 64: (1e-1, 1e-2), 128: (1e-1, 1e-2)}
 
 
 def get_config(arg=''):
@@ -29,7 +42,13 @@ def get_config(arg=''):
   if 'loss' in config.rule:
     config.rule.loss = 'mse'
   if args.rule == 'pc':
+    weight_lr, activity_lr = SP_PC_RATES[min(SP_PC_RATES, key=lambda h: abs(h - args.depth))]
     config.rule.inference_steps = args.depth
+    config.rule.activity_energy = 'mean'
+    config.rule.activity_lr = activity_lr
+    config.rule.optimizer.name = 'adam'
+    config.rule.optimizer.learning_rate = weight_lr
+    config.rule.optimizer.weight_decay = 0.0
   if args.rule == 'bp':
     config.rule.optimizer.name = 'adam'
     config.rule.optimizer.learning_rate = 1e-2

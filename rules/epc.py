@@ -28,7 +28,7 @@ class EPC(ll.pc.PCRule):
   def estimate(self, params, x, y, beta):
     feedforward = self.model.forward(params, x)
     output = self.output_term(y, feedforward[-1], beta)
-    errors, steps = ll.pc.infer_errors(self.model, params, output, self.solver, feedforward)
+    errors, steps = ll.pc.infer_errors(self.model, params, output, self.solver(x.shape[0]), feedforward)
     hidden = ll.pc.states(self.model, params, errors, feedforward[0])
     weight_grad, value = ll.pc.weight_grads(self.model, params, hidden, x, output, beta)
     return weight_grad, self.metrics(feedforward[-1], y, value, steps)

@@ -49,7 +49,7 @@ class HPC(ll.pc.PCRule):
     guess = jax.lax.stop_gradient(self.model.forward(amortiser, x)[:-1])
     output = self.output_term(y, feedforward[-1], beta)
     guess_energy = jnp.mean(ll.pc.energy(self.model, params, guess, x, output, 0, feedforward[0]))
-    hidden, steps = ll.pc.infer(self.model, params, x, output, self.solver, feedforward, init=guess)
+    hidden, steps = ll.pc.infer(self.model, params, x, output, self.solver(x.shape[0]), feedforward, init=guess)
     weight_grad, value = ll.pc.weight_grads(self.model, params, hidden, x, output, beta)
     amortiser_loss, amortiser_grad = jax.value_and_grad(self.amortiser_loss)(amortiser, guess, hidden, x, y)
     params, opt_state = self._apply(weight_grad, state['opt_state'], params)

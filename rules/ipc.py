@@ -60,7 +60,7 @@ class IPC(ll.pc.PCRule):
 
   def learn(self, params, opt_state, x, y):
     """T steps of inference and learning on one batch -> (activities, params, opt_state, metrics)."""
-    beta, solver = self.config.beta, self.solver
+    beta, solver = self.config.beta, self.solver(x.shape[0])
     feedforward = self.model.forward(params, x)
     output = self.output_term(y, feedforward[-1], beta)
     sequential = self.config.schedule == 'sequential'

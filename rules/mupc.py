@@ -7,9 +7,12 @@ weights. The parameterisation is the model's (resmlp with param='mupc'), so
 `pc` on param='sp' is standard PC and `bp` on param='mupc' is the Depth-muP
 backprop baseline of the same network.
 
-The activity step is per sample: the PC energy is summed over the batch. The
-reference implementation (jpc) takes steps of 0.5 on the batch-mean energy
-at batch 64, i.e. 0.5 / 64 per sample; that is the default here.
+The activity step is JPC's: activity_lr on the batch-mean energy
+(activity_energy='mean'), 0.5 for relu as in the muPC paper's runs (1.0 for
+linear and tanh there; jpc experiments/mupc_paper/plot_results.ipynb). Per
+sample that is activity_lr / B for a batch of B samples, B read from the batch
+when the step is traced, so the step follows the batch size as in the
+reference (0.5 / 64 at its batch of 64).
 """
 import local_learning as ll
 
@@ -23,7 +26,8 @@ class MuPC(ll.pc.PCRule):
   @classmethod
   def default_config(cls):
     config = super().default_config()
-    config.update(dict(loss='mse', beta=1.0, inference_steps=0, activity_lr=0.5 / 64, activity_momentum=0.0,
+    config.update(dict(loss='mse', beta=1.0, inference_steps=0, activity_lr=0.5, activity_energy='mean',
+                       activity_momentum=0.0,
                        optimizer=ll.optim.default_config(name='adam', learning_rate=0.1, weight_decay=0.0)))
     return config
 

@@ -29,16 +29,18 @@ def infer(pc, params, x, y):
   """A PC rule's inference: (hidden activities, feedforward output)."""
   feedforward = pc.model.forward(params, x)
   output = pc.output_term(y, feedforward[-1], pc.config.beta)
-  return ll.pc.infer(pc.model, params, x, output, pc.solver, feedforward)[0], feedforward[-1]
+  return ll.pc.infer(pc.model, params, x, output, pc.solver(x.shape[0]), feedforward)[0], feedforward[-1]
 
 
 def plain_pc_inference(pc, params, x, y):
-  """Reference PC inference: T optimizer steps on the gradient of the whole network's energy."""
+  """Reference PC inference: T optimizer steps on the gradient of the whole network's energy,
+  summed or averaged over the batch as the rule's activity_energy says."""
+  reduce = jnp.mean if pc.config.activity_energy == 'mean' else jnp.sum
   hidden = pc.model.forward(params, x)[:-1]
   tx = optax.sgd(pc.config.activity_lr, momentum=pc.config.activity_momentum or None)
   opt_state = tx.init(hidden)
   for _ in range(pc.inference_steps):
-    grads = jax.grad(lambda h: jnp.sum(energy(pc, params, h, x, y)))(hidden)
+    grads = jax.grad(lambda h: reduce(energy(pc, params, h, x, y)))(hidden)
     updates, opt_state = tx.update(grads, opt_state, hidden)
     hidden = optax.apply_updates(hidden, updates)
   return hidden

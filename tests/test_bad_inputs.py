@@ -30,6 +30,7 @@ CASES = [
     (DEFAULT, '', {'rule.loss': 'hinge'}, "unknown loss 'hinge'"),
     (DEFAULT, '', {'rule.inference_steps': -1}, 'pc needs inference_steps >= 0'),
     (DEFAULT, '', {'rule.activity_lr': 0.0}, 'activity_lr > 0'),
+    (DEFAULT, '', {'rule.activity_energy': 'avg'}, "activity_energy must be 'sum' or 'mean'"),
     (DEFAULT, '', {'model.activation': 'swish2'}, "unknown activation 'swish2'"),
     (DEFAULT, '', {'model.widths': (16, -4)}, 'widths must be positive integers'),
     (DEFAULT, '', {'model.name': 'transformer'}, "unknown model 'transformer'"),

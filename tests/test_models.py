@@ -150,3 +150,27 @@ def test_feedback_changes_the_gradient_below_each_block_and_nothing_else(name):
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
   np.testing.assert_allclose(model.kernels(fa)[-1], model.kernels(bp)[-1], rtol=1e-5)
   assert not np.allclose(model.kernels(fa)[0], model.kernels(bp)[0], rtol=1e-2)
+
+
+FEEDFORWARD = {
+    **{name: cfg for name, cfg in MODELS.items() if name != 'resmlp'},
+    **{f'resmlp-{param}-{act}': (dict(name='resmlp', depth=8, width=32, activation=act, param=param,
+                                      output_multiplier=1.0), (8, 8, 1))
+       for param in ('mupc', 'sp', 'mup_noskip') for act in ('relu', 'tanh')},
+}
+
+
+@pytest.mark.parametrize('name', list(FEEDFORWARD))
+def test_errors_after_the_forward_pass_are_exactly_zero(name):
+  """predict(forward(x)) == forward(x) bit for bit (float32), as PC's error wave assumes."""
+  model, params = _model(*FEEDFORWARD[name])
+  x = jax.random.normal(jax.random.key(3), (16, *FEEDFORWARD[name][1]))
+
+  @jax.jit
+  def errors(params, x):
+    zs = model.forward(params, x)
+    return [z - mu for z, mu in zip(zs, model.predict(params, [x, *zs[:-1]]))]
+
+  for e in errors(params, x):
+    assert e.dtype == jnp.float32
+    assert float(jnp.max(jnp.abs(e))) == 0.0

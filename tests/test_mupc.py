@@ -134,3 +134,27 @@ def test_residual_layers_gradient_equals_autodiff_of_the_plain_layers(activation
   np.testing.assert_allclose(out, want_out, rtol=1e-6)
   for got, want in zip(vjp(g), want_vjp(g)):
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('batch_size', [2, 6])
+def test_mupc_activity_step_is_its_rate_on_the_batch_mean_energy(batch_size):
+  """One inference step moves each sample by -(0.5 / B) dF_sample/dz: JPC's 0.5 on the mean energy."""
+  model, params = resmlp(4, 'mupc')
+  pc = make_rule('mupc', model, inference_steps=1)
+  keys = jax.random.split(jax.random.key(7), 2)
+  x, y = jax.random.normal(keys[0], (batch_size, 8, 8, 1)), jax.random.randint(keys[1], (batch_size,), 0, 10)
+  start = model.forward(params, x)[:-1]
+  moved, _ = infer(pc, params, x, y)
+  per_sample = jax.grad(lambda h: jnp.sum(energy(pc, params, h, x, y)))(start)
+  assert pc.solver(batch_size).lr == 0.5 / batch_size
+  for z, m, g in zip(start, moved, per_sample):
+    np.testing.assert_allclose(m - z, -0.5 / batch_size * g, rtol=1e-4, atol=1e-7)
+
+
+def test_sp_weights_are_uniform_within_one_over_root_fan_in():
+  """The reference's standard init (equinox Linear): U(+-1/sqrt(fan_in)), variance 1/(3 fan_in)."""
+  _, params = resmlp(4, 'sp', width=64)
+  for name, fan_in in (('w_in', 64), ('w_hidden', 64), ('w_out', 64)):
+    w = np.asarray(params[name][...])
+    assert np.abs(w).max() <= 1 / np.sqrt(fan_in)
+    np.testing.assert_allclose(w.var(), 1 / (3 * fan_in), rtol=0.1)

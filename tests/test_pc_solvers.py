@@ -76,6 +76,6 @@ def test_rules_take_the_solver_from_their_config():
   model, params = tiny_mlp()
   x, y = batch()
   pc = make_rule('pc', model, activity_solver='heun', inference_steps=3, activity_lr=0.05)
-  assert pc.solver == ll.pc.ActivitySolver('heun', 3, 0.05, 0.0, 1e-3, 64)
+  assert pc.solver(len(x)) == ll.pc.ActivitySolver('heun', 3, 0.05, 0.0, 1e-3, 64)
   hidden, _ = infer(pc, params, x, y)
   assert all(np.isfinite(_flat(hidden)))

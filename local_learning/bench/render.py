@@ -168,7 +168,11 @@ def paired_text(result, baseline):
   if not p.n:
     return 'no common seeds'
   text = f'{p.difference:+.2f}'
-  return text if p.n < 2 else text + f' (p={_figures(p.p)}, d={p.d:+.2f})'
+  if p.n < 2:
+    return text
+  if math.isnan(p.p):
+    return text + ' (the same difference on every seed: no test)'
+  return text + f' (p={_figures(p.p)}, d={p.d:+.2f})'
 
 
 def cost_text(result, baseline):

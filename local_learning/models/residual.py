@@ -106,9 +106,10 @@ class ResidualMLP(LayeredModel):
     weights = parallel.split_layers(self.a_hid * self.w_hidden[...])
     return residual_layers(self.act, self.skip_coefficient, parallel.split_layers(stack), first, weights)
 
-  def readout(self, z, feedback=None):
-    """z_L (B, C) from z_H (B, N)."""
-    return self.a_out * with_feedback(_matmul, self.w_out[...], feedback, self.act(z))
+  def readout(self, z, feedback=None, stacked=False):
+    """z_L (B, C) from z_H (B, N), or from the stack (K, B, N) whose last layer is z_H."""
+    h = self.act(z)[-1] if stacked else self.act(z)
+    return self.a_out * with_feedback(_matmul, self.w_out[...], feedback, h)
 
   def forward(self, x, feedback=None):
     feedback = feedback or [None] * 3
@@ -116,10 +117,13 @@ class ResidualMLP(LayeredModel):
 
     def layer(z, weights):
       w, b = weights
-      z = self.skip_coefficient * z + self.a_hid * with_feedback(_matmul, w, b, self.act(z))
+      z = self.skip_coefficient * z + with_feedback(_matmul, w, b, self.act(z))
       return z, z
 
-    z_h, stack = jax.lax.scan(layer, z_1, (self.w_hidden[...], feedback[1]))
+    # The scaled weights and their products as `residual` forms them, so that the
+    # errors of the forward pass are exactly zero (tests/test_models.py).
+    feedback_hidden = None if feedback[1] is None else self.a_hid * feedback[1]
+    z_h, stack = jax.lax.scan(layer, z_1, (self.a_hid * self.w_hidden[...], feedback_hidden))
     return [z_1, stack, self.readout(z_h, feedback[2])]
 
   def predict(self, inputs, first=0):
@@ -127,7 +131,7 @@ class ResidualMLP(LayeredModel):
     z = dict(zip(range(first - 1, 2), inputs))     # -1: x, 0: z_1, 1: Z
     blocks = (lambda: self.embed(z[-1]),
               lambda: self.residual(z[1], z[0]),
-              lambda: self.readout(z[1][-1]))
+              lambda: self.readout(z[1], stacked=True))
     return [blocks[l]() for l in range(first, 3)]
 
 

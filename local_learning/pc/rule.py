@@ -13,8 +13,11 @@ class PCRule(rule.GradientRule):
 
   Hyperparameters (default_config): loss ('mse' clamps the output to the target,
   'ce' makes the output term a cross-entropy), beta (< 1 nudges), inference_steps
-  T, activity_lr (per sample: the energy is summed over the batch),
-  activity_momentum (gd only), activity_solver (gd, euler, heun, adaptive: see
+  T, activity_lr and activity_energy (which energy activity_lr steps on:
+  'sum', the energy summed over the batch, makes it a step per sample; 'mean',
+  the batch-mean energy as in JPC, a step of activity_lr / B per sample for a
+  batch of B, read from the batch when the step is traced), activity_momentum
+  (gd only), activity_solver (gd, euler, heun, adaptive: see
   local_learning.pc.solvers) with activity_tol and activity_max_steps for
   'adaptive', and the weight optimizer. activity_solver='closed_form' puts the
   activities at the energy's minimum directly (local_learning.pc.equilibrium): for
@@ -30,8 +33,8 @@ class PCRule(rule.GradientRule):
   @classmethod
   def default_config(cls):
     config = super().default_config()
-    config.update(dict(loss='mse', beta=1.0, inference_steps=8, activity_lr=0.1, activity_momentum=0.0,
-                       activity_solver='gd', activity_tol=1e-3, activity_max_steps=64))
+    config.update(dict(loss='mse', beta=1.0, inference_steps=8, activity_lr=0.1, activity_energy='sum',
+                       activity_momentum=0.0, activity_solver='gd', activity_tol=1e-3, activity_max_steps=64))
     return config
 
   def __init__(self, model, config, num_steps):
@@ -42,6 +45,8 @@ class PCRule(rule.GradientRule):
       raise UserError(f'{self.name} needs inference_steps >= 0 and activity_lr > 0')
     if not config.beta * self.beta_sign > 0:
       raise UserError(f'{self.name} needs beta {">" if self.beta_sign > 0 else "<"} 0, got {config.beta}')
+    if config.activity_energy not in ('sum', 'mean'):
+      raise UserError(f"{self.name}: activity_energy must be 'sum' or 'mean', got {config.activity_energy!r}")
     for problem in solvers.problems(config):
       raise UserError(f'{self.name}: {problem}')
     self.loss = classification.loss_fn(config.loss)
@@ -62,9 +67,10 @@ class PCRule(rule.GradientRule):
       raise UserError(f'activity_solver={solvers.CLOSED_FORM} needs a linear network (a dense model with '
                       f'activation=linear): this model\'s forward pass is not affine; {fix}')
 
-  @property
-  def solver(self):
-    return solvers.from_config(self.config, self.inference_steps)
+  def solver(self, batch_size):
+    """The activity solver for a batch of batch_size samples; its step is per sample."""
+    scale = batch_size if self.config.activity_energy == 'mean' else 1
+    return solvers.from_config(self.config, self.inference_steps, self.config.activity_lr / scale)
 
   def output_term(self, y, feedforward, beta):
     """The output term fn(mu_L (B, C)) -> (B,) for labels y; feedforward: the forward pass's output."""
@@ -90,7 +96,7 @@ class PCRule(rule.GradientRule):
       hidden = equilibrium.activities(self.model, params, x, target, precision, feedforward)
       steps = jnp.zeros((), jnp.float32)
     else:
-      hidden, steps = inference.infer(self.model, params, x, output, self.solver, feedforward)
+      hidden, steps = inference.infer(self.model, params, x, output, self.solver(x.shape[0]), feedforward)
     weight_grad, value = energies.weight_grads(self.model, params, hidden, x, output, beta)
     return weight_grad, self.metrics(feedforward[-1], y, value, steps)
 

@@ -107,7 +107,7 @@ def problems(config):
   return out
 
 
-def from_config(config, steps):
-  """The ActivitySolver of a PC rule's config, taking `steps` steps."""
-  return ActivitySolver(config.activity_solver, steps, config.activity_lr, config.activity_momentum,
+def from_config(config, steps, lr):
+  """The ActivitySolver of a PC rule's config, taking `steps` steps of size `lr`."""
+  return ActivitySolver(config.activity_solver, steps, lr, config.activity_momentum,
                         config.activity_tol, config.activity_max_steps)
