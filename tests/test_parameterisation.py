@@ -76,6 +76,14 @@ def test_init_distributions_and_multipliers_are_the_table():
   assert _model('resmlp', 'mup', 256).build(nnx.Rngs(0)).a_hid == pytest.approx(1 / 16)
 
 
+def test_orthogonal_is_epcs_init_with_zero_biases():
+  model = _model('mlp', 'orthogonal', 64)
+  params = model.init(jax.random.key(0))
+  hidden = model.kernels(params)[1]                      # (64, 64)
+  np.testing.assert_allclose(hidden.T @ hidden, 2 * np.eye(64), atol=1e-4)     # gain sqrt(2)
+  assert all(not np.any(params['layers'][l]['bias'][...]) for l in range(model.num_layers))
+
+
 def test_an_older_mlp_run_without_the_new_fields_still_matches(tmp_path):
   from configs import default as default_config   # pylint: disable=import-outside-toplevel
   config = default_config.get_config('rule=bp')

@@ -3,7 +3,8 @@
 Block 0: z_1 = a_0 W_0 x + b_0 (x flattened); block l > 0: z_{l+1} = a_l W_l phi(z_l) + b_l.
 Activities z_l are pre-activations; the last one is the output (logits). `param`
 picks W's init and the multipliers a (models/parameterisation.py): 'flax' (the
-default: flax's init, with biases b, every a = 1), 'sp' (U(+-1/sqrt(fan_in))) or
+default: flax's init, with biases b, every a = 1), 'orthogonal' (ePC's deep
+MLPs: orthogonal W with gain sqrt(2), zero biases), 'sp' (U(+-1/sqrt(fan_in))) or
 'mup' (muP in width), these two without biases as in JPC's networks;
 `output_multiplier` scales the output layer's a (1 / gamma_0).
 """
@@ -14,7 +15,7 @@ from flax import nnx
 from local_learning.models import activations, parameterisation
 from local_learning.models.layered import LayeredModel
 
-PARAMS = ('flax', 'sp', 'mup')
+PARAMS = ('flax', 'orthogonal', 'sp', 'mup')
 
 
 class MLP(LayeredModel):
@@ -59,5 +60,5 @@ class MLP(LayeredModel):
 def _linear(fan_in, fan_out, param, kind, rngs):
   if param == 'flax':
     return nnx.Linear(fan_in, fan_out, rngs=rngs)
-  return nnx.Linear(fan_in, fan_out, use_bias=False, rngs=rngs,
+  return nnx.Linear(fan_in, fan_out, use_bias=param == 'orthogonal', rngs=rngs,
                     kernel_init=lambda key, shape, dtype: parameterisation.kernel(key, param, kind, shape))

@@ -9,6 +9,8 @@ weight layers (hidden layers + 1):
   param       layer    W at init              multiplier a        skip  SGD lr         Adam lr
   flax        all      N(0, 1/n) truncated,   1                   -     eta            eta   (mlp's default:
                        biases 0                                                                flax's init)
+  orthogonal  all      orthogonal, gain       1                   -     eta            eta
+                       sqrt(2), biases 0
   sp          all      U(+-1/sqrt(n))         1                   1     eta            eta
   mup         input    N(0, 1)                1/sqrt(n)           -     eta g0^2 N     eta / sqrt(N)
               hidden   N(0, 1)                1/sqrt(n)           1
@@ -17,7 +19,7 @@ weight layers (hidden layers + 1):
               (input and output as mup: muP in width with Depth-muP's 1/sqrt(L) branches)
   mup_noskip  as mup, without skips                               0     eta g0^2 N     eta / sqrt(N)
 
-Only flax has biases: the others have none, as JPC's networks (use_bias=False). `output_multiplier` multiplies the output layer's a: the
+Only flax and orthogonal have biases: the others have none, as JPC's networks (use_bias=False). `output_multiplier` multiplies the output layer's a: the
 limits paper's richness g0 = gamma_0 is output_multiplier = 1 / gamma_0 (JPC
 divides a_L by gamma_0, jpc/_core/_energies.py `_get_param_scalings`).
 One rate serves every layer (`learning_rate`), as in the limits paper's code.
@@ -27,7 +29,9 @@ weight by the rate, eta / sqrt(N) is muP's for the hidden layers but shrinks
 the input and output layers' moves by 1/sqrt(N) (muP would keep their rate at
 eta); we keep the paper's choice.
 
-Sources: sp is the standard PC ResNet of the muPC paper (equinox's default
+Sources: orthogonal is error-optimised PC's deep MLPs (Goemaere et al.,
+2025; cgoemaere/error_based_PC at 95c5551, get_arch.py: torch's orthogonal_
+with ReLU's gain, zero biases); sp is the standard PC ResNet of the muPC paper (equinox's default
 Linear init, which PyTorch's matches); mupc is muPC's Depth-muP (Innocenti,
 Achour & Buckley, NeurIPS 2025; JPC `param_type='mupc'`: a_in = 1/sqrt(D),
 a_hid = 1/sqrt(N L), a_out = 1/N, N(0, 1) weights); mup is the same without
@@ -41,7 +45,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-PARAMS = ('flax', 'sp', 'mup', 'mupc', 'mup_noskip')
+PARAMS = ('flax', 'orthogonal', 'sp', 'mup', 'mupc', 'mup_noskip')
 KINDS = ('input', 'hidden', 'output')
 ONE = lambda n, depth: 1.0
 ROOT = lambda n, depth: 1 / math.sqrt(n)
@@ -50,6 +54,7 @@ MUP_OUT = lambda n, depth: 1 / n
 # param -> kind -> (W's init, multiplier a(fan_in, weight layers L))
 TABLE = {
     'flax': dict(input=('flax', ONE), hidden=('flax', ONE), output=('flax', ONE)),
+    'orthogonal': dict(input=('orthogonal', ONE), hidden=('orthogonal', ONE), output=('orthogonal', ONE)),
     'sp': dict(input=('uniform', ONE), hidden=('uniform', ONE), output=('uniform', ONE)),
     'mup': dict(input=('normal', ROOT), hidden=('normal', ROOT), output=('normal', MUP_OUT)),
     'mupc': dict(input=('normal', ROOT), hidden=('normal', lambda n, depth: 1 / math.sqrt(n * depth)),
@@ -74,6 +79,8 @@ def kernel(key, param, kind, shape):
     return jax.random.uniform(key, shape, jnp.float32, -bound, bound)
   if init == 'normal':
     return jax.random.normal(key, shape, jnp.float32)
+  if init == 'orthogonal':
+    return jax.nn.initializers.orthogonal(math.sqrt(2.0))(key, shape, jnp.float32)
   return jax.nn.initializers.lecun_normal(batch_axis=tuple(range(len(shape) - 2)))(key, shape, jnp.float32)
 
 
@@ -81,7 +88,7 @@ def learning_rate(param, optimizer, base, width, weight_layers, gamma0=1.0):
   """The limits paper's rate for every layer: base for sp / flax; for the muP kinds, with SGD
   (optimizer 'sgd') base * gamma0^2 * N, with Adam (any other) base / sqrt(N) (mup, mup_noskip)
   or base / sqrt(N L) (mupc)."""
-  if param in ('flax', 'sp'):
+  if param in ('flax', 'orthogonal', 'sp'):
     return base
   if optimizer == 'sgd':
     return base * gamma0**2 * width
