@@ -3,8 +3,6 @@
   python -m local_learning.main --config=configs/mnist_mlp.py:rule=my_fa \
       --config.rule_module=my_fa --workdir=runs/my_fa      # with this folder on PYTHONPATH
 """
-import jax
-
 import local_learning as ll
 
 
@@ -15,13 +13,12 @@ class MyFA(ll.GradientRule):
   description = 'feedback alignment, written as a plugin'
 
   def buffers(self, rng):
-    """One fixed random matrix per block, shaped like its kernel (xavier-uniform)."""
-    keys = jax.random.split(rng, self.model.num_layers)
-    init = jax.nn.initializers.xavier_uniform()
-    return dict(feedback=[init(key, shape) for key, shape in zip(keys, self.model.kernel_shapes)])
+    """Fixed random matrices B_1..B_{L-1}, shaped like the kernels (xavier-uniform)."""
+    return dict(feedback=self.model.random_feedback(rng))
 
   def grads(self, state, batch, rng):
-    loss, grads = self.loss_grads(state['params'], batch, feedback=state['feedback'])
+    feedback = [None, *state['feedback']]          # block 0: the input gets no gradient
+    loss, grads = self.loss_grads(state['params'], batch, feedback=feedback)
     return grads, dict(loss=loss)
 
 

@@ -5,7 +5,6 @@ the signs follow the current weights, the magnitudes |M_l| are a fresh
 xavier-uniform draw, U(0, sqrt(6 / (fan_in + fan_out))), at every training
 step (BioTorch redraws them on every forward pass).
 """
-import jax
 import jax.numpy as jnp
 
 import local_learning as ll
@@ -20,9 +19,7 @@ class BRSF(ll.GradientRule):
   def magnitudes(self, state, rng):
     """|M_l| for blocks 1..L-1, fresh from the step's key."""
     del state
-    keys = jax.random.split(rng, self.model.num_layers)
-    initializer = lambda l: jax.nn.initializers.xavier_uniform(batch_axis=(0,) if self.model.stack_size(l) else ())
-    return [jnp.abs(initializer(l)(keys[l], shape)) for l, shape in enumerate(self.model.kernel_shapes) if l > 0]
+    return [jnp.abs(b) for b in self.model.random_feedback(rng)]
 
   def grads(self, state, batch, rng):
     params = state['params']

@@ -5,19 +5,10 @@ W_l's shape (model.forward with feedback): delta_l = phi_l'(z_l) * B_l^T
 delta_{l+1}, through the same pooling and flattening as backprop; each
 weight's update is its true local gradient given its block's delta, so the
 output block is trained exactly as by backprop. As in BioTorch (its 'xavier'
-default), every B_l is drawn xavier-uniform, U(+-sqrt(6 / (fan_in + fan_out))),
-fans counted as PyTorch does (a conv's kernel area included), independent of
-the forward weights, which keep the model's own init. Block 0 needs no B: the
-input gets no gradient.
+default), every B_l is drawn xavier-uniform (model.random_feedback),
+independent of the forward weights, which keep the model's own init.
 """
-import jax
-
 import local_learning as ll
-
-
-def xavier_uniform(key, shape, stacked):
-  """U(+-sqrt(6 / (fan_in + fan_out))) per layer; a stacked (K, ...) kernel draws each layer's."""
-  return jax.nn.initializers.xavier_uniform(batch_axis=(0,) if stacked else ())(key, shape)
 
 
 @ll.register
@@ -27,9 +18,7 @@ class FA(ll.GradientRule):
   description = 'feedback alignment: errors sent down through fixed random matrices (Lillicrap et al. 2016)'
 
   def buffers(self, rng):
-    keys = jax.random.split(rng, self.model.num_layers)
-    return dict(feedback=[xavier_uniform(keys[l], shape, self.model.stack_size(l))
-                          for l, shape in enumerate(self.model.kernel_shapes) if l > 0])
+    return dict(feedback=self.model.random_feedback(rng))
 
   def grads(self, state, batch, rng):
     del rng

@@ -4,7 +4,6 @@ Feedback alignment (model.forward with feedback) whose B_l = |M_l| * sign(W_l):
 the signs follow the current weights, the magnitudes |M_l| are drawn once,
 xavier-uniform, U(0, sqrt(6 / (fan_in + fan_out))), and kept in the state.
 """
-import jax
 import jax.numpy as jnp
 
 import local_learning as ll
@@ -17,10 +16,7 @@ class FRSF(ll.GradientRule):
   description = 'fixed random-magnitude sign-concordant feedback: B = |M| sign(W), M drawn once'
 
   def buffers(self, rng):
-    keys = jax.random.split(rng, self.model.num_layers)
-    initializer = lambda l: jax.nn.initializers.xavier_uniform(batch_axis=(0,) if self.model.stack_size(l) else ())
-    return dict(magnitudes=[jnp.abs(initializer(l)(keys[l], shape))
-                            for l, shape in enumerate(self.model.kernel_shapes) if l > 0])
+    return dict(magnitudes=[jnp.abs(b) for b in self.model.random_feedback(rng)])
 
   def grads(self, state, batch, rng):
     del rng

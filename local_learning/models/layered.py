@@ -35,6 +35,8 @@ A rule reads the structure through FunctionalModel (below):
                                 kernels whose outputs are the classes; no bias)
   kernels(params)               -> [W_0, ..., W_{L-1}], the arrays feedback replaces
   kernel_shapes, skips          -> their shapes; (skip_0, ..., skip_{L-1})
+  random_feedback(rng)          -> [B_1, ..., B_{L-1}], xavier-uniform matrices
+                                shaped like the kernels (feedback alignment's)
 `predict` treats every block independently (layer-parallel): it is where
 predictive coding spends its time. `first` lets a rule skip blocks whose
 input is clamped, e.g. the first block while x is fixed.
@@ -241,6 +243,15 @@ class FunctionalModel:
     """[W_0, ..., W_{L-1}]: each block's kernel, the array that feedback replaces."""
     module = self._merge(params)
     return [module.kernel(l) for l in range(self.num_layers)]
+
+  def random_feedback(self, rng):
+    """[B_1, ..., B_{L-1}]: xavier-uniform U(+-sqrt(6 / (fan_in + fan_out))) matrices shaped like
+    kernels 1..L-1 (fans as PyTorch counts them, a conv's kernel area included; a stacked entry
+    draws each of its layers'), B_l from the l-th of num_layers splits of rng. Block 0 has none:
+    the input gets no gradient."""
+    keys = jax.random.split(rng, self.num_layers)
+    return [jax.nn.initializers.xavier_uniform(batch_axis=(0,) if self.stack_size(l) else ())(keys[l], shape)
+            for l, shape in enumerate(self.kernel_shapes) if l > 0]
 
   def _merge(self, params):
     return nnx.merge(self.graphdef, params)
