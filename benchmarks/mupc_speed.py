@@ -1,6 +1,6 @@
 """muPC speed at depth: the stacked step against a per-layer step, compile times, share of a matmul.
 
-  .venv/bin/python benchmarks/mupc_speed.py [--depth=128] [--width=128] [--batch=64] [--rounds=7]
+  .venv/bin/python benchmarks/mupc_speed.py [--depth=128] [--width=128] [--batch=64] [--rounds=7] [--groups=G]
 
 The main process is what a user gets from `python -m local_learning.main`:
 one device, XLA's own threading, local-learning's XLA:CPU flags
@@ -9,8 +9,9 @@ timing its own programs when the main process asks, so that every round
 times everything in turn (interleaved rounds; medians are reported):
   * the per-layer reference under XLA's default flags (no cpu_flags), one device;
   * on a CPU with more than one core, the layer-parallel step: one host device
-    per core, single-threaded Eigen, the stacked layers split over the devices
-    (the trainer's config.layer_parallel), with a matmul in that same setting.
+    per core, single-threaded Eigen, the stacked layers (one group) split over
+    the devices (the trainer's config.layer_parallel), with a matmul in that
+    same setting.
 Prints:
   * a check that the per-layer reference (benchmarks/per_layer_mupc.py) is the
     same step: the largest weight difference after one step at depth 8;
@@ -19,16 +20,23 @@ Prints:
     --depth, and below the reference's);
   * a 2048 x 2048 matmul in each setting (the best of XLA:CPU's two matmul
     libraries, Eigen and YNNPACK), GFLOP/s;
-  * the mupc step at --depth (T = depth): stacked, the per-layer reference under
-    local-learning's flags and under XLA's defaults (the faster of the two is
-    the reference), layer-parallel; milliseconds, GFLOP/s and share of the
-    matmul of the same setting; stacked / reference speedup (target >= 1.3x at
-    depth 128, >= 1.2x at depth 32);
+  * the mupc step at --depth (T = depth): stacked as configs/depth.py has it
+    (the hidden layers in groups: models/residual.py), stacked as one group,
+    the per-layer reference under local-learning's flags and under XLA's
+    defaults (the faster of the two is the reference), layer-parallel;
+    milliseconds, the matrix-product GFLOP each program executes
+    (local_learning.costs, from its jaxpr), GFLOP/s and share of the matmul of
+    the same setting; stacked / reference speedup (target >= 1.3x at depth
+    128, >= 1.2x at depth 32);
   * a bp step on the same network, and the batched product of the stacked layers.
-FLOPs of one mupc step, K = depth - 1 stacked residual layers, each matmul 2 B N^2:
-forward pass 1, each of the T inference steps 2 (predict, and its transpose for
-dF/dz), the weight update 2 (predict, dF/dW): (2 T + 3) K 2 B N^2, plus the input
-and output layers (3 matmuls each). At depth 128, width 128, batch 64: 69.0 GFLOP.
+FLOPs of one mupc step without skipping, K = depth - 1 stacked residual layers,
+each matmul 2 B N^2: forward pass 1, each of the T inference steps 2 (predict,
+and its transpose for dF/dz), the weight update 2 (predict, dF/dW): (2 T + 3) K
+2 B N^2, plus the input and output layers (3 matmuls each); at depth 128, width
+128, batch 64: 69.0 GFLOP. The per-layer reference executes all of them. The
+stacked step skips the groups below PC's error wave (exact: the same
+activities; local_learning.pc.solvers), with G groups about (G - 1) / 2G of
+the inference products; as one group it skips two steps' worth.
 The machine's load is printed with the results (`uptime`): on a shared machine
 the absolute times move; the ratios are taken within one run.
 """
@@ -44,6 +52,7 @@ flags.DEFINE_integer('depth', 128, 'Hidden layers H of the timed network.')
 flags.DEFINE_integer('width', 128, 'Width N.')
 flags.DEFINE_integer('batch', 64, 'Batch size B.')
 flags.DEFINE_integer('rounds', 7, 'Timed rounds (medians reported).')
+flags.DEFINE_integer('groups', 0, 'Groups of the stacked hidden layers (0: configs/depth.py\'s choice).')
 flags.DEFINE_enum('serve', None, ['reference_defaults', 'layer_parallel'], 'Internal: run as a helper process.')
 FLAGS = flags.FLAGS
 INPUT_SHAPE, CLASSES, MATMUL = (28, 28, 1), 10, 2048
@@ -52,12 +61,16 @@ LIBRARIES = (('Eigen', {'xla_cpu_experimental_ynn_fusion_type': ''}), ('YNNPACK'
 CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs')
 
 
-def bound_rule(rule_name, depth):
-  """(rule, state) for `rule_name` on the configs/depth.py network of `depth` hidden layers."""
+def bound_rule(rule_name, depth, groups=None):
+  """(rule, state) for `rule_name` on the configs/depth.py network of `depth` hidden layers
+  (its hidden layers in the config's number of groups, or `groups`)."""
   from local_learning import config as ll_config, models, registry  # pylint: disable=g-import-not-at-top
   import jax  # pylint: disable=g-import-not-at-top
   config = ll_config.load_file(os.path.join(CONFIGS, 'depth.py'),
                                f'rule={rule_name},depth={depth},width={FLAGS.width},dataset=digits')
+  groups = groups or FLAGS.groups
+  if groups:
+    config.model.groups = min(groups, depth - 1)
   model = models.functional(config.model, INPUT_SHAPE, CLASSES)
   rule = registry.get(rule_name)(model, config.rule, num_steps=1000)
   return rule, jax.jit(rule.init)(jax.random.key(0))
@@ -71,18 +84,19 @@ def batch():
 
 
 def compiled(fn, *args, **options):
-  """(compiled fn, args, seconds to lower and compile)."""
+  """(compiled fn, args, seconds to lower and compile, matmul FLOPs of one call as executed)."""
   import jax  # pylint: disable=g-import-not-at-top
+  from local_learning import costs  # pylint: disable=g-import-not-at-top
   start = time.perf_counter()
   out = jax.jit(fn, **options).lower(*args).compile()
-  return out, args, time.perf_counter() - start
+  return out, args, time.perf_counter() - start, costs.matmul_flops(fn, *args)
 
 
-def stacked_step(rule_name, depth, mesh=None):
-  """Our train step: (compiled fn, args, compile seconds), inputs replicated over `mesh` if given."""
+def stacked_step(rule_name, depth, mesh=None, groups=None):
+  """Our train step: `compiled`'s tuple, inputs replicated over `mesh` if given."""
   import jax  # pylint: disable=g-import-not-at-top
   from local_learning import parallel  # pylint: disable=g-import-not-at-top
-  rule, state = bound_rule(rule_name, depth)
+  rule, state = bound_rule(rule_name, depth, groups)
   step = lambda state, x, y: rule.train_step(state, (x, y), None)[0]
   if mesh is None:
     return compiled(step, state, *batch())
@@ -92,7 +106,7 @@ def stacked_step(rule_name, depth, mesh=None):
 
 
 def reference_step(depth):
-  """The per-layer step: (compiled fn, args, compile seconds)."""
+  """The per-layer step: `compiled`'s tuple."""
   import jax  # pylint: disable=g-import-not-at-top
   import per_layer_mupc  # pylint: disable=g-import-not-at-top
   d = INPUT_SHAPE[0] * INPUT_SHAPE[1] * INPUT_SHAPE[2]
@@ -168,8 +182,8 @@ def helper_programs(kind, depth):
     return {'reference': deep[:2]}, {'reference 8': small, 'reference': deep[2]}
   from local_learning import parallel  # pylint: disable=g-import-not-at-top
   mesh = parallel.mesh(0, jax.device_count())
-  step = stacked_step('mupc', depth, mesh)
-  return {'layer-parallel': step[:2], **matmuls(mesh)}, {'layer-parallel': step[2]}
+  step = stacked_step('mupc', depth, mesh, groups=1)
+  return {'layer-parallel': step[:2], **matmuls(mesh)}, {'layer-parallel': step[2], 'flops': step[3]}
 
 
 def serve(kind, depth):
@@ -193,7 +207,7 @@ def start_helper(kind):
     env['XLA_FLAGS'] = (f'{user_flags} --xla_force_host_platform_device_count={os.cpu_count()} '
                         '--xla_cpu_multi_thread_eigen=false').strip()
   argv = [sys.executable, os.path.abspath(__file__), f'--serve={kind}', f'--depth={FLAGS.depth}',
-          f'--width={FLAGS.width}', f'--batch={FLAGS.batch}']
+          f'--width={FLAGS.width}', f'--batch={FLAGS.batch}', f'--groups={FLAGS.groups}']
   process = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
   return process
 
@@ -228,11 +242,12 @@ def main(argv):
   if (os.cpu_count() or 1) > 1 and jax.default_backend() == 'cpu':
     helpers['layer_parallel'] = start_helper('layer_parallel')
   difference = reference_difference()
-  compile_times = {}
-  fns = {}
-  for name, make in (('stacked', lambda d: stacked_step('mupc', d)), ('reference', reference_step)):
-    compile_times[name + ' 8'] = min(make(8)[2] for _ in range(2))
-    fn, args, compile_times[name] = make(depth)
+  compile_times, fns, flops = {}, {}, {}
+  for name, make in (('stacked', lambda d: stacked_step('mupc', d)), ('reference', reference_step),
+                     ('stacked 1 group', lambda d: stacked_step('mupc', d, groups=1))):
+    if name != 'stacked 1 group':
+      compile_times[name + ' 8'] = min(make(8)[2] for _ in range(2))
+    fn, args, compile_times[name], flops[name] = make(depth)
     fns[name] = (fn, args)
   fns['bp'] = stacked_step('bp', depth)[:2]
   fns.update(matmuls())
@@ -254,17 +269,17 @@ def main(argv):
   for process in helpers.values():
     process.stdin.close()
     process.wait()
-  report(depth, difference, compile_times, helper_compile, {k: median(v) for k, v in samples.items()})
+  report(depth, difference, compile_times, helper_compile, flops, {k: median(v) for k, v in samples.items()})
 
 
-def report(depth, difference, compile_times, helper_compile, seconds):
+def report(depth, difference, compile_times, helper_compile, flops, seconds):
   """Prints the results (see the module docstring)."""
   import jax  # pylint: disable=g-import-not-at-top
-  flops = step_flops(depth, FLAGS.width, FLAGS.batch, depth)
-  gflops = lambda s: flops / s / 1e9
   matmul_gflops = lambda names: max(2 * MATMUL ** 3 / seconds[n] / 1e9 for n in names if n in seconds)
   peak = matmul_gflops(['matmul Eigen', 'matmul YNNPACK'])
   defaults = helper_compile['reference_defaults']
+  groups = bound_rule('mupc', depth)[0].model.num_layers - 2
+  chosen = 'configs/depth.py' if not FLAGS.groups else '--groups'
   print(f'{jax.devices()[0].device_kind}, jax {jax.__version__}, {os.cpu_count()} cores; resmlp width '
         f'{FLAGS.width}, batch {FLAGS.batch}, mupc T = depth; medians of {FLAGS.rounds} interleaved rounds; '
         f'load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min)')
@@ -276,21 +291,26 @@ def report(depth, difference, compile_times, helper_compile, seconds):
   print(f'matmul {MATMUL}x{MATMUL} on 1 device: {peak:.1f} GFLOP/s (Eigen {matmul_gflops(["matmul Eigen"]):.1f}, '
         f'YNNPACK {matmul_gflops(["matmul YNNPACK"]):.1f})')
   reference = min(('reference', 'reference (XLA defaults)'), key=lambda n: seconds[n])
-  lines = [('stacked (ours)', 'stacked'), ('per-layer reference, local-learning flags', 'reference'),
+  flops['reference (XLA defaults)'] = flops['reference']
+  lines = [(f'stacked (ours, {chosen}: {groups} groups)', 'stacked'),
+           ('stacked, one group', 'stacked 1 group'),
+           ('per-layer reference, local-learning flags', 'reference'),
            ('per-layer reference, XLA defaults', 'reference (XLA defaults)')]
-  print(f'mupc step at depth {depth} on 1 device ({flops / 1e9:.1f} GFLOP):')
+  print(f'mupc step at depth {depth} on 1 device (GFLOP executed: the matrix products of one step, counted '
+        f'from its program; {step_flops(depth, FLAGS.width, FLAGS.batch, depth) / 1e9:.1f} without skipping):')
   for label, name in lines:
-    print(f'  {label}: {seconds[name] * 1e3:.1f} ms, {gflops(seconds[name]):.1f} GFLOP/s = '
-          f'{gflops(seconds[name]) / peak:.0%} of the matmul')
+    rate = flops[name] / seconds[name] / 1e9
+    print(f'  {label}: {seconds[name] * 1e3:.1f} ms, {flops[name] / 1e9:.1f} GFLOP, {rate:.1f} GFLOP/s = '
+          f'{rate / peak:.0%} of the matmul')
   target = 1.3 if depth >= 128 else 1.2
   reference_compile = compile_times['reference'] if reference == 'reference' else defaults['reference']
   print(f'  stacked / per-layer reference ({reference}): {seconds[reference] / seconds["stacked"]:.2f}x faster '
         f'(target >= {target}x); compile {compile_times["stacked"]:.2f}s vs {reference_compile:.2f}s')
   if 'layer-parallel' in seconds:
     parallel_peak = matmul_gflops(['matmul Eigen split', 'matmul YNNPACK split'])
-    devices = os.cpu_count()
-    print(f'layer-parallel over {devices} devices (single-threaded Eigen): {seconds["layer-parallel"] * 1e3:.1f} ms, '
-          f'{gflops(seconds["layer-parallel"]):.1f} GFLOP/s = {gflops(seconds["layer-parallel"]) / parallel_peak:.0%} '
+    rate = helper_compile['layer_parallel']['flops'] / seconds['layer-parallel'] / 1e9
+    print(f'layer-parallel over {os.cpu_count()} devices (single-threaded Eigen, one group): '
+          f'{seconds["layer-parallel"] * 1e3:.1f} ms, {rate:.1f} GFLOP/s = {rate / parallel_peak:.0%} '
           f'of the matmul split over them ({parallel_peak:.1f} GFLOP/s); compile '
           f'{helper_compile["layer_parallel"]["layer-parallel"]:.2f}s')
   print(f'bp step at depth {depth}, 1 device: {seconds["bp"] * 1e3:.1f} ms; mupc stacked / bp = '

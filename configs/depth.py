@@ -5,7 +5,7 @@
   # the layers split over 2 CPU cores (README, Layer parallel):
   XLA_FLAGS="--xla_force_host_platform_device_count=2 --xla_cpu_multi_thread_eigen=false" \
     python -m local_learning.main --config=configs/depth.py:rule=mupc,depth=128 \
-    --config.layer_parallel=2 --workdir=runs/mupc128_layers
+    --config.layer_parallel=2 --config.model.groups=1 --workdir=runs/mupc128_layers
 
 Arguments: rule=NAME (default mupc), depth=H hidden layers (default 8),
 width=N (default 128), dataset=NAME (default mnist; digits needs no
@@ -15,7 +15,12 @@ parameterisation follows the rule: `pc` trains the standard ResNet
 paper's baseline runs it: T = H like muPC, GD on the activities and Adam
 without weight decay, at the reference's best rates for the depth
 (SP_PC_RATES). Every other rule (mupc, bp, ...) trains the Depth-muP network.
-Squared-error output for every rule. `bp` is the paper's Depth-muP backprop
+Squared-error output for every rule. The hidden layers are stacked in
+`groups` entries (models/residual.py; a layout: the same network and
+updates): 8, or 4 from depth 128, where 8 groups compile for as long
+as the per-layer reference and run no faster (`benchmarks/mupc_speed.py
+--groups=`; README, muPC at depth).
+`bp` is the paper's Depth-muP backprop
 baseline as its reference ran it for the paper (jpc commit 20e91f3,
 train_bpn.py): N(0, 1) weights, squared error, Adam lr 1e-2; the reference's
 later default, cross-entropy, came after the paper. The paper's width is 512;
@@ -37,6 +42,7 @@ def get_config(arg=''):
   config.model.depth = args.depth
   config.model.width = args.width
   config.model.param = 'sp' if args.rule == 'pc' else 'mupc'
+  config.model.groups = min(8 if args.depth < 128 else 4, args.depth - 1)
   config.batch_size = 64
   config.num_epochs = 10 if args.dataset == 'digits' else 1
   if 'loss' in config.rule:

@@ -50,7 +50,8 @@ lists of entries, `num_layers` their number. A stacked entry's prediction
 reads its own layers shifted by one (layer k from layer k-1) as well as the
 entry before it, and the block above it reads its last layer; its kernel is
 (K, ...) and its phi / linear / transpose act on all K layers at once, each
-with its own kernel.
+with its own kernel. Stacked entries may follow one another (resmlp's
+`groups`: one run of layers cut into several entries).
 """
 import dataclasses
 from typing import Any, Callable

@@ -18,11 +18,16 @@ In layered.py's convention: phi_0 flattens, phi_l = act; the linear maps are the
 scaled products (a W), without biases; the stacked entry's skip is 1 (0 for
 'mup_noskip') and its linear map multiplies each layer by its own kernel.
 
-Activities come as three entries [z_1 (B, N), Z (H-1, B, N), z_L (B, C)]: the H-1
-residual layers z_2..z_H are one stacked entry (stacks = (0, H-1, 0), see
-layered.py). `forward` is one `lax.scan` over W_hidden and `predict` one batched
-product over all hidden layers, so neither the graph nor the compile time grows
-with depth.
+Activities come as entries [z_1 (B, N), Z_1, ..., Z_G, z_L (B, C)]: the H-1
+residual layers z_2..z_H are G consecutive stacked entries (`groups`, default 1;
+each (K_g, B, N), sizes as equal as they go; stacks = (0, K_1, ..., K_G, 0), see
+layered.py), their kernels slices of the one parameter W_hidden. `forward` is one
+`lax.scan` over W_hidden and `predict` one batched product per group, so neither
+the graph nor the compile time grows with depth. The groups are a layout, not
+a change of the network: the same layers, weights and values for every G.
+Two reasons to split: XLA:CPU runs one batched product on one core, but
+independent products concurrently (benchmarks/mupc_speed.py), and PC's
+inference skips whole entries below its error wave (local_learning.pc.solvers).
 
 `predict` is written for speed, since PC spends its time in it
 (benchmarks/mupc_speed.py measures it):
@@ -42,6 +47,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import nnx
 
 from local_learning import parallel, validate
@@ -53,23 +59,28 @@ PARAMS = ('mupc', 'mup', 'sp', 'mup_noskip')     # models/parameterisation.py's 
 
 class ResidualMLP(LayeredModel):
   """in_features: D = prod(input shape); width N; depth H >= 2 hidden layers; out: C."""
-  defaults = dict(depth=8, width=128, activation='relu', param='mupc', output_multiplier=1.0)
+  defaults = dict(depth=8, width=128, activation='relu', param='mupc', output_multiplier=1.0, groups=1)
 
   @classmethod
   def from_config(cls, config, input_shape, num_outputs, rngs):
     return cls(math.prod(input_shape), config.width, config.depth, num_outputs, config.activation,
-               config.param, config.output_multiplier, rngs=rngs)
+               config.param, config.output_multiplier, config.get('groups', 1), rngs=rngs)
 
   @classmethod
   def problems(cls, config):
     out = validate.int_problems(config, ('width',), 1, 'config.model.')
     out += validate.int_problems(config, ('depth',), 2, 'config.model.')
+    if 'groups' in config:
+      out += validate.int_problems(config, ('groups',), 1, 'config.model.')
+      if not out and config.groups > config.depth - 1:
+        out.append(f'config.model.groups={config.groups} exceeds the {config.depth - 1} stacked hidden layers of '
+                   f'depth {config.depth}; use at most depth - 1')
     if config.param not in PARAMS:
       out.append(f'unknown parameterisation {config.param!r}; choose one of {", ".join(PARAMS)}')
     return out
 
   def __init__(self, in_features, width, depth, out_features, activation, param='mupc',
-               output_multiplier=1.0, *, rngs):
+               output_multiplier=1.0, groups=1, *, rngs):
     num_weights = depth + 1
     self.w_in = nnx.Param(parameterisation.kernel(rngs.params(), param, 'input', (in_features, width)))
     self.w_hidden = nnx.Param(parameterisation.kernel(rngs.params(), param, 'hidden', (depth - 1, width, width)))
@@ -79,31 +90,37 @@ class ResidualMLP(LayeredModel):
     self.a_out = parameterisation.multiplier(param, 'output', width, num_weights, output_multiplier)
     self.skip_coefficient = parameterisation.SKIPS[param]
     self.act = activations.get(activation)
-    self.num_layers = 3
-    self.stacks = (0, depth - 1, 0)
+    self.bounds = tuple(int(b) for b in np.linspace(0, depth - 1, groups + 1).round())
+    self.groups = groups
+    self.num_layers = groups + 2
+    self.stacks = (0, *np.diff(self.bounds).tolist(), 0)
 
   def phi(self, l, z):
     return z.reshape(z.shape[0], -1) if l == 0 else self.act(z)
 
   def kernel(self, l):
-    return (self.w_in, self.w_hidden, self.w_out)[l][...]
+    if l == 0:
+      return self.w_in[...]
+    return self.w_out[...] if l > self.groups else self.w_hidden[self.bounds[l - 1]:self.bounds[l]]
 
   def apply(self, l, h, kernel):
-    """The scaled products; the stacked entry's (K, B, N) inputs times its (K, N, M) kernels."""
-    if l == 1:
-      return self.a_hid * jnp.einsum('kbn,knm->kbm', h, kernel)
-    return (self.a_in, None, self.a_out)[l] * (h @ kernel)
+    """The scaled products; a stacked entry's (K, B, N) inputs times its (K, N, M) kernels."""
+    if l == 0:
+      return self.a_in * (h @ kernel)
+    if l > self.groups:
+      return self.a_out * (h @ kernel)
+    return self.a_hid * jnp.einsum('kbn,knm->kbm', h, kernel)
 
   def skip(self, l):
-    return self.skip_coefficient if l == 1 else 0.0
+    return self.skip_coefficient if 0 < l <= self.groups else 0.0
 
   def embed(self, x, feedback=None):
     """z_1 (B, N) from x (B, ...)."""
     return self.a_in * with_feedback(_matmul, self.w_in[...], feedback, self.phi(0, x))
 
-  def residual(self, stack, first):
-    """The stack's layers from the layers below them, all at once: (K, B, N), z_1 (B, N) -> (K, B, N)."""
-    weights = parallel.split_layers(self.a_hid * self.w_hidden[...])
+  def residual(self, l, stack, first):
+    """Group l's layers from the layers below them, all at once: (K_l, B, N), the layer below (B, N) -> (K_l, B, N)."""
+    weights = parallel.split_layers(self.a_hid * self.kernel(l))
     return residual_layers(self.act, self.skip_coefficient, parallel.split_layers(stack), first, weights)
 
   def readout(self, z, feedback=None, stacked=False):
@@ -112,7 +129,7 @@ class ResidualMLP(LayeredModel):
     return self.a_out * with_feedback(_matmul, self.w_out[...], feedback, h)
 
   def forward(self, x, feedback=None):
-    feedback = feedback or [None] * 3
+    feedback = feedback or [None] * self.num_layers
     z_1 = self.embed(x, feedback[0])
 
     def layer(z, weights):
@@ -122,17 +139,19 @@ class ResidualMLP(LayeredModel):
 
     # The scaled weights and their products as `residual` forms them, so that the
     # errors of the forward pass are exactly zero (tests/test_models.py).
-    feedback_hidden = None if feedback[1] is None else self.a_hid * feedback[1]
+    hidden = feedback[1:-1]
+    feedback_hidden = None if hidden[0] is None else self.a_hid * jnp.concatenate(hidden)
     z_h, stack = jax.lax.scan(layer, z_1, (self.a_hid * self.w_hidden[...], feedback_hidden))
-    return [z_1, stack, self.readout(z_h, feedback[2])]
+    groups = [stack[a:b] for a, b in zip(self.bounds[:-1], self.bounds[1:])]
+    return [z_1, *groups, self.readout(z_h, feedback[-1])]
 
   def predict(self, inputs, first=0):
-    """inputs [x, z_1, Z][first:] -> [mu_1, mu_Z, mu_L][first:]."""
-    z = dict(zip(range(first - 1, 2), inputs))     # -1: x, 0: z_1, 1: Z
-    blocks = (lambda: self.embed(z[-1]),
-              lambda: self.residual(z[1], z[0]),
-              lambda: self.readout(z[1], stacked=True))
-    return [blocks[l]() for l in range(first, 3)]
+    """inputs [x, z_1, Z_1, ..., Z_G][first:] -> [mu_1, mu_Z_1, ..., mu_Z_G, mu_L][first:]."""
+    z = dict(zip(range(first - 1, self.num_layers - 1), inputs))     # -1: x, 0: z_1, g: Z_g
+    below = lambda l: z[l - 1][-1] if l > 1 else z[0]
+    block = lambda l: (self.embed(z[-1]) if l == 0 else self.readout(z[l - 1], stacked=True) if l > self.groups
+                       else self.residual(l, z[l], below(l)))
+    return [block(l) for l in range(first, self.num_layers)]
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))
@@ -141,28 +160,40 @@ def residual_layers(act, skip, stack, first, w):
 
   stack (K, B, N), first (B, N), w (K, N, M) -> (K, B, M).
   """
-  return _residual_layers_fwd(act, skip, stack, first, w)[0]
+  return _products(act, skip, stack, first, w)[0]
 
 
-def _residual_layers_fwd(act, skip, stack, first, w):
+def _products(act, skip, stack, first, w):
+  """(the layers, the products' inputs a (K, B, N))."""
   # act before the shift: XLA writes the product's input in one pass, and reads the
   # shifted stack only inside the output's fusion.
   a = _shift_down(act(stack), act(first))
+  return skip * _shift_down(stack, first) + jnp.einsum('kbn,knm->kbm', a, w), a
+
+
+def _residual_layers_fwd(act, skip, stack, first, w):
+  # Symbolic zeros: only the cotangents a caller differentiates are formed (inference
+  # needs the activities', the weight update the weights'), so no product is traced
+  # and left for XLA to remove.
+  out, a = _products(act, skip, stack.value, first.value, w.value)
   # The barrier keeps XLA from folding the transpose back into the product.
-  w_t = jax.lax.optimization_barrier(jnp.swapaxes(w, 1, 2))
-  return skip * _shift_down(stack, first) + jnp.einsum('kbn,knm->kbm', a, w), (stack, first, a, w_t)
+  w_t = jax.lax.optimization_barrier(jnp.swapaxes(w.value, 1, 2)) if stack.perturbed or first.perturbed else None
+  return out, (stack.value, first.value, a if w.perturbed else None, w_t)
 
 
 def _residual_layers_bwd(act, skip, residuals, g):
   stack, first, a, w_t = residuals
+  g_w = None if a is None else jnp.einsum('kbn,kbm->knm', a, g)
+  if w_t is None:
+    return None, None, g_w
   g_a = jnp.einsum('kbm,kmn->kbn', g, w_t)
   # Layer k reads stack_{k-1}: stack_k's gradient comes from layer k+1, first's from layer 0.
   g_stack = skip * _move(g, -1) + jax.vjp(act, stack)[1](_move(g_a, -1))[0]
   g_first = skip * g[0] + jax.vjp(act, first)[1](g_a[0])[0]
-  return g_stack, g_first, jnp.einsum('kbn,kbm->knm', a, g)
+  return g_stack, g_first, g_w
 
 
-residual_layers.defvjp(_residual_layers_fwd, _residual_layers_bwd)
+residual_layers.defvjp(_residual_layers_fwd, _residual_layers_bwd, symbolic_zeros=True)
 
 
 def _shift_down(stack, first):

@@ -44,7 +44,7 @@ def infer(model, params, x, output, solver, feedforward, init=None):
   """
   grad = activity_grad(model, params, x, output, feedforward)
   if init is None:
-    return solver.run(grad, feedforward[:-1], entries=len(feedforward) - 1)
+    return solver.run(grad, feedforward[:-1], [model.stack_size(l) or 1 for l in range(len(feedforward) - 1)])
   return solver.run(lambda hidden, _: grad(hidden, 0), init)
 
 

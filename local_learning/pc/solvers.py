@@ -13,17 +13,22 @@
 
 A solver advances a state y (a list of arrays) given grad(y, bottom) -> dF/dy,
 where entries below `bottom` are known to have zero gradient and may be
-skipped. From the feedforward start the errors move down one entry per
+skipped. From the feedforward start the errors move down one layer per
 gradient evaluation (local_learning.pc.inference), so the fixed-step solvers
-take `bottom` from the error wave: a Heun step evaluates the gradient twice,
-and its wave moves two entries per step. The adaptive solver always evaluates
-every entry: its step sizes are not known in advance.
+take `bottom` from the error wave (`wave_bottoms`): a Heun step evaluates the
+gradient twice, and its wave moves two layers per step; a stacked entry of K
+layers is skipped until the wave is about to reach it. Steps that share a
+bottom run as one scan, so the graph grows with the number of entries, not of
+steps. The adaptive solver always evaluates every entry: its step sizes are
+not known in advance.
 """
 import dataclasses
+import itertools
 
 import diffrax
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 CLOSED_FORM = 'closed_form'     # no solver: PCRule puts linear networks at the minimum (pc.equilibrium)
@@ -59,22 +64,26 @@ class ActivitySolver:
     y, *_ = solver.step(term, t, t + self.lr, y, None, None, made_jump=False)
     return y, state
 
-  def run(self, grad, y, entries=0):
+  def run(self, grad, y, sizes=()):
     """y after the solve -> (y, steps taken).
 
-    entries: the number of entries whose errors all start at zero (the
-    feedforward start), so that step t evaluates only the top entries the
-    error wave has reached; 0 when the start is anything else.
+    sizes: the number of layers in each entry of y (1, or K for a stack of K)
+    when every error starts at zero (the feedforward start), so that each
+    step evaluates only the entries the error wave has reached; () when the
+    start is anything else.
     """
     if self.name == 'adaptive':
       return self._adaptive(grad, y) if self.steps else (y, jnp.zeros((), jnp.float32))
-    bottoms = [max(0, entries - self.stages * (t + 1)) for t in range(self.steps)] if entries else []
-    wave = sum(b > 0 for b in bottoms)
-    state = self.init(y)
-    for t in range(wave):
-      y, state = self.step(grad, y, state, t * self.lr, bottoms[t])
-    (y, _), _ = jax.lax.scan(lambda carry, t: (self.step(grad, *carry, t), None), (y, state),
-                             self.lr * jnp.arange(wave, self.steps, dtype=jnp.float32))
+    bottoms = wave_bottoms(sizes, self.steps, self.stages) if sizes else [0] * self.steps
+    state, t = self.init(y), 0
+    for bottom, run in itertools.groupby(bottoms):
+      count = len(list(run))
+      if count == 1:
+        y, state = self.step(grad, y, state, t * self.lr, bottom)
+      else:
+        step = lambda carry, time, bottom=bottom: (self.step(grad, *carry, time, bottom), None)
+        (y, state), _ = jax.lax.scan(step, (y, state), self.lr * jnp.arange(t, t + count, dtype=jnp.float32))
+      t += count
     return y, jnp.asarray(self.steps, jnp.float32)
 
   def _tx(self):
@@ -89,6 +98,26 @@ class ActivitySolver:
     solved = solution.result == diffrax.RESULTS.successful
     y = jax.tree.map(lambda a: jnp.where(solved, a[-1], jnp.nan), solution.ys)
     return y, jnp.asarray(solution.stats['num_steps'], jnp.float32)
+
+
+def wave_bottoms(sizes, steps, stages=1):
+  """The lowest entry each step must evaluate, from the feedforward start -> [bottom per step].
+
+  sizes: layers per entry of the hidden activities (n = sum(sizes) layers,
+  numbered 1..n from the input). Before the last gradient evaluation of step t
+  there have been m = stages (t + 1) - 1 moves, so only layers n - m + 1..n
+  have moved and only their errors are non-zero. Entry j (its top layer b) may
+  be the bottom, its prediction held at the feedforward value and everything
+  below it skipped, while b <= n - m: then none of its layers has moved (its
+  prediction is still valid) and none of its errors is non-zero (so no
+  gradient runs through the prediction held inside it, nor below it).
+  """
+  ends = np.cumsum(sizes)
+  bottoms = []
+  for t in range(steps):
+    m = stages * (t + 1) - 1
+    bottoms.append(max((j for j, end in enumerate(ends) if end <= ends[-1] - m), default=0))
+  return bottoms
 
 
 def problems(config):
