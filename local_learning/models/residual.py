@@ -148,10 +148,15 @@ class ResidualMLP(LayeredModel):
   def predict(self, inputs, first=0):
     """inputs [x, z_1, Z_1, ..., Z_G][first:] -> [mu_1, mu_Z_1, ..., mu_Z_G, mu_L][first:]."""
     z = dict(zip(range(first - 1, self.num_layers - 1), inputs))     # -1: x, 0: z_1, g: Z_g
-    below = lambda l: z[l - 1][-1] if l > 1 else z[0]
-    block = lambda l: (self.embed(z[-1]) if l == 0 else self.readout(z[l - 1], stacked=True) if l > self.groups
-                       else self.residual(l, z[l], below(l)))
-    return [block(l) for l in range(first, self.num_layers)]
+    return [self._predict_entry(l, z) for l in range(first, self.num_layers)]
+
+  def _predict_entry(self, l, z):
+    """mu of entry l from the entries z {-1: x, 0: z_1, g: Z_g}."""
+    if l == 0:
+      return self.embed(z[-1])
+    if l > self.groups:
+      return self.readout(z[l - 1], stacked=True)
+    return self.residual(l, z[l], z[l - 1][-1] if l > 1 else z[0])
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))

@@ -76,8 +76,8 @@ class ActivitySolver:
       return self._adaptive(grad, y) if self.steps else (y, jnp.zeros((), jnp.float32))
     bottoms = wave_bottoms(sizes, self.steps, self.stages) if sizes else [0] * self.steps
     state, t = self.init(y), 0
-    for bottom, run in itertools.groupby(bottoms):
-      count = len(list(run))
+    for bottom, same in itertools.groupby(bottoms):
+      count = len(list(same))
       if count == 1:
         y, state = self.step(grad, y, state, t * self.lr, bottom)
       else:
