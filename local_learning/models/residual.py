@@ -118,9 +118,10 @@ class ResidualMLP(LayeredModel):
     """z_1 (B, N) from x (B, ...)."""
     return self.a_in * with_feedback(_matmul, self.w_in[...], feedback, self.phi(0, x))
 
-  def residual(self, l, stack, first):
-    """Group l's layers from the layers below them, all at once: (K_l, B, N), the layer below (B, N) -> (K_l, B, N)."""
-    weights = parallel.split_layers(self.a_hid * self.kernel(l))
+  def residual(self, stack, first, kernel):
+    """A group's layers from the layers below them, all at once: (K, B, N), the layer below (B, N),
+    the group's kernels (K, N, N) -> (K, B, N)."""
+    weights = parallel.split_layers(self.a_hid * kernel)
     return residual_layers(self.act, self.skip_coefficient, parallel.split_layers(stack), first, weights)
 
   def readout(self, z, feedback=None, stacked=False):
@@ -148,15 +149,16 @@ class ResidualMLP(LayeredModel):
   def predict(self, inputs, first=0):
     """inputs [x, z_1, Z_1, ..., Z_G][first:] -> [mu_1, mu_Z_1, ..., mu_Z_G, mu_L][first:]."""
     z = dict(zip(range(first - 1, self.num_layers - 1), inputs))     # -1: x, 0: z_1, g: Z_g
-    return [self._predict_entry(l, z) for l in range(first, self.num_layers)]
+    kernels = split(self.w_hidden[...], self.bounds)
+    return [self._predict_entry(l, z, kernels) for l in range(first, self.num_layers)]
 
-  def _predict_entry(self, l, z):
-    """mu of entry l from the entries z {-1: x, 0: z_1, g: Z_g}."""
+  def _predict_entry(self, l, z, kernels):
+    """mu of entry l from the entries z {-1: x, 0: z_1, g: Z_g}; kernels: the groups' slices of W_hidden."""
     if l == 0:
       return self.embed(z[-1])
     if l > self.groups:
       return self.readout(z[l - 1], stacked=True)
-    return self.residual(l, z[l], z[l - 1][-1] if l > 1 else z[0])
+    return self.residual(z[l], z[l - 1][-1] if l > 1 else z[0], kernels[l - 1])
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))
@@ -199,6 +201,20 @@ def _residual_layers_bwd(act, skip, residuals, g):
 
 
 residual_layers.defvjp(_residual_layers_fwd, _residual_layers_bwd, symbolic_zeros=True)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
+def split(w, bounds):
+  """[w[a:b] for consecutive bounds a, b]: w (K, ...) cut along its first axis.
+
+  Its gradient is one concatenation; JAX's, of the slices, would write a padded
+  copy of w per piece and add them up.
+  """
+  return [w[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+split.defvjp(lambda w, bounds: (split(w, bounds), None),
+             lambda bounds, _, pieces: (jnp.concatenate(pieces),))
 
 
 def _shift_down(stack, first):
