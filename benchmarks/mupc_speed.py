@@ -28,7 +28,8 @@ Prints:
     (local_learning.costs, from its jaxpr), GFLOP/s and share of the matmul of
     the same setting; stacked / reference speedup (target >= 1.3x at depth
     128, >= 1.2x at depth 32);
-  * a bp step on the same network, and the batched product of the stacked layers.
+  * a bp step on the same network, and the stacked layers' product as one batched
+    dot and as separate dots: GFLOP/s and how many cores each keeps busy.
 FLOPs of one mupc step without skipping, K = depth - 1 stacked residual layers,
 each matmul 2 B N^2: forward pass 1, each of the T inference steps 2 (predict,
 and its transpose for dF/dz), the weight update 2 (predict, dF/dW): (2 T + 3) K
@@ -151,16 +152,31 @@ def matmuls(mesh=None):
           for library, compiler in LIBRARIES}
 
 
-def batched_products(depth):
-  """{name: (compiled fn, args)}: the stacked layers' product in its forward form and its gradient's."""
+REPEATS = 20     # products per call in products(): long enough to read the cores busy
+
+
+def products(depth):
+  """{name: (compiled fn, args)}: REPEATS times the stacked layers' forward product Z W, as one batched
+  dot ('product batched') and as K separate dots ('product per layer'), in a loop."""
   import jax  # pylint: disable=g-import-not-at-top
   import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
   keys = jax.random.split(jax.random.key(3))
   k, n = depth - 1, FLAGS.width
-  z, w = jax.random.normal(keys[0], (k, FLAGS.batch, n)), jax.random.normal(keys[1], (k, n, n))
-  forms = {'Z W': 'kbn,knm->kbm', 'E W^T': 'kbm,knm->kbn'}
-  return {f'product {form}': (jax.jit(lambda z, w, eq=eq: jnp.einsum(eq, z, w)).lower(z, w).compile(), (z, w))
-          for form, eq in forms.items()}
+  z, w = jax.random.normal(keys[0], (k, FLAGS.batch, n)), jax.random.normal(keys[1], (k, n, n)) / n
+  batched = lambda z, w: jnp.einsum('kbn,knm->kbm', z, w)
+  per_layer = lambda zs, ws: [a @ b for a, b in zip(zs, ws)]
+  repeat = lambda product: jax.jit(lambda z, w: jax.lax.fori_loop(0, REPEATS, lambda _, z: product(z, w), z))
+  return {'product batched': (repeat(batched).lower(z, w).compile(), (z, w)),
+          'product per layer': (repeat(per_layer).lower(list(z), list(w)).compile(), (list(z), list(w)))}
+
+
+def cores_busy(fn, args, calls=3):
+  """The process's CPU time over wall time while fn runs: how many cores it keeps busy."""
+  import jax  # pylint: disable=g-import-not-at-top
+  wall, cpu = time.perf_counter(), time.process_time()
+  for _ in range(calls):
+    jax.block_until_ready(fn(*args))
+  return (time.process_time() - cpu) / (time.perf_counter() - wall)
 
 
 def time_round(fns):
@@ -251,7 +267,7 @@ def main(argv):
     fns[name] = (fn, args)
   fns['bp'] = stacked_step('bp', depth)[:2]
   fns.update(matmuls())
-  fns.update(batched_products(depth))
+  fns.update(products(depth))
   helper_compile = {kind: read(process)['compile'] for kind, process in helpers.items()}
   for _ in range(2):
     time_round(fns)
@@ -269,10 +285,11 @@ def main(argv):
   for process in helpers.values():
     process.stdin.close()
     process.wait()
-  report(depth, difference, compile_times, helper_compile, flops, {k: median(v) for k, v in samples.items()})
+  busy = {name: cores_busy(*fns[name]) for name in ('product batched', 'product per layer')}
+  report(depth, difference, compile_times, helper_compile, flops, busy, {k: median(v) for k, v in samples.items()})
 
 
-def report(depth, difference, compile_times, helper_compile, flops, seconds):
+def report(depth, difference, compile_times, helper_compile, flops, busy, seconds):
   """Prints the results (see the module docstring)."""
   import jax  # pylint: disable=g-import-not-at-top
   matmul_gflops = lambda names: max(2 * MATMUL ** 3 / seconds[n] / 1e9 for n in names if n in seconds)
@@ -315,9 +332,10 @@ def report(depth, difference, compile_times, helper_compile, flops, seconds):
           f'{helper_compile["layer_parallel"]["layer-parallel"]:.2f}s')
   print(f'bp step at depth {depth}, 1 device: {seconds["bp"] * 1e3:.1f} ms; mupc stacked / bp = '
         f'{seconds["stacked"] / seconds["bp"]:.1f}x')
-  product_flops = 2 * (depth - 1) * FLAGS.batch * FLAGS.width ** 2
-  print(f'batched product of the {depth - 1} hidden layers on 1 device, GFLOP/s: ' + ', '.join(
-      f'{form} {product_flops / seconds["product " + form] / 1e9:.1f}' for form in ('Z W', 'E W^T')))
+  product_flops = REPEATS * 2 * (depth - 1) * FLAGS.batch * FLAGS.width ** 2
+  print(f'the {depth - 1} hidden layers\' product Z W on 1 device: ' + '; '.join(
+      f'{form}: {product_flops / seconds["product " + form] / 1e9:.1f} GFLOP/s, {busy["product " + form]:.2f} '
+      'cores busy' for form in ('batched', 'per layer')))
 
 
 if __name__ == '__main__':
