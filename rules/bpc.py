@@ -73,8 +73,8 @@ class BPC(ll.pc.PCRule):
     feedforward = self.model.forward(params, x)
     output = self.output_term(y, feedforward[-1], beta)
     label = jax.nn.one_hot(y, self.model.kernel_shapes[-1][-1])
-    energy = lambda weights, hidden: self.energy(*weights, hidden, x, label, output)
-    activity_grad = jax.grad(lambda hidden: jnp.sum(energy((params, generative), hidden)))
+    energy = lambda weights, hidden, mu_1=None: self.energy(*weights, hidden, x, label, output, mu_1)
+    activity_grad = jax.grad(lambda hidden: jnp.sum(energy((params, generative), hidden, feedforward[0])))
     hidden, steps = self.solver(x.shape[0]).run(lambda hidden, _: activity_grad(hidden), feedforward[:-1])
     hidden = jax.lax.stop_gradient(hidden)
     value, (grad, generative_grad) = jax.value_and_grad(
@@ -87,9 +87,12 @@ class BPC(ll.pc.PCRule):
     return dict(state, params=params, opt_state=opt_state, generative=generative,
                 generative_opt_state=generative_opt_state), metrics
 
-  def energy(self, params, generative, hidden, x, label, output):
-    """Per-sample energy F (B,): a_disc (PC's energy) + a_gen (the top-down errors); label (B, C) one-hot."""
-    discriminative = ll.pc.energy(self.model, params, hidden, x, output)
+  def energy(self, params, generative, hidden, x, label, output, mu_1=None):
+    """Per-sample energy F (B,): a_disc (PC's energy) + a_gen (the top-down errors); label (B, C) one-hot.
+
+    mu_1: the clamped input's prediction of z_1, if known (inference: the feedforward pass's), else predicted.
+    """
+    discriminative = ll.pc.energy(self.model, params, hidden, x, output, 0, mu_1)
     below = [self.model.phi(params, 0, x), *hidden]
     above = [*(self.model.phi(params, l, z) for l, z in enumerate(hidden, 1)), label]
     top_down = sum(ll.pc.half_squared_norm(z - (h @ g['kernel'] + g['bias']), False)
