@@ -12,18 +12,18 @@ the energy per sample is
 
 the discriminative part being PC's energy (`ll.pc.energy`, its output term
 beta * loss(mu_L, y); with mse and beta = 1 the label layer's error) and the
-generative part the paper's top-down errors, down to the image (its eq. 4, as
-JPC's bpc_energy_fn). Inference follows -dF/dz from the bottom-up feedforward
-pass (the paper's and JPC's initialisation); the generative errors are not zero
+generative part the paper's top-down errors, down to the image (as JPC's
+bpc_energy_fn). Inference follows -dF/dz from the bottom-up feedforward pass
+(as JPC's bidirectional_pc notebook starts it); the generative errors are not zero
 there, so every block is evaluated at every step (no error wave). Both networks
 then learn from dF/dV / beta and dF/dG / beta at the settled activities: each
-weight enters one error only, so the updates are local (eq. 7). G has its own
+weight enters one error only, so the updates are local. G has its own
 optimizer state under the same optimizer; its kernels are LeCun-normal, its
 biases zero, as the model's.
 
 Defaults: a_gen = 1e-3 and a_disc = 1, JPC's bidirectional_pc notebook's
-weighting for classification (it scales the generative energy down, as the
-paper does to reach its classification accuracy); mse output, T = 8.
+weighting for classification (the notebook scales the generative energy down,
+citing the paper, for classification accuracy); mse output, T = 8.
 Prediction, `output`, is the bottom-up feedforward pass (what JPC's notebook and
 experiments report as the amortised accuracy); `generate(state, y)` is the
 top-down pass from the labels to an image. Dense models only: the mlp (vgg and

@@ -63,7 +63,7 @@ def test_the_top_down_network_learns_to_generate_each_class_from_its_label():
 
 def test_each_weight_learns_from_its_own_error_only():
   """dF/dG_l = -gen_weight h_{l+1}^T e_l / B, with e_l = z_l - g_l(z_{l+1}) the top-down error
-  it makes (the paper's eq. 7): a Hebbian product of its input and its error, nothing else."""
+  it makes: a Hebbian product of its input and its error, nothing else."""
   model, params = tiny_mlp()
   x, y = batch()
   bpc = make_rule('bpc', model, loss='mse', gen_weight=0.3)
