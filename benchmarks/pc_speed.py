@@ -33,7 +33,7 @@ SOLVERS = {'pc/euler': dict(activity_solver='euler'), 'pc/heun': dict(activity_s
 flags.DEFINE_integer('steps', 200, 'Train steps per timed scan.')
 flags.DEFINE_integer('rounds', 5, 'Timed rounds per row (median reported).')
 flags.DEFINE_integer('inference_steps', 8, 'T for every PC-family rule.')
-flags.DEFINE_list('rules', ['bp', 'pc', 'ipc', 'epc', 'pn', 'nn', 'cn', 'hpc', *SOLVERS], 'Rows, in order.')
+flags.DEFINE_list('rules', ['bp', 'pc', 'ipc', 'epc', 'pn', 'nn', 'cn', 'hpc', 'bpc', *SOLVERS], 'Rows, in order.')
 FLAGS = flags.FLAGS
 
 
@@ -53,6 +53,10 @@ def matmul_flops(row, sizes, batch, steps):
   blocks 2..L for the activities and every block for the weights.
   hpc: two forward passes (network and amortiser), inference over every block
   from the guess, the weight update, and the amortiser's predictions and dW.
+  bpc: every step predicts blocks 2..L and every top-down block (the top-down
+  errors are not zero at the feedforward start: no error wave) and
+  differentiates them for the activities (the top-down block from the clamped
+  label aside); both weight updates; the top-down generation of its metric.
   """
   block = [2 * batch * a * b for a, b in zip(sizes[:-1], sizes[1:])]
   every, above_first, free = sum(block), sum(block[1:]), len(block) - 1
@@ -67,6 +71,8 @@ def matmul_flops(row, sizes, batch, steps):
     return every + steps * 2 * above_first + weight_update
   if row == 'hpc':
     return 2 * every + steps * 2 * above_first + weight_update + 2 * every
+  if row == 'bpc':
+    return every + steps * (2 * above_first + 2 * every - block[-1]) + weight_update + 3 * every
   evaluations = [max(0, free - 1 - t) for t in range(steps)]
   if row.startswith('pc/heun'):
     steps = steps // 2 if row == 'pc/heun4' else steps

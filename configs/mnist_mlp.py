@@ -13,7 +13,8 @@ T, activity step and momentum, beta and its schedule, weight decay, and the
 weight learning rate (PCX's peak, 1.1 x its lr) under our schedule (warmup
 from 0 over 500 steps, cosine to 0; PCX warms up from lr over 10% of training
 and ends at 0.1 lr). PCX's iPC used leaky_relu; the MLP here stays gelu for
-every rule. epc and hpc, which PCX does not benchmark, take pc's settings.
+every rule. epc, hpc and bpc, which PCX does not benchmark, take pc's settings
+(bpc keeps its own gen_weight, 1e-3).
 """
 from local_learning import config as ll_config
 
@@ -35,7 +36,7 @@ def get_config(arg=''):
     config.rule.loss = 'ce'
     config.rule.inference_steps = 8
     config.rule.activity_lr = 0.1
-  if args.rule in ('epc', 'hpc'):
+  if args.rule in ('epc', 'hpc', 'bpc'):
     config.rule.loss = 'ce'
     config.rule.inference_steps = 8
     config.rule.activity_lr = 0.1
