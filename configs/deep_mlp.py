@@ -17,7 +17,11 @@ orthogonal weights with gain sqrt(2) and zero biases (model.param='orthogonal'),
 batch 64, Adam 1e-4 without weight decay or schedule, and for PC rules 64
 inference steps of 0.1 (the smallest of its grid, e_lr in {0.1, 0.3} x iters in
 {64, 256}, which it searched on a validation split with early stopping; we run
-the fixed epochs of the other rows). Results: the README's depth table
+the fixed epochs of the other rows). Cross-entropy output, one of the two its
+sweep runs (its default is a sigmoid with squared error, which we have no
+loss for); its errors sit after the activation, ours before (our activities
+are pre-activations). benchmarks/epc_reference.py runs the reference's own
+math with a validation split. Results: the README's depth table
 (benchmarks/tables/deep_mlp.py).
 """
 from local_learning import config as ll_config

@@ -74,3 +74,21 @@ def test_epc_and_pc_reach_the_same_minimum_and_weight_gradient():
   np.testing.assert_allclose(m_epc['energy'], m_pc['energy'], rtol=1e-5)
   np.testing.assert_allclose(_flat(g_epc), _flat(g_pc), atol=1e-6 * np.abs(_flat(g_pc)).max() * 10)
   assert m_pc['energy'] < 0.95 * m_pc['loss']     # inference moved: the minimum is not the start
+
+
+def test_inference_is_the_reference_loop_plain_sgd_on_the_batch_summed_energy():
+  """With the gd solver, epc's errors after T steps are those of the reference's loop
+  (cgoemaere/error_based_PC pc_e.py: torch.optim.SGD on the errors, lr e_lr, from e = 0,
+  on the energy summed over the batch): e <- e - lr dE/de, T times."""
+  model, params = tiny_mlp(widths=(16, 16, 16))
+  x, y = batch()
+  rule = make_rule('epc', model, loss='ce', inference_steps=12, activity_lr=0.3)
+  feedforward = model.forward(params, x)
+  output = rule.output_term(y, feedforward[-1], 1.0)
+  got, _ = jax.jit(lambda: ll.pc.infer_errors(model, params, output, rule.solver(x.shape[0]), feedforward))()
+  grad = jax.jit(jax.grad(lambda e: jnp.sum(ll.pc.error_energy(model, params, e, output, feedforward[0]))))
+  want = [jnp.zeros_like(z) for z in feedforward[:-1]]
+  for _ in range(12):
+    want = [e - 0.3 * g for e, g in zip(want, grad(want))]
+  np.testing.assert_allclose(_flat(got), _flat(want), rtol=1e-5, atol=1e-6)
+  assert np.abs(_flat(want)).max() > 1e-3      # the errors moved
