@@ -29,7 +29,7 @@ def test_groups_split_the_stack_into_consecutive_entries():
 def test_the_gradients_do_not_depend_on_the_grouping(rule):
   x, y = testing.batch()
   grads = {}
-  for groups in (1, 2, 6):
+  for groups in (1, 3):
     model = _model(groups)
     params = model.init(jax.random.key(0))
     zs = model.forward(params, x)
@@ -39,9 +39,8 @@ def test_the_gradients_do_not_depend_on_the_grouping(rule):
     grads[groups] = jax.jit(trained.grads)(dict(params=params), (x, y), None)[0]
   # The lowest layers' gradients are at float32's rounding level of the largest: compare on that scale.
   scale = max(float(jnp.max(jnp.abs(g))) for g in jax.tree.leaves(grads[1]))
-  for groups in (2, 6):
-    for a, b in zip(jax.tree.leaves(grads[1]), jax.tree.leaves(grads[groups])):
-      np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6 * scale)
+  for a, b in zip(jax.tree.leaves(grads[1]), jax.tree.leaves(grads[3])):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6 * scale)
 
 
 @pytest.mark.parametrize('name, momentum', [('gd', 0.0), ('gd', 0.9), ('heun', 0.0)])
@@ -55,7 +54,7 @@ def test_skipping_groups_below_the_error_wave_is_exact(name, momentum):
   sizes = [model.stack_size(l) or 1 for l in range(model.num_layers - 1)]
   assert sizes == [1, 2, 2, 2]
   full = lambda h, _: jax.grad(lambda h: jnp.sum(ll.pc.energy(model, params, h, x, output)))(h)
-  for steps in (1, 2, 3):
+  for steps in ((1, 2) if name == 'heun' else (1, 3)):
     solver = ll.pc.ActivitySolver(name, steps, 0.2, momentum)
     plain, _ = jax.jit(lambda h: solver.run(full, h))(feedforward[:-1])
     skipped, _ = jax.jit(lambda: ll.pc.infer(model, params, x, output, solver, feedforward))()
