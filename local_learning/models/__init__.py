@@ -32,7 +32,7 @@ def problems(config):
   if config.name not in MODELS:
     return [_unknown(config.name)]
   cls = MODELS[config.name]
-  missing = sorted(set(cls.defaults) - set(config))
+  missing = sorted(set(cls.defaults) - set(config) - set(cls.optional))
   if missing:
     return [f'config.model lacks {", ".join(missing)} for model {config.name!r}; choose the model '
             f'with the config file argument (e.g. configs/default.py:model={config.name}), not by name alone']
