@@ -11,9 +11,10 @@ from local_learning.models import activations
 from local_learning.models.cnn import VGG
 from local_learning.models.layered import FunctionalModel, LayeredModel
 from local_learning.models.mlp import MLP
+from local_learning.models.rescnn import ResCNN
 from local_learning.models.residual import ResidualMLP
 
-MODELS = {'mlp': MLP, 'vgg': VGG, 'resmlp': ResidualMLP}
+MODELS = {'mlp': MLP, 'vgg': VGG, 'resmlp': ResidualMLP, 'rescnn': ResCNN}
 
 
 def names():
@@ -55,5 +56,5 @@ def _unknown(name):
   return f'unknown model {name!r}; known models: {", ".join(names())}'
 
 
-__all__ = ['FunctionalModel', 'LayeredModel', 'MLP', 'MODELS', 'ResidualMLP', 'VGG', 'default_config',
+__all__ = ['FunctionalModel', 'LayeredModel', 'MLP', 'MODELS', 'ResCNN', 'ResidualMLP', 'VGG', 'default_config',
            'functional', 'names', 'problems']
