@@ -65,16 +65,20 @@ def test_sp_features_move_more_with_width(name):
   assert ratio[3] > 4        # theory, as N grows: 16 (at these widths the input layer's share delays it)
 
 
-def _vgg(param, channels):
-  fields = dict(name='vgg', channels=(channels, channels), activation='tanh', param=param, output_multiplier=1.0)
+def _cnn(name, param, channels):
+  fields = (dict(name='vgg', channels=(channels, channels)) if name == 'vgg'
+            else dict(name='rescnn', width=channels, blocks=1))
+  fields.update(activation='tanh', param=param, output_multiplier=1.0)
   return models.functional(ml_collections.ConfigDict(fields), testing.INPUT_SHAPE, testing.CLASSES)
 
 
-def test_vgg_mup_keeps_features_outputs_and_their_updates_order_one():
+@pytest.mark.parametrize('name, param', [('vgg', 'mup'), ('rescnn', 'mupc')])
+def test_cnn_mup_keeps_features_outputs_and_their_updates_order_one(name, param):
+  """`_scales` for the CNNs, the width being the channels (16 -> 128), each width one program."""
   scales = []
   for channels in (16, 128):
-    model = _vgg('mup', channels)
-    lr = parameterisation.learning_rate('mup', 'sgd', 0.02, channels, 3)
+    model = _cnn(name, param, channels)
+    lr = parameterisation.learning_rate(param, 'sgd', 0.02, channels, 0)     # eta N: L does not enter
     x, y = testing.batch(32)
 
     @jax.jit
@@ -90,8 +94,14 @@ def test_vgg_mup_keeps_features_outputs_and_their_updates_order_one():
   features, output, features_change, output_change = scales[1] / scales[0]
   assert 0.5 < features < 2 and 0.5 < features_change < 2 and 0.5 < output_change < 2, scales
   assert 0.1 < output < 0.5            # the readout's 1/sqrt(fan-in): 0.35
-  module = nnx.eval_shape(lambda: _vgg('mup', 16).build(nnx.Rngs(0)))
-  assert module.multipliers == pytest.approx((1 / 3, 1 / 12, 1 / (2 * 2 * 16)))   # 1/sqrt(9 C_in), 1/fan-in
+
+
+def test_vgg_multipliers_are_the_table_and_a_wrong_param_is_named():
+  module = nnx.eval_shape(lambda: _cnn('vgg', 'mup', 16).build(nnx.Rngs(0)))
+  assert module.multipliers == pytest.approx((1 / 3, 1 / 12, 1 / (2 * 2 * 16)))   # 1/sqrt(9 C_in); 1/fan-in
+  fields = dict(name='vgg', channels=(4,), activation='relu', param='mupc', output_multiplier=1.0)
+  assert models.problems(ml_collections.ConfigDict(fields)) == [
+      "unknown parameterisation 'mupc' for model vgg; choose one of flax, sp, mup"]
 
 
 def test_init_distributions_and_multipliers_are_the_table():

@@ -22,7 +22,13 @@ readout its flattened input, C H W) and L the number of weight layers
   mup_noskip  as mup, without skips                               0     eta g0^2 N     eta / sqrt(N)
 
 A convolution reads the same rows, W (k, k, C_in, C_out) and a conv's fan-in
-for n (vgg: sp and mup; the width N is then the channels).
+for n; the width N is then the channels. vgg: sp and mup (its first conv the
+input row, the others hidden, the readout output). rescnn (the limits paper's
+residual CNN, models/rescnn.py): sp, mup and mupc, its stage convolutions the
+input row (no depth factor), its residual convolutions the hidden row times
+the activation's gain (tanh 5/3, relu sqrt 2; not under sp), as the
+reference's (JPC experiments/limits_paper/cnn/model.py), and L its number of
+weight layers, the reference's depth n_res_blocks + 4.
 Only flax and orthogonal have biases: the others have none, as JPC's networks (use_bias=False). `output_multiplier` multiplies the output layer's a: the
 limits paper's richness g0 = gamma_0 is output_multiplier = 1 / gamma_0 (JPC
 divides a_L by gamma_0, jpc/_core/_energies.py `_get_param_scalings`).
