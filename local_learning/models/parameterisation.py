@@ -29,10 +29,13 @@ input row (no depth factor), its residual convolutions the hidden row times
 the activation's gain (tanh 5/3, relu sqrt 2; not under sp), as the
 reference's (JPC experiments/limits_paper/cnn/model.py), and L its number of
 weight layers, the reference's depth n_res_blocks + 4.
+
 Only flax and orthogonal have biases: the others have none, as JPC's networks (use_bias=False). `output_multiplier` multiplies the output layer's a: the
 limits paper's richness g0 = gamma_0 is output_multiplier = 1 / gamma_0 (JPC
 divides a_L by gamma_0, jpc/_core/_energies.py `_get_param_scalings`).
-One rate serves every layer (`learning_rate`), as in the limits paper's code.
+One rate serves every layer (`learning_rate`), as in the limits paper's MLP code
+(its CNN's gives the first conv eta, the stage convs and readout eta / sqrt(N),
+the residual convs eta / sqrt(N L); benchmarks/tables/limits_cnn.py uses one).
 With SGD it is exactly muP (one step moves features and output by O(1) at any
 width; tests/test_parameterisation.py). With Adam, whose first step moves every
 weight by the rate, eta / sqrt(N) is muP's for the hidden layers but shrinks
