@@ -68,6 +68,30 @@ def test_vgg_blocks_are_convolutions_of_the_pooled_activated_layer_below_then_a_
   _check(model, params, x, inputs, blocks)
 
 
+def test_rescnn_blocks_are_the_limits_papers_stage_convs_residual_blocks_and_readout():
+  model, params = _model(dict(name='rescnn', width=4, blocks=1, activation='tanh', param='mupc',
+                              output_multiplier=1.0), (12, 12, 1))
+  pool = lambda h: jax.lax.reduce_window(h, 0.0, jax.lax.add, (1, 2, 2, 1), (1, 2, 2, 1), 'VALID') / 4
+  a_stage = lambda c_in: 1 / np.sqrt(9 * c_in)
+  a_res = 5 / 3 / np.sqrt(9 * 4 * 7)          # tanh's gain / sqrt(N k^2 L), L = 7 weight layers
+
+  def conv(i, a, phi, skip):
+    kernel = _value(params['convs'][i]['kernel'])
+    conv_ = lambda h: jax.lax.conv_general_dilated(h, kernel, (1, 1), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+    return lambda z: a * conv_(phi(z)) + (z if skip else 0)
+
+  head = _value(params['head']['kernel'])
+  blocks = [conv(0, a_stage(1), lambda x: x, False), conv(1, a_res, jnp.tanh, True),
+            conv(2, a_stage(4), pool, False), conv(3, a_res, jnp.tanh, True),
+            conv(4, a_stage(4), pool, False), conv(5, a_res, jnp.tanh, True),
+            lambda z: pool(z).reshape(len(z), -1) @ head / 4]          # readout 1/fan-in, fan-in 1 * 1 * 4
+  keys = jax.random.split(jax.random.key(2), 7)
+  x = jax.random.normal(keys[0], (5, 12, 12, 1))
+  shapes = [(5, 12, 12, 4)] * 2 + [(5, 6, 6, 4)] * 2 + [(5, 3, 3, 4)] * 2
+  _check(model, params, x, [x] + [jax.random.normal(k, s) for k, s in zip(keys[1:], shapes)], blocks)
+  assert model.skips == (0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0)
+
+
 MODELS = {
     'mlp': (dict(name='mlp', widths=(32, 16), activation='tanh'), (8, 8, 1)),
     'vgg': (dict(name='vgg', channels=(4, 8), activation='relu'), (12, 12, 3)),

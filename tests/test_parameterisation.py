@@ -5,7 +5,8 @@ as the width N grows 64 -> 1024: under mup / mupc the hidden features and
 their change and the output's change stay Theta(1), and the output at init
 vanishes like 1/sqrt(N) (muP's readout); under sp at a fixed rate the features
 are Theta(1) at init but one step moves the output by ~N (and the features by
-~sqrt(N), for N well above the input's dimension).
+~sqrt(N), for N well above the input's dimension). vgg's mup, its width
+being the channels, keeps the same promises from 16 to 128 channels.
 """
 import json
 
@@ -62,6 +63,45 @@ def test_sp_features_move_more_with_width(name):
   ratio = large / small
   assert 0.4 < ratio[0] < 2.5 and 0.4 < ratio[1] < 2.5     # forward pass O(1) at init
   assert ratio[3] > 4        # theory, as N grows: 16 (at these widths the input layer's share delays it)
+
+
+def _cnn(name, param, channels):
+  fields = (dict(name='vgg', channels=(channels, channels)) if name == 'vgg'
+            else dict(name='rescnn', width=channels, blocks=1))
+  fields.update(activation='tanh', param=param, output_multiplier=1.0)
+  return models.functional(ml_collections.ConfigDict(fields), testing.INPUT_SHAPE, testing.CLASSES)
+
+
+@pytest.mark.parametrize('name, param', [('vgg', 'mup'), ('rescnn', 'mupc')])
+def test_cnn_mup_keeps_features_outputs_and_their_updates_order_one(name, param):
+  """`_scales` for the CNNs, the width being the channels (16 -> 128), each width one program."""
+  scales = []
+  for channels in (16, 128):
+    model = _cnn(name, param, channels)
+    lr = parameterisation.learning_rate(param, 'sgd', 0.02, channels, 0)     # eta N: L does not enter
+    x, y = testing.batch(32)
+
+    @jax.jit
+    def run(key, model=model, lr=lr, x=x, y=y):
+      params = model.init(key)
+      loss = lambda p: 0.5 * jnp.mean(jnp.sum(jnp.square(model.output(p, x) - jax.nn.one_hot(y, 10)), -1))
+      stepped = jax.tree.map(lambda p, g: p - lr * g, params, jax.grad(loss)(params))
+      before, after = model.forward(params, x), model.forward(stepped, x)
+      rms = lambda a: jnp.sqrt(jnp.mean(jnp.square(a)))
+      return jnp.stack([rms(before[-2]), rms(before[-1]), rms(after[-2] - before[-2]), rms(after[-1] - before[-1])])
+
+    scales.append(np.asarray(run(jax.random.key(0))))
+  features, output, features_change, output_change = scales[1] / scales[0]
+  assert 0.5 < features < 2 and 0.5 < features_change < 2 and 0.5 < output_change < 2, scales
+  assert 0.1 < output < 0.5            # the readout's 1/sqrt(fan-in): 0.35
+
+
+def test_vgg_multipliers_are_the_table_and_a_wrong_param_is_named():
+  module = nnx.eval_shape(lambda: _cnn('vgg', 'mup', 16).build(nnx.Rngs(0)))
+  assert module.multipliers == pytest.approx((1 / 3, 1 / 12, 1 / (2 * 2 * 16)))   # 1/sqrt(9 C_in); 1/fan-in
+  fields = dict(name='vgg', channels=(4,), activation='relu', param='mupc', output_multiplier=1.0)
+  assert models.problems(ml_collections.ConfigDict(fields)) == [
+      "unknown parameterisation 'mupc' for model vgg; choose one of flax, sp, mup"]
 
 
 def test_init_distributions_and_multipliers_are_the_table():

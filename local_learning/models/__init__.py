@@ -11,9 +11,10 @@ from local_learning.models import activations
 from local_learning.models.cnn import VGG
 from local_learning.models.layered import FunctionalModel, LayeredModel
 from local_learning.models.mlp import MLP
+from local_learning.models.rescnn import ResCNN
 from local_learning.models.residual import ResidualMLP
 
-MODELS = {'mlp': MLP, 'vgg': VGG, 'resmlp': ResidualMLP}
+MODELS = {'mlp': MLP, 'vgg': VGG, 'resmlp': ResidualMLP, 'rescnn': ResCNN}
 
 
 def names():
@@ -32,7 +33,7 @@ def problems(config):
   if config.name not in MODELS:
     return [_unknown(config.name)]
   cls = MODELS[config.name]
-  missing = sorted(set(cls.defaults) - set(config))
+  missing = sorted(set(cls.defaults) - set(config) - set(cls.optional))
   if missing:
     return [f'config.model lacks {", ".join(missing)} for model {config.name!r}; choose the model '
             f'with the config file argument (e.g. configs/default.py:model={config.name}), not by name alone']
@@ -55,5 +56,5 @@ def _unknown(name):
   return f'unknown model {name!r}; known models: {", ".join(names())}'
 
 
-__all__ = ['FunctionalModel', 'LayeredModel', 'MLP', 'MODELS', 'ResidualMLP', 'VGG', 'default_config',
+__all__ = ['FunctionalModel', 'LayeredModel', 'MLP', 'MODELS', 'ResCNN', 'ResidualMLP', 'VGG', 'default_config',
            'functional', 'names', 'problems']

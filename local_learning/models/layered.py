@@ -70,12 +70,14 @@ class LayeredModel(nnx.Module):
   `block`, `forward` and `predict` compose them; a model may override
   `forward`/`predict` with batched code. A model with stacked entries also
   sets `stacks` (see the module docstring). For the registry
-  (models/__init__.py): `defaults`, the config fields, and `from_config`;
+  (models/__init__.py): `defaults`, the config fields (`optional` of them may
+  be absent, from a config written before them), and `from_config`;
   `problems` checks the model's own fields.
   """
   num_layers: int
   stacks: tuple = ()
   defaults: dict = {}
+  optional: tuple = ()        # fields of `defaults` that from_config reads with a default where absent
   loops_well: bool = True     # False: XLA:CPU runs its train step slower inside a loop (one step per call)
 
   @classmethod

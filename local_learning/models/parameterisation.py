@@ -3,8 +3,10 @@
 A dense layer computes a * (h @ W) (+ b), W drawn at init; PC and BP train the
 same W under the same a, so a parameterisation is a model option
 (`config.model.param`), never a rule's. Per layer kind, with n = the layer's
-fan-in (D for the input layer, the width N otherwise) and L the number of
-weight layers (hidden layers + 1):
+fan-in (D for the input layer, the width N otherwise; for a convolution the
+input channels times the kernel's area, C_in k^2, and for a CNN's dense
+readout its flattened input, C H W) and L the number of weight layers
+(hidden layers + 1):
 
   param       layer    W at init              multiplier a        skip  SGD lr         Adam lr
   flax        all      N(0, 1/n) truncated,   1                   -     eta            eta   (mlp's default:
@@ -19,10 +21,21 @@ weight layers (hidden layers + 1):
               (input and output as mup: muP in width with Depth-muP's 1/sqrt(L) branches)
   mup_noskip  as mup, without skips                               0     eta g0^2 N     eta / sqrt(N)
 
+A convolution reads the same rows, W (k, k, C_in, C_out) and a conv's fan-in
+for n; the width N is then the channels. vgg: sp and mup (its first conv the
+input row, the others hidden, the readout output). rescnn (the limits paper's
+residual CNN, models/rescnn.py): sp, mup and mupc, its stage convolutions the
+input row (no depth factor), its residual convolutions the hidden row times
+the activation's gain (tanh 5/3, relu sqrt 2; not under sp), as the
+reference's (JPC experiments/limits_paper/cnn/model.py), and L its number of
+weight layers, the reference's depth n_res_blocks + 4.
+
 Only flax and orthogonal have biases: the others have none, as JPC's networks (use_bias=False). `output_multiplier` multiplies the output layer's a: the
 limits paper's richness g0 = gamma_0 is output_multiplier = 1 / gamma_0 (JPC
 divides a_L by gamma_0, jpc/_core/_energies.py `_get_param_scalings`).
-One rate serves every layer (`learning_rate`), as in the limits paper's code.
+One rate serves every layer (`learning_rate`), as in the limits paper's MLP code
+(its CNN's gives the first conv eta, the stage convs and readout eta / sqrt(N),
+the residual convs eta / sqrt(N L); benchmarks/tables/limits_cnn.py uses one).
 With SGD it is exactly muP (one step moves features and output by O(1) at any
 width; tests/test_parameterisation.py). With Adam, whose first step moves every
 weight by the rate, eta / sqrt(N) is muP's for the hidden layers but shrinks
@@ -70,10 +83,11 @@ def multiplier(param, kind, fan_in, weight_layers, output_multiplier=1.0):
   return a * output_multiplier if kind == 'output' else a
 
 
-def kernel(key, param, kind, shape):
-  """W at init, shape (..., fan_in, fan_out): a stacked (K, n, m) draws every layer alike."""
+def kernel(key, param, kind, shape, fan_in=None):
+  """W at init, shape (..., fan_in, fan_out): a stacked (K, n, m) draws every layer alike; a
+  convolution's (k, k, C_in, C_out) passes its fan_in C_in k^2."""
   init = TABLE[param][kind][0]
-  fan_in = shape[-2]
+  fan_in = fan_in or shape[-2]
   if init == 'uniform':
     bound = 1 / math.sqrt(fan_in)
     return jax.random.uniform(key, shape, jnp.float32, -bound, bound)
