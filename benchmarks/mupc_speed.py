@@ -16,8 +16,9 @@ Prints:
   * a check that the per-layer reference (benchmarks/per_layer_mupc.py) is the
     same step: the largest weight difference after one step at depth 8;
   * compile time of one jitted train step at depth 8 and at --depth, for the
-    stacked step and the reference (target: stacked within 2x from depth 8 to
-    --depth, and below the reference's);
+    stacked step (in --depth's groups at both depths) and the reference
+    (target: stacked within 2x from depth 8 to --depth, and below the
+    reference's);
   * a 2048 x 2048 matmul in each setting (the best of XLA:CPU's two matmul
     libraries, Eigen and YNNPACK), GFLOP/s;
   * the mupc step at --depth (T = depth): stacked as configs/depth.py has it
@@ -259,7 +260,8 @@ def main(argv):
     helpers['layer_parallel'] = start_helper('layer_parallel')
   difference = reference_difference()
   compile_times, fns, flops = {}, {}, {}
-  for name, make in (('stacked', lambda d: stacked_step('mupc', d)), ('reference', reference_step),
+  groups = bound_rule('mupc', depth)[0].model.num_layers - 2      # depth 8 compiles in the same layout
+  for name, make in (('stacked', lambda d: stacked_step('mupc', d, groups=groups)), ('reference', reference_step),
                      ('stacked 1 group', lambda d: stacked_step('mupc', d, groups=1))):
     if name != 'stacked 1 group':
       compile_times[name + ' 8'] = min(make(8)[2] for _ in range(2))

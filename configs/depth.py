@@ -17,9 +17,10 @@ without weight decay, at the reference's best rates for the depth
 (SP_PC_RATES). Every other rule (mupc, bp, ...) trains the Depth-muP network.
 Squared-error output for every rule. The hidden layers are stacked in
 `groups` entries (models/residual.py; a layout: the same network and
-updates): 8, or 4 from depth 128, where 8 groups compile for as long
-as the per-layer reference and run no faster (`benchmarks/mupc_speed.py
---groups=`; README, muPC at depth).
+updates): one below 16 hidden layers, where a step takes milliseconds and
+compile time dominates; 8 from 16; 4 from 128, where 8 groups compile for
+as long as the per-layer reference and run no faster
+(`benchmarks/mupc_speed.py --groups=`; README, muPC at depth).
 `bp` is the paper's Depth-muP backprop
 baseline as its reference ran it for the paper (jpc commit 20e91f3,
 train_bpn.py): N(0, 1) weights, squared error, Adam lr 1e-2; the reference's
@@ -42,7 +43,7 @@ def get_config(arg=''):
   config.model.depth = args.depth
   config.model.width = args.width
   config.model.param = 'sp' if args.rule == 'pc' else 'mupc'
-  config.model.groups = min(8 if args.depth < 128 else 4, args.depth - 1)
+  config.model.groups = 1 if args.depth < 16 else 8 if args.depth < 128 else 4
   config.batch_size = 64
   config.num_epochs = 10 if args.dataset == 'digits' else 1
   if 'loss' in config.rule:

@@ -48,7 +48,7 @@ def test_same_config_and_seed_give_identical_results(tmp_path):
 
 
 # SGD: Adam (mupc's default) turns float rounding in gradients near 0 into steps of its learning rate.
-MUPC = ['--config=configs/depth.py:rule=mupc,depth=6,width=32,dataset=digits', '--config.num_epochs=2',
+MUPC = ['--config=configs/depth.py:rule=mupc,depth=6,width=32,dataset=digits', '--config.num_epochs=1',
         '--config.num_seeds=2', '--config.rule.optimizer.name=sgd', '--config.rule.optimizer.learning_rate=0.01']
 
 
