@@ -288,16 +288,16 @@ def main(argv):
     process.stdin.close()
     process.wait()
   busy = {name: cores_busy(*fns[name]) for name in ('product batched', 'product per layer')}
-  report(depth, difference, compile_times, helper_compile, flops, busy, {k: median(v) for k, v in samples.items()})
+  report(depth, groups, difference, compile_times, helper_compile, flops, busy,
+         {k: median(v) for k, v in samples.items()})
 
 
-def report(depth, difference, compile_times, helper_compile, flops, busy, seconds):
+def report(depth, groups, difference, compile_times, helper_compile, flops, busy, seconds):
   """Prints the results (see the module docstring)."""
   import jax  # pylint: disable=g-import-not-at-top
   matmul_gflops = lambda names: max(2 * MATMUL ** 3 / seconds[n] / 1e9 for n in names if n in seconds)
   peak = matmul_gflops(['matmul Eigen', 'matmul YNNPACK'])
   defaults = helper_compile['reference_defaults']
-  groups = bound_rule('mupc', depth)[0].model.num_layers - 2
   chosen = 'configs/depth.py' if not FLAGS.groups else '--groups'
   print(f'{jax.devices()[0].device_kind}, jax {jax.__version__}, {os.cpu_count()} cores; resmlp width '
         f'{FLAGS.width}, batch {FLAGS.batch}, mupc T = depth; medians of {FLAGS.rounds} interleaved rounds; '

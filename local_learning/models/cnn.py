@@ -73,16 +73,21 @@ class VGG(LayeredModel):
     return self._layer(l).kernel[...]
 
   def apply(self, l, h, kernel):
-    if l == len(self.convs):
-      out = h @ kernel
-    else:
-      out = jax.lax.conv_general_dilated(h, kernel, (1, 1), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
-    a = self.multipliers[l]
-    return out if a == 1.0 else a * out
+    return scaled_product(h, kernel, self.multipliers[l])
 
   def bias(self, l):
     bias = self._layer(l).bias
     return None if bias is None else bias[...]
+
+
+def scaled_product(h, kernel, multiplier):
+  """multiplier * (h @ kernel) for a dense kernel (in, out), multiplier * conv(h, kernel) (3x3 SAME, NHWC) for a
+  conv kernel (kh, kw, in, out): a CNN block's linear map without its bias."""
+  if kernel.ndim == 2:
+    out = h @ kernel
+  else:
+    out = jax.lax.conv_general_dilated(h, kernel, (1, 1), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+  return out if multiplier == 1.0 else multiplier * out
 
 
 def _conv(in_channels, out_channels, param, kind, rngs):

@@ -23,12 +23,11 @@ reference's.
 """
 import math
 
-import jax
 from flax import nnx
 
 from local_learning import validate
 from local_learning.errors import UserError
-from local_learning.models import activations, parameterisation
+from local_learning.models import activations, cnn, parameterisation
 from local_learning.models.layered import LayeredModel
 
 PARAMS = ('sp', 'mup', 'mupc')
@@ -89,12 +88,7 @@ class ResCNN(LayeredModel):
     return (self.convs[l] if l < len(self.convs) else self.head).kernel[...]
 
   def apply(self, l, h, kernel):
-    if l == len(self.convs):
-      out = h @ kernel
-    else:
-      out = jax.lax.conv_general_dilated(h, kernel, (1, 1), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
-    a = self.multipliers[l]
-    return out if a == 1.0 else a * out
+    return cnn.scaled_product(h, kernel, self.multipliers[l])
 
   def skip(self, l):
     return 1.0 if self.residual[l] else 0.0

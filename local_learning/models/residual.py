@@ -60,6 +60,7 @@ PARAMS = ('mupc', 'mup', 'sp', 'mup_noskip')     # models/parameterisation.py's 
 class ResidualMLP(LayeredModel):
   """in_features: D = prod(input shape); width N; depth H >= 2 hidden layers; out: C."""
   defaults = dict(depth=8, width=128, activation='relu', param='mupc', output_multiplier=1.0, groups=1)
+  optional = ('groups',)
 
   @classmethod
   def from_config(cls, config, input_shape, num_outputs, rngs):
