@@ -17,9 +17,12 @@ without weight decay, at the reference's best rates for the depth
 (SP_PC_RATES). Every other rule (mupc, bp, ...) trains the Depth-muP network.
 Squared-error output for every rule. The hidden layers are stacked in
 `groups` entries (models/residual.py; a layout: the same network and
-updates): one below 16 hidden layers, where a step takes milliseconds and
-compile time dominates; 8 from 16; 4 from 128, where 8 groups compile for
-as long as the per-layer reference and run no faster
+updates), `stack_groups(depth)`: one below 16 hidden layers, where a step
+takes milliseconds and compile time dominates; below 128, groups of about 3
+layers (at most 16), whose small products XLA:CPU runs side by side; 8 from
+128. Compile time grows with the square of the groups (PC's error wave gives
+each group its own loop, holding every group above it): at 128 layers more
+groups would compile for longer than the per-layer reference
 (`benchmarks/mupc_speed.py --groups=`; README, muPC at depth).
 `bp` is the paper's Depth-muP backprop
 baseline as its reference ran it for the paper (jpc commit 20e91f3,
@@ -43,7 +46,7 @@ def get_config(arg=''):
   config.model.depth = args.depth
   config.model.width = args.width
   config.model.param = 'sp' if args.rule == 'pc' else 'mupc'
-  config.model.groups = 1 if args.depth < 16 else 8 if args.depth < 128 else 4
+  config.model.groups = stack_groups(args.depth)
   config.batch_size = 64
   config.num_epochs = 10 if args.dataset == 'digits' else 1
   if 'loss' in config.rule:
@@ -61,3 +64,11 @@ def get_config(arg=''):
     config.rule.optimizer.learning_rate = 1e-2
     config.rule.optimizer.weight_decay = 0.0
   return config
+
+
+def stack_groups(depth):
+  """Groups of resmlp's depth - 1 stacked hidden layers: 1 below 16; below 128 about 3 layers each,
+  at most 16; 8 from 128."""
+  if depth < 16:
+    return 1
+  return min(16, -(-(depth - 1) // 3)) if depth < 128 else 8

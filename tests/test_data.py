@@ -20,6 +20,15 @@ def test_digits_split_is_fixed_stratified_and_standardised():
   assert abs(a.x_train.mean()) < 1e-3 and abs(a.x_train.std() - 1) < 1e-2
 
 
+def test_validation_split_is_the_last_training_examples_and_never_the_test_set():
+  full = data.load(data.default_config('digits'))
+  split = full.holdout(300)
+  np.testing.assert_array_equal(split.x_train, full.x_train[:-300])
+  np.testing.assert_array_equal(split.x_test, full.x_train[-300:])
+  np.testing.assert_array_equal(split.y_test, full.y_train[-300:])
+  assert split.name == 'digits (validation: last 300 training examples)'
+
+
 def test_mnist_prepared_offline_reads_back_exactly(mnist_data_dir):
   cfg = data.default_config('mnist')
   cfg.data_dir = mnist_data_dir

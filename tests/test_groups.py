@@ -76,3 +76,11 @@ def test_more_groups_than_stacked_layers_is_a_mistake():
   fields = dict(depth=4, width=8, activation='relu', param='mupc', output_multiplier=1.0, groups=4)
   problems = residual.ResidualMLP.problems(ml_collections.ConfigDict(fields))
   assert problems == ['config.model.groups=4 exceeds the 3 stacked hidden layers of depth 4; use at most depth - 1']
+
+
+def test_depth_configs_choose_valid_groups_at_every_depth():
+  from configs import depth as depth_config   # pylint: disable=import-outside-toplevel
+  for depth in range(2, 257):
+    config = depth_config.get_config(f'depth={depth},dataset=digits')
+    assert residual.ResidualMLP.problems(config.model) == [], depth
+  assert [depth_config.stack_groups(h) for h in (8, 16, 32, 64, 127, 128)] == [1, 5, 11, 16, 16, 8]

@@ -60,6 +60,7 @@ COMMANDS = [
     (['--config=configs/bss.py:snr=nan'], 'snr_db must be a finite number'),
     ([DEFAULT, '--config.rule_module=.relative'], 'not an absolute module name'),
     ([DEFAULT, '--no_such_flag'], "Unknown command line flag 'no_such_flag'"),
+    ([DEFAULT, '--config.validation_examples=1437'], 'leaves no training examples of the 1437 in digits'),
 ]
 
 

@@ -108,6 +108,7 @@ def _accuracies(rule, tmp_path):
   config = depth_config.get_config(f'rule={rule},depth=64,width=32,dataset=digits')
   config.num_epochs = 2
   config.num_seeds = 3
+  config.model.groups = 1    # a layout (tests/test_groups.py); one group compiles fastest
   return np.array(train.train_and_evaluate(config, str(tmp_path / rule)).results['test_accuracy'])
 
 

@@ -25,6 +25,14 @@ class Dataset:
     return dataclasses.replace(self, x_train=self.x_train[:train], y_train=self.y_train[:train],
                                x_test=self.x_test[:test], y_test=self.y_test[:test])
 
+  def holdout(self, n):
+    """The last n training examples as the evaluation set, the others to train on: a validation
+    split for choosing settings without the test set (the standardisation stays the full
+    training set's)."""
+    return dataclasses.replace(self, name=f'{self.name} (validation: last {n} training examples)',
+                               x_train=self.x_train[:-n], y_train=self.y_train[:-n],
+                               x_test=self.x_train[-n:], y_test=self.y_train[-n:])
+
 
 def standardized(name, x_train, y_train, x_test, y_test, num_classes):
   """A Dataset with pixels scaled by the training set's per-channel mean and std."""

@@ -70,12 +70,15 @@ class ClassificationTask:
     config.steps_per_call = 0            # train steps per compiled call; 0 = chosen by the trainer
     config.train_examples = 0            # train on the first N training examples only; 0 = all
     config.test_examples = 0             # evaluate on the first N test examples only; 0 = all
+    config.validation_examples = 0       # N > 0: train without the last N training examples and evaluate
+                                         # on them instead of the test set (to choose settings)
     config.diagnostics = ml_collections.ConfigDict(dict(
         bp_alignment_every=0))           # epochs between diagnostics.bp_alignment lines; 0 = never
 
   def problems(self, config):
     return (validate.int_problems(config, ('batch_size', 'num_epochs', 'eval_batch_size', 'layer_parallel'), 1)
-            + validate.int_problems(config, ('num_devices', 'steps_per_call', 'train_examples', 'test_examples'), 0)
+            + validate.int_problems(config, ('num_devices', 'steps_per_call', 'train_examples', 'test_examples',
+                                             'validation_examples'), 0)
             + validate.int_problems(config.get('diagnostics', {}), ('bp_alignment_every',), 0, 'config.diagnostics.')
             + models.problems(config.model))
 
@@ -93,6 +96,11 @@ class _Run:
       raise UserError(f'batch_size {config.batch_size} does not split over {data_devices} devices; '
                       'use a multiple of the device count, or set --config.num_devices')
     dataset = data.load(config.dataset)
+    if config.get('validation_examples'):
+      if config.validation_examples >= len(dataset.x_train):
+        raise UserError(f'validation_examples {config.validation_examples} leaves no training examples of the '
+                        f'{len(dataset.x_train)} in {dataset.name}; lower --config.validation_examples')
+      dataset = dataset.holdout(config.validation_examples)
     if config.get('train_examples') or config.get('test_examples'):
       dataset = dataset.first(config.get('train_examples', 0), config.get('test_examples', 0))
     if config.batch_size > len(dataset.x_train):
