@@ -27,8 +27,9 @@ Prints:
     defaults (the faster of the two is the reference), layer-parallel;
     milliseconds, the matrix-product GFLOP each program executes
     (local_learning.costs, from its jaxpr), GFLOP/s and share of the matmul of
-    the same setting; stacked / reference speedup (target >= 1.3x at depth
-    128, >= 1.2x at depth 32);
+    the same setting; stacked / reference speedup of the medians (target
+    >= 1.3x at depth 128, >= 1.2x at depth 32), and its range round by round
+    (each round times both);
   * a bp step on the same network, and the stacked layers' product as one batched
     dot and as separate dots: GFLOP/s and how many cores each keeps busy.
 FLOPs of one mupc step without skipping, K = depth - 1 stacked residual layers,
@@ -289,11 +290,11 @@ def main(argv):
     process.wait()
   busy = {name: cores_busy(*fns[name]) for name in ('product batched', 'product per layer')}
   report(depth, groups, difference, compile_times, helper_compile, flops, busy,
-         {k: median(v) for k, v in samples.items()})
+         {k: median(v) for k, v in samples.items()}, samples)
 
 
-def report(depth, groups, difference, compile_times, helper_compile, flops, busy, seconds):
-  """Prints the results (see the module docstring)."""
+def report(depth, groups, difference, compile_times, helper_compile, flops, busy, seconds, samples):
+  """Prints the results (see the module docstring); samples: each program's seconds per round."""
   import jax  # pylint: disable=g-import-not-at-top
   matmul_gflops = lambda names: max(2 * MATMUL ** 3 / seconds[n] / 1e9 for n in names if n in seconds)
   peak = matmul_gflops(['matmul Eigen', 'matmul YNNPACK'])
@@ -323,8 +324,11 @@ def report(depth, groups, difference, compile_times, helper_compile, flops, busy
           f'{rate / peak:.0%} of the matmul')
   target = 1.3 if depth >= 128 else 1.2
   reference_compile = compile_times['reference'] if reference == 'reference' else defaults['reference']
+  per_round = sorted(r / s for r, s in zip(samples[reference], samples['stacked']))
   print(f'  stacked / per-layer reference ({reference}): {seconds[reference] / seconds["stacked"]:.2f}x faster '
-        f'(target >= {target}x); compile {compile_times["stacked"]:.2f}s vs {reference_compile:.2f}s')
+        f'(target >= {target}x; round by round {per_round[0]:.2f}x to {per_round[-1]:.2f}x, '
+        f'{sum(r >= target for r in per_round)} of {len(per_round)} rounds at the target); '
+        f'compile {compile_times["stacked"]:.2f}s vs {reference_compile:.2f}s')
   if 'layer-parallel' in seconds:
     parallel_peak = matmul_gflops(['matmul Eigen split', 'matmul YNNPACK split'])
     rate = helper_compile['layer_parallel']['flops'] / seconds['layer-parallel'] / 1e9
