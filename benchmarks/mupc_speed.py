@@ -289,13 +289,13 @@ def main(argv):
     process.stdin.close()
     process.wait()
   busy = {name: cores_busy(*fns[name]) for name in ('product batched', 'product per layer')}
-  report(depth, groups, difference, compile_times, helper_compile, flops, busy,
-         {k: median(v) for k, v in samples.items()}, samples)
+  report(depth, groups, difference, compile_times, helper_compile, flops, busy, samples)
 
 
-def report(depth, groups, difference, compile_times, helper_compile, flops, busy, seconds, samples):
+def report(depth, groups, difference, compile_times, helper_compile, flops, busy, samples):
   """Prints the results (see the module docstring); samples: each program's seconds per round."""
   import jax  # pylint: disable=g-import-not-at-top
+  seconds = {name: median(times) for name, times in samples.items()}
   matmul_gflops = lambda names: max(2 * MATMUL ** 3 / seconds[n] / 1e9 for n in names if n in seconds)
   peak = matmul_gflops(['matmul Eigen', 'matmul YNNPACK'])
   defaults = helper_compile['reference_defaults']

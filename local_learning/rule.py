@@ -103,7 +103,12 @@ class GradientRule(Rule):
     x, y = batch
     return jax.value_and_grad(lambda p: jnp.mean(self.loss(self.model.forward(p, x, feedback)[-1], y)))(params)
 
+  def apply_grads(self, grads, opt_state, params):
+    """One step of the rule's optimizer on params (any pytree grads, opt_state match) -> (params, opt_state)."""
+    updates, opt_state = self.tx.update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state
+
   def train_step(self, state, batch, rng):
     grads, metrics = self.grads(state, batch, rng)
-    updates, opt_state = self.tx.update(grads, state['opt_state'], state['params'])
-    return dict(state, params=optax.apply_updates(state['params'], updates), opt_state=opt_state), metrics
+    params, opt_state = self.apply_grads(grads, state['opt_state'], state['params'])
+    return dict(state, params=params, opt_state=opt_state), metrics

@@ -32,7 +32,6 @@ resmlp are refused). Metrics add `generation_loss`, the batch mean of
 """
 import jax
 import jax.numpy as jnp
-import optax
 
 import local_learning as ll
 
@@ -79,10 +78,10 @@ class BPC(ll.pc.PCRule):
     hidden = jax.lax.stop_gradient(hidden)
     value, (grad, generative_grad) = jax.value_and_grad(
         lambda weights: jnp.mean(energy(weights, hidden)) / beta)((params, generative))
-    params, opt_state = self._apply(grad, state['opt_state'], params)
-    generative, generative_opt_state = self._apply(generative_grad, state['generative_opt_state'], generative)
-    generated = self._generate(params, state['generative'], label)
+    generated = self._generate(params, generative, label)
     generation_loss = jnp.mean(ll.pc.half_squared_norm(self.model.phi(params, 0, x) - generated, False))
+    params, opt_state = self.apply_grads(grad, state['opt_state'], params)
+    generative, generative_opt_state = self.apply_grads(generative_grad, state['generative_opt_state'], generative)
     metrics = dict(self.metrics(feedforward[-1], y, value * beta, steps), generation_loss=generation_loss)
     return dict(state, params=params, opt_state=opt_state, generative=generative,
                 generative_opt_state=generative_opt_state), metrics
@@ -109,7 +108,3 @@ class BPC(ll.pc.PCRule):
       z = h @ generative[l]['kernel'] + generative[l]['bias']
       h = self.model.phi(params, l, z) if l else z
     return z
-
-  def _apply(self, grads, opt_state, params):
-    updates, opt_state = self.tx.update(grads, opt_state, params)
-    return optax.apply_updates(params, updates), opt_state

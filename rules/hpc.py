@@ -25,7 +25,6 @@ inference, and `amortiser_loss`, the amortiser's regression loss.
 """
 import jax
 import jax.numpy as jnp
-import optax
 
 import local_learning as ll
 
@@ -52,8 +51,8 @@ class HPC(ll.pc.PCRule):
     hidden, steps = ll.pc.infer(self.model, params, x, output, self.solver(x.shape[0]), feedforward, init=guess)
     weight_grad, value = ll.pc.weight_grads(self.model, params, hidden, x, output, beta)
     amortiser_loss, amortiser_grad = jax.value_and_grad(self.amortiser_loss)(amortiser, guess, hidden, x, y)
-    params, opt_state = self._apply(weight_grad, state['opt_state'], params)
-    amortiser, amortiser_opt_state = self._apply(amortiser_grad, state['amortiser_opt_state'], amortiser)
+    params, opt_state = self.apply_grads(weight_grad, state['opt_state'], params)
+    amortiser, amortiser_opt_state = self.apply_grads(amortiser_grad, state['amortiser_opt_state'], amortiser)
     metrics = dict(self.metrics(feedforward[-1], y, value, steps), guess_energy=guess_energy,
                    amortiser_loss=amortiser_loss)
     return dict(state, params=params, opt_state=opt_state, amortiser=amortiser,
@@ -66,7 +65,3 @@ class HPC(ll.pc.PCRule):
     regression = sum(ll.pc.half_squared_norm(mu - z, self.model.stack_size(l) > 0)
                      for l, (z, mu) in enumerate(zip(hidden, predictions)))
     return jnp.mean(regression + self.loss(predictions[-1], y))
-
-  def _apply(self, grads, opt_state, params):
-    updates, opt_state = self.tx.update(grads, opt_state, params)
-    return optax.apply_updates(params, updates), opt_state

@@ -22,7 +22,6 @@ to interleave with and is refused.
 """
 import jax
 import jax.numpy as jnp
-import optax
 
 import local_learning as ll
 
@@ -70,8 +69,8 @@ class IPC(ll.pc.PCRule):
       energy = lambda h: jnp.sum(ll.pc.energy(self.model, params, h, x, output))
       moved, solver_state = solver.step(lambda h, _: jax.grad(energy)(h), hidden, solver_state, t)
       weight_grad, value = ll.pc.weight_grads(self.model, params, moved if sequential else hidden, x, output, beta)
-      updates, opt_state = self.tx.update(weight_grad, opt_state, params)
-      return (moved, solver_state, optax.apply_updates(params, updates), opt_state), value
+      params, opt_state = self.apply_grads(weight_grad, opt_state, params)
+      return (moved, solver_state, params, opt_state), value
 
     hidden = feedforward[:-1]
     times = solver.lr * jnp.arange(self.inference_steps, dtype=jnp.float32)
