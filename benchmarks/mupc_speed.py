@@ -6,7 +6,11 @@ The main process is what a user gets from `python -m local_learning.main`:
 one device, XLA's own threading, local-learning's XLA:CPU flags
 (local_learning/cpu_flags.py). Two helper processes run beside it, each
 timing its own programs when the main process asks, so that every round
-times everything in turn (interleaved rounds; medians are reported):
+times everything in turn (interleaved rounds; medians are reported). In a
+round each program runs back to back for about ROUND_SECONDS, as the
+trainer runs its steps, and counts the mean time of a call (the number of
+calls is fixed per program after the warm-up; a single call of a 25 ms step
+measured mostly what ran before it):
   * the per-layer reference under XLA's default flags (no cpu_flags), one device;
   * on a CPU with more than one core, the layer-parallel step: one host device
     per core, single-threaded Eigen, the stacked layers (one group) split over
@@ -181,15 +185,26 @@ def cores_busy(fn, args, calls=3):
   return (time.process_time() - cpu) / (time.perf_counter() - wall)
 
 
-def time_round(fns):
-  """{name: seconds of one call of each fn}, in turn."""
+ROUND_SECONDS = 0.25     # how long each program runs back to back in a round
+
+
+def time_round(fns, calls=None):
+  """{name: mean seconds per call of each fn over calls[name] (default 1) back-to-back calls}, in turn."""
   import jax  # pylint: disable=g-import-not-at-top
   out = {}
   for name, (fn, args) in fns.items():
+    count = calls[name] if calls else 1
     start = time.perf_counter()
-    jax.block_until_ready(fn(*args))
-    out[name] = time.perf_counter() - start
+    for _ in range(count):
+      jax.block_until_ready(fn(*args))
+    out[name] = (time.perf_counter() - start) / count
   return out
+
+
+def warm_up(fns):
+  """Runs every fn twice -> {name: back-to-back calls that fill about ROUND_SECONDS (at least 1)}."""
+  time_round(fns)
+  return {name: max(1, round(ROUND_SECONDS / seconds)) for name, seconds in time_round(fns).items()}
 
 
 def helper_programs(kind, depth):
@@ -207,13 +222,12 @@ def helper_programs(kind, depth):
 def serve(kind, depth):
   """Helper process: set up, report compile times, then time one round per line read."""
   fns, compile_times = helper_programs(kind, depth)
-  for _ in range(2):   # warm up
-    time_round(fns)
+  calls = warm_up(fns)
   print(json.dumps({'compile': compile_times}), flush=True)
   for line in sys.stdin:
     if line.strip() != 'round':
       break
-    print(json.dumps(time_round(fns)), flush=True)
+    print(json.dumps(time_round(fns, calls)), flush=True)
 
 
 def start_helper(kind):
@@ -272,11 +286,10 @@ def main(argv):
   fns.update(matmuls())
   fns.update(products(depth))
   helper_compile = {kind: read(process)['compile'] for kind, process in helpers.items()}
-  for _ in range(2):
-    time_round(fns)
+  calls = warm_up(fns)
   samples = {}
   for _ in range(FLAGS.rounds):
-    rounds = [time_round(fns)]
+    rounds = [time_round(fns, calls)]
     for kind, process in helpers.items():
       process.stdin.write('round\n')
       process.stdin.flush()
@@ -301,8 +314,8 @@ def report(depth, groups, difference, compile_times, helper_compile, flops, busy
   defaults = helper_compile['reference_defaults']
   chosen = 'configs/depth.py' if not FLAGS.groups else '--groups'
   print(f'{jax.devices()[0].device_kind}, jax {jax.__version__}, {os.cpu_count()} cores; resmlp width '
-        f'{FLAGS.width}, batch {FLAGS.batch}, mupc T = depth; medians of {FLAGS.rounds} interleaved rounds; '
-        f'load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min)')
+        f'{FLAGS.width}, batch {FLAGS.batch}, mupc T = depth; medians of {FLAGS.rounds} interleaved rounds, each '
+        f'program about {ROUND_SECONDS} s of back-to-back calls a round; load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min)')
   print(f'per-layer reference = stacked step: weight gradients at depth 8 differ by {difference:.1e} of the largest gradient')
   print(f'compile time, depth 8 -> {depth}: stacked {compile_times["stacked 8"]:.2f}s -> '
         f'{compile_times["stacked"]:.2f}s ({compile_times["stacked"] / compile_times["stacked 8"]:.2f}x, '
