@@ -25,9 +25,10 @@ layered.py), their kernels slices of the one parameter W_hidden. `forward` is on
 `lax.scan` over W_hidden and `predict` one batched product per group, so neither
 the graph nor the compile time grows with depth. The groups are a layout, not
 a change of the network: the same layers, weights and values for every G.
-Two reasons to split: XLA:CPU runs one batched product on one core, but
-independent products concurrently (benchmarks/mupc_speed.py), and PC's
-inference skips whole entries below its error wave (local_learning.pc.solvers).
+Two reasons to split: a batched product is one kernel, and XLA:CPU runs
+independent kernels on more than one thread once more than 8 are ready at a
+time (README, Speed at depth), and PC's inference skips whole entries below
+its error wave (local_learning.pc.solvers).
 
 `predict` is written for speed, since PC spends its time in it
 (benchmarks/mupc_speed.py measures it):
