@@ -20,9 +20,10 @@ Squared-error output for every rule. The hidden layers are stacked in
 updates), `stack_groups(depth)`: one below 16 hidden layers, where a step
 takes milliseconds and compile time dominates; below 128, groups of about 3
 layers (at most 16), whose small products XLA:CPU runs side by side where
-more than 8 are active; 8 from 128. Compile time grows with the square of the groups (PC's error wave gives
-each group its own loop, holding every group above it): at 128 layers more
-groups would compile for longer than the per-layer reference
+more than 8 are active; 8 from 128. Compile time grows with the square of
+the groups (PC's error wave gives each group its own loop, holding every
+group above it): at 128 layers more groups would compile for longer than
+the per-layer reference
 (`benchmarks/mupc_speed.py --groups=`; README, muPC at depth).
 `bp` is the paper's Depth-muP backprop
 baseline as its reference ran it for the paper (jpc commit 20e91f3,
