@@ -23,8 +23,8 @@ if 'xla_force_host_platform_device_count' not in os.environ.get('XLA_FLAGS', '')
 import jax  # pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import app, flags  # pylint: disable=g-import-not-at-top,wrong-import-position
 
-from local_learning import cpu_flags, train  # pylint: disable=g-import-not-at-top,wrong-import-position
 from local_learning import config as ll_config  # pylint: disable=g-import-not-at-top,wrong-import-position
+from local_learning import cpu_flags, train  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs')
 

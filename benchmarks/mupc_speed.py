@@ -71,8 +71,10 @@ CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def bound_rule(rule_name, depth, groups=None):
   """(rule, state) for `rule_name` on the configs/depth.py network of `depth` hidden layers
   (its hidden layers in the config's number of groups, or `groups`)."""
-  from local_learning import config as ll_config, models, registry  # pylint: disable=g-import-not-at-top
   import jax  # pylint: disable=g-import-not-at-top
+
+  from local_learning import config as ll_config  # pylint: disable=g-import-not-at-top
+  from local_learning import models, registry
   config = ll_config.load_file(os.path.join(CONFIGS, 'depth.py'),
                                f'rule={rule_name},depth={depth},width={FLAGS.width},dataset=digits')
   groups = groups or FLAGS.groups
@@ -93,6 +95,7 @@ def batch():
 def compiled(fn, *args, **options):
   """(compiled fn, args, seconds to lower and compile, matmul FLOPs of one call as executed)."""
   import jax  # pylint: disable=g-import-not-at-top
+
   from local_learning import costs  # pylint: disable=g-import-not-at-top
   start = time.perf_counter()
   out = jax.jit(fn, **options).lower(*args).compile()
@@ -102,6 +105,7 @@ def compiled(fn, *args, **options):
 def stacked_step(rule_name, depth, mesh=None, groups=None):
   """Our train step: `compiled`'s tuple, inputs replicated over `mesh` if given."""
   import jax  # pylint: disable=g-import-not-at-top
+
   from local_learning import parallel  # pylint: disable=g-import-not-at-top
   rule, state = bound_rule(rule_name, depth, groups)
   step = lambda state, x, y: rule.train_step(state, (x, y), None)[0]
@@ -145,7 +149,9 @@ def matmuls(mesh=None):
   ('matmul LIBRARY split')."""
   import jax  # pylint: disable=g-import-not-at-top
   import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
-  from jax.sharding import NamedSharding, PartitionSpec as P  # pylint: disable=g-import-not-at-top
+  from jax.sharding import NamedSharding  # pylint: disable=g-import-not-at-top
+  from jax.sharding import PartitionSpec as P
+
   from local_learning import parallel  # pylint: disable=g-import-not-at-top
   a = jax.random.normal(jax.random.key(2), (MATMUL, MATMUL))
   args, options = (a, a), {}

@@ -22,8 +22,8 @@ import time
 import jax
 from absl import app, flags
 
-from local_learning import cpu_flags, models, registry
 from local_learning import config as ll_config
+from local_learning import cpu_flags, models, registry
 
 CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs')
 SOLVERS = {'pc/euler': dict(activity_solver='euler'), 'pc/heun': dict(activity_solver='heun'),

@@ -19,8 +19,8 @@ import jax
 import numpy as np
 from absl import app, flags
 
-from local_learning import cpu_flags, registry, tasks, train
 from local_learning import config as ll_config
+from local_learning import cpu_flags, registry, tasks, train
 
 CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs')
 flags.DEFINE_integer('samples', 100000, 'Samples N of the one pass.')

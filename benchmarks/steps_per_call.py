@@ -16,9 +16,10 @@ import statistics
 import time
 
 import jax
-from absl import app, flags
+from absl import flags
 
-from local_learning import cli, config as ll_config, registry, tasks, train
+from local_learning import cli, registry, tasks, train
+from local_learning import config as ll_config
 
 CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs')
 flags.DEFINE_integer('steps', 20, 'Steps timed per round for the VGG (the MLP times a whole epoch).')

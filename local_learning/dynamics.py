@@ -24,7 +24,6 @@ import jax.numpy as jnp
 from local_learning import lanes
 from local_learning.data import sources
 
-
 SCHEDULES = ('constant', 'inverse', 'log')
 
 

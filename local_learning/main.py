@@ -13,7 +13,8 @@ import sys
 import jax
 from absl import flags
 
-from local_learning import cli, config as config_lib, registry, train
+from local_learning import cli, registry, train
+from local_learning import config as config_lib
 from local_learning.errors import UserError
 
 FLAGS = flags.FLAGS

@@ -10,7 +10,8 @@ constrains the batches it hands them and sets the mesh while it compiles.
 """
 import jax
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 
 from local_learning.errors import UserError
 

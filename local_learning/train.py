@@ -17,7 +17,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from local_learning import optim, provenance as provenance_lib, records, registry, tasks, validate
+from local_learning import optim, records, registry, tasks, validate
+from local_learning import provenance as provenance_lib
 from local_learning.checkpoint import Checkpoints
 from local_learning.errors import UserError
 from local_learning.workdir import Workdir

@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from local_learning import config as ll_config, train
-
+from local_learning import config as ll_config
+from local_learning import train
 from local_learning.errors import UserError
 
 ROOT = os.path.join(os.path.dirname(__file__), '..')

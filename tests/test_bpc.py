@@ -4,9 +4,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers import batch, make_rule, tiny_mlp
 
 import local_learning as ll
-from helpers import batch, make_rule, tiny_mlp
 
 
 def test_with_the_top_down_energy_off_bpc_updates_the_weights_as_pc_does():

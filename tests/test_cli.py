@@ -2,7 +2,6 @@
 import json
 
 import pytest
-
 from conftest import error_lines, run_cli
 
 

@@ -4,10 +4,10 @@ import json
 import jax
 import jax.numpy as jnp
 import pytest
+from conftest import ROOT, run_cli
 
 import local_learning as ll
 from local_learning import registry
-from conftest import ROOT, run_cli
 
 EXAMPLE = ROOT / 'examples' / 'my_fa.py'
 

@@ -4,11 +4,11 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import MNIST_SOURCE, error_lines, run_cli
 
 import local_learning as ll
 from local_learning import data
 from local_learning.data import prepare
-from conftest import MNIST_SOURCE, error_lines, run_cli
 
 
 def test_digits_split_is_fixed_stratified_and_standardised():

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT, run_cli
 
 ARGS = ['--config=configs/default.py:rule=pc', '--config.num_epochs=2', '--config.num_seeds=2']

@@ -3,9 +3,9 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
+from helpers import batch, make_rule, tiny_mlp
 
 import local_learning as ll
-from helpers import batch, make_rule, tiny_mlp
 from local_learning import models
 
 

@@ -79,7 +79,7 @@ def test_more_groups_than_stacked_layers_is_a_mistake():
 
 
 def test_depth_configs_choose_valid_groups_at_every_depth():
-  from configs import depth as depth_config   # pylint: disable=import-outside-toplevel
+  from configs import depth as depth_config  # pylint: disable=import-outside-toplevel
   for depth in range(2, 257):
     config = depth_config.get_config(f'depth={depth},dataset=digits')
     assert residual.ResidualMLP.problems(config.model) == [], depth

@@ -1,7 +1,6 @@
 """Hybrid PC: the amortiser starts as the network and learns to guess lower-energy activities."""
 import jax
 import numpy as np
-
 from helpers import batch, make_rule, tiny_mlp
 
 

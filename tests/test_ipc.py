@@ -4,9 +4,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from helpers import batch, make_rule, plain_pc_inference, tiny_mlp
 
 import local_learning as ll
-from helpers import batch, make_rule, plain_pc_inference, tiny_mlp
 
 SGD = ll.optim.default_config(name='sgd', learning_rate=1.0, weight_decay=0.0)    # update = -gradient
 

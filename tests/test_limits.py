@@ -4,10 +4,10 @@ import os
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 from local_learning import bench
 from local_learning.bench import render, runner
-from conftest import ROOT
 
 
 def test_limits_cell_logs_alignment_and_renders_heatmaps(tmp_path):

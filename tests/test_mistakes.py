@@ -10,9 +10,10 @@ import shutil
 
 import numpy as np
 import pytest
-
 from conftest import error_lines, run_cli, run_main
-from local_learning import config as ll_config, train
+
+from local_learning import config as ll_config
+from local_learning import train
 from local_learning.data import prepare, tfds_source
 from local_learning.errors import UserError
 

@@ -6,9 +6,9 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import pytest
+from helpers import energy, infer, make_rule, plain_pc_inference
 
 from configs import depth as depth_config
-from helpers import energy, infer, make_rule, plain_pc_inference
 from local_learning import models, train
 from local_learning.models import activations, residual
 

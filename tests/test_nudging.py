@@ -6,9 +6,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers import batch, make_rule, tiny_mlp
 
 import local_learning as ll
-from helpers import batch, make_rule, tiny_mlp
 
 BETAS = (0.2, 0.1, 0.05, 0.025)
 

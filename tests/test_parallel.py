@@ -6,10 +6,10 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ROOT, run_cli
 
 from configs import default as default_config
 from local_learning import train
-from conftest import ROOT, run_cli
 
 FOUR_DEVICES = {'XLA_FLAGS': '--xla_force_host_platform_device_count=4'}
 

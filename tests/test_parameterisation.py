@@ -125,7 +125,7 @@ def test_orthogonal_is_epcs_init_with_zero_biases():
 
 
 def test_an_older_mlp_run_without_the_new_fields_still_matches(tmp_path):
-  from configs import default as default_config   # pylint: disable=import-outside-toplevel
+  from configs import default as default_config  # pylint: disable=import-outside-toplevel
   config = default_config.get_config('rule=bp')
   old = json.loads(config.to_json())
   for section, fields in (('model', ('param', 'output_multiplier')), (None, ('train_examples', 'test_examples', 'validation_examples', 'diagnostics'))):

@@ -3,7 +3,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-
 from helpers import batch, energy, infer, make_rule, plain_pc_inference, tiny_mlp
 
 

@@ -4,8 +4,8 @@ import jax
 import ml_collections
 import numpy as np
 import pytest
-
 from helpers import batch, make_rule
+
 from local_learning import models
 
 MODELS = {

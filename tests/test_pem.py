@@ -9,7 +9,8 @@ from sklearn import decomposition
 
 import local_learning as ll
 from configs import bss
-from local_learning import config as ll_config, registry, tasks, train
+from local_learning import config as ll_config
+from local_learning import registry, tasks, train
 from local_learning.data import sources
 
 MODEL = ll.separation.SeparationModel(n=5, m=10, domain='antisparse')

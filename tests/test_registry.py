@@ -1,10 +1,10 @@
 """Rule registry: decorator, entry points, user modules, unknown and broken plugins."""
 
 import pytest
+from conftest import error_lines, run_cli
 
 import local_learning as ll
 from local_learning import registry
-from conftest import error_lines, run_cli
 
 FAKE_RULE = '''
 import local_learning as ll

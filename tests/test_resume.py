@@ -8,7 +8,6 @@ import sys
 import time
 
 import pytest
-
 from conftest import ROOT, error_lines, run_main
 
 ARGS = ['--config=configs/default.py:rule=pc', '--config.num_epochs=12', '--config.num_seeds=2',

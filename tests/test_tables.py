@@ -8,11 +8,11 @@ import time
 
 import numpy as np
 import pytest
+from conftest import ROOT, error_lines
 
 from local_learning import bench
 from local_learning.bench import render, runner
 from local_learning.errors import UserError
-from conftest import ROOT, error_lines
 
 TINY_SPEC = '''
 from local_learning import bench
@@ -107,6 +107,7 @@ def test_finished_cell_with_another_config_is_refused(tmp_path):
 
 def test_cell_statistics_and_paired_comparison_against_scipy():
   from scipy import stats as scipy_stats  # pylint: disable=g-import-not-at-top
+
   from local_learning.bench.stats import Paired, Spread  # pylint: disable=g-import-not-at-top
   ours, theirs = [97.1, 97.6, np.nan, 97.3], [97.9, 98.2, 98.0, 98.1]
   s = Spread.of(ours)
@@ -190,8 +191,11 @@ def test_a_users_rule_joins_the_quick_and_classic_tables(tmp_path):
 
 def test_tensorboard_event_files_hold_each_metric_and_seed(tmp_path):
   import struct  # pylint: disable=g-import-not-at-top
+
   from tensorboardX.proto import event_pb2  # pylint: disable=g-import-not-at-top
-  from local_learning import config as ll_config, train  # pylint: disable=g-import-not-at-top
+
+  from local_learning import config as ll_config  # pylint: disable=g-import-not-at-top
+  from local_learning import train
   config = ll_config.load_file(os.path.join(ROOT, 'configs/default.py'), 'rule=pc')
   config.num_epochs, config.num_seeds, config.tensorboard = 2, 2, True
   train.train_and_evaluate(config, str(tmp_path / 'run'))

@@ -3,8 +3,8 @@ import json
 import shutil
 
 import pytest
-
 from conftest import ROOT, error_lines, run_cli, run_main
+
 from local_learning import bench
 from local_learning.bench import render, runner
 from local_learning.errors import UserError

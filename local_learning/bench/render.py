@@ -16,8 +16,11 @@ import math
 import os
 from typing import Any
 
-from local_learning import provenance, records, registry, tasks, workdir as workdir_lib
-from local_learning.bench import manifest as manifest_lib, plots, report as report_lib
+from local_learning import provenance, records, registry, tasks
+from local_learning import workdir as workdir_lib
+from local_learning.bench import manifest as manifest_lib
+from local_learning.bench import plots
+from local_learning.bench import report as report_lib
 from local_learning.bench.stats import Paired, Spread
 
 UNAVAILABLE = 'unavailable.json'   # written by the runner where a dataset is not prepared

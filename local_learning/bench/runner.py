@@ -10,7 +10,8 @@ arrays. A cell whose dataset is not prepared is reported and left unrun.
 import json
 import os
 
-from local_learning import provenance, train, workdir as workdir_lib
+from local_learning import provenance, train
+from local_learning import workdir as workdir_lib
 from local_learning.bench import render
 from local_learning.errors import DatasetUnavailable, UserError
 

@@ -17,7 +17,8 @@ import os
 import re
 from typing import Any
 
-from local_learning import config as ll_config, registry
+from local_learning import config as ll_config
+from local_learning import registry
 from local_learning.errors import UserError
 
 

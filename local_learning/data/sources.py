@@ -19,9 +19,9 @@ below its own power. Everything is a pure function of a key (vmappable over seed
 """
 import jax
 import jax.numpy as jnp
-from jax import lax
 import ml_collections
 import numpy as np
+from jax import lax
 
 from local_learning.errors import UserError
 
