@@ -17,7 +17,7 @@ measured mostly what ran before it):
     the devices (the trainer's config.layer_parallel), with a matmul in that
     same setting.
 Prints:
-  * a check that the per-layer reference (benchmarks/per_layer_mupc.py) is the
+  * a check that the per-layer reference (benchmarks/reference/per_layer_mupc.py) is the
     same step: the largest weight difference after one step at depth 8;
   * compile time of one jitted train step at depth 8 and at --depth, for the
     stacked step (in --depth's groups at both depths) and the reference
@@ -119,7 +119,7 @@ def stacked_step(rule_name, depth, mesh=None, groups=None):
 def reference_step(depth):
   """The per-layer step: `compiled`'s tuple."""
   import jax  # pylint: disable=g-import-not-at-top
-  import per_layer_mupc  # pylint: disable=g-import-not-at-top
+  from reference import per_layer_mupc  # pylint: disable=g-import-not-at-top
   d = INPUT_SHAPE[0] * INPUT_SHAPE[1] * INPUT_SHAPE[2]
   init_state, _, step = per_layer_mupc.make_step(d, FLAGS.width, depth)
   params = per_layer_mupc.init(jax.random.key(0), d, FLAGS.width, depth, CLASSES)
@@ -132,7 +132,7 @@ def reference_difference(depth=8):
   layers' gradients are at float32's rounding level, about 1e-9, in both)."""
   import jax  # pylint: disable=g-import-not-at-top
   import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
-  import per_layer_mupc  # pylint: disable=g-import-not-at-top
+  from reference import per_layer_mupc  # pylint: disable=g-import-not-at-top
   rule, state = bound_rule('mupc', depth)
   x, y = batch()
   ours = jax.jit(rule.grads)(state, (x, y), None)[0]

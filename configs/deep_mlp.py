@@ -20,7 +20,7 @@ inference steps of 0.1 (the smallest of its grid, e_lr in {0.1, 0.3} x iters in
 the fixed epochs of the other rows). Cross-entropy output, one of the two its
 sweep runs (its default is a sigmoid with squared error, which we have no
 loss for); its errors sit after the activation, ours before (our activities
-are pre-activations). benchmarks/epc_reference.py runs the reference's own
+are pre-activations). benchmarks/reference/epc_reference.py runs the reference's own
 math with a validation split. Results: the README's depth table
 (benchmarks/tables/deep_mlp.py).
 """

@@ -1,6 +1,6 @@
 """ePC's reference deep-MLP protocol, re-implemented standalone in JAX, with a validation split.
 
-  .venv/bin/python benchmarks/epc_reference.py --out=ce --e_lr=0.1 --iters=64 --epochs=3
+  .venv/bin/python benchmarks/reference/epc_reference.py --out=ce --e_lr=0.1 --iters=64 --epochs=3
 
 What cgoemaere/error_based_PC (master 95c5551: pc_e.py, get_arch.py, sweep.py,
 datamodules/) runs for its 20-layer MNIST MLP, written from its description,

@@ -1,6 +1,6 @@
 """When XLA:CPU runs independent kernels side by side: a loop of n independent batched products.
 
-  .venv/bin/python benchmarks/cpu_concurrency.py [--layers=3] [--counts=6,8,9,12] [--iterations=200]
+  .venv/bin/python benchmarks/reference/cpu_concurrency.py [--layers=3] [--counts=6,8,9,12] [--iterations=200]
 
 Each loop iteration computes tanh(Z_i W_i) for i = 1..n, Z_i (K, 64, 128) and
 W_i (K, 128, 128): n independent products of K layers each, as n groups of
