@@ -28,7 +28,7 @@ lint: venv
 
 # The documentation site, built with --strict (broken links and references fail) into site/.
 docs: venv
-	$(BIN)/mkdocs build --strict --quiet --site-dir site
+	$(BIN)/mkdocs build --strict --site-dir site
 
 # Build the tfds `mnist` dataset offline from the official idx files, into the data dir that
 # every command reads by default: $TFDS_DATA_DIR, else ~/tensorflow_datasets.
