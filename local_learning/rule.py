@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from local_learning import optim
+from local_learning import losses, optim
 
 
 class Rule:
@@ -82,9 +82,8 @@ class GradientRule(Rule):
 
   def __init__(self, model, config, num_steps):
     super().__init__(model, config, num_steps)
-    from local_learning.tasks import classification  # pylint: disable=g-import-not-at-top  (tasks import rule)
     self.tx = optim.build(config.optimizer, num_steps)
-    self.loss = classification.loss_fn(config.loss) if 'loss' in config else None
+    self.loss = losses.loss_fn(config.loss) if 'loss' in config else None
 
   def init(self, rng):
     params = self.model.init(rng)

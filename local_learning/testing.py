@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from local_learning import models, records
+from local_learning import models, records, registry
 from local_learning.tasks import separation
 
 INPUT_SHAPE = (8, 8, 1)
@@ -50,7 +50,6 @@ def batch(n=32, input_shape=INPUT_SHAPE, classes=CLASSES, seed=1):
 def make_rule(rule_cls, model, num_steps=100, **overrides):
   """rule_cls (a class or a registered name) bound to model with its defaults and overrides."""
   if isinstance(rule_cls, str):
-    from local_learning import registry  # pylint: disable=g-import-not-at-top
     rule_cls = registry.get(rule_cls)
   config = rule_cls.default_config()
   config.name = rule_cls.name

@@ -2,10 +2,9 @@
 import jax
 import jax.numpy as jnp
 
-from local_learning import rule
+from local_learning import losses, rule
 from local_learning.errors import UserError
 from local_learning.pc import energies, equilibrium, inference, solvers
-from local_learning.tasks import classification
 
 
 class PCRule(rule.GradientRule):
@@ -49,7 +48,7 @@ class PCRule(rule.GradientRule):
       raise UserError(f"{self.name}: activity_energy must be 'sum' or 'mean', got {config.activity_energy!r}")
     for problem in solvers.problems(config):
       raise UserError(f'{self.name}: {problem}')
-    self.loss = classification.loss_fn(config.loss)
+    self.loss = losses.loss_fn(config.loss)
     self.inference_steps = config.inference_steps
     if config.activity_solver == solvers.CLOSED_FORM:
       self._check_closed_form(model, config)

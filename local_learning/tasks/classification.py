@@ -1,4 +1,4 @@
-"""Classification: output losses, accuracy, and the task the trainer runs.
+"""Classification: the task the trainer runs (its losses and accuracy: local_learning.losses).
 
 The seeds train as one vmapped program, data-parallel over the run's devices
 (and with config.layer_parallel > 1 splitting a model's stacked layers,
@@ -19,31 +19,14 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
-import optax
 
-from local_learning import costs, data, models, parallel, validate
+from local_learning import costs, data, diagnostics, models, parallel, validate
 from local_learning.errors import UserError
+from local_learning.losses import LOSSES, correct, loss_fn
 
-LOSSES = ('mse', 'ce')
+__all__ = ['LOSSES', 'TASK', 'CALL_SECONDS', 'ClassificationTask', 'correct', 'loss_fn']  # losses: re-exported
+
 CALL_SECONDS = 1.0        # a compiled call of the epoch loop is sized to take about this long
-
-
-def loss_fn(name):
-  """fn(outputs (B, C), labels (B,)) -> per-sample loss (B,).
-
-  mse: 1/2 ||outputs - onehot||^2 (the output clamped to the target, in PC terms);
-  ce: softmax cross-entropy of the outputs read as logits.
-  """
-  if name == 'mse':
-    return lambda out, y: 0.5 * jnp.sum(jnp.square(out - jax.nn.one_hot(y, out.shape[-1])), axis=-1)
-  if name == 'ce':
-    return optax.softmax_cross_entropy_with_integer_labels
-  raise UserError(f'unknown loss {name!r}; choose one of {", ".join(LOSSES)}')
-
-
-def correct(outputs, labels):
-  """Number of correct argmax predictions in the batch."""
-  return jnp.sum(jnp.argmax(outputs, axis=-1) == labels)
 
 
 class ClassificationTask:
@@ -245,7 +228,6 @@ def _step(rule, mesh, state, x, y, batches, keys, i):
 
 def _aligner(rule, batch):
   """(states, keys) -> diagnostics.flat(bp_alignment) per seed, on the fixed batch."""
-  from local_learning import diagnostics  # pylint: disable=g-import-not-at-top  (diagnostics imports tasks)
   return jax.jit(jax.vmap(lambda state, key: diagnostics.flat(diagnostics.bp_alignment(rule, state, batch, key))))
 
 
