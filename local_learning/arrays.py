@@ -8,7 +8,8 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 Params = Any                            # a pytree of arrays: a model's parameters, or a rule's weights
 State = dict[str, Any]                  # a rule's state: params, optimizer states, buffers
-Metrics = dict[str, Float[Array, '']]   # scalars, averaged per round by the trainer
+Scalar = Float[Array, '']
+Metrics = dict[str, Scalar]             # scalars, averaged per round by the trainer
 Inputs = Float[Array, 'B ...']
 Labels = Int[Array, ' B']
 Scores = Float[Array, 'B C']
@@ -19,4 +20,4 @@ OutputTerm = Callable[[Scores], PerSample]   # the energy's output term: fn(mu_L
 Key = PRNGKeyArray
 
 __all__ = ['Activities', 'Array', 'Batch', 'Float', 'Inputs', 'Int', 'Key', 'Labels', 'Metrics', 'OutputTerm',
-           'Params', 'PerSample', 'Scores', 'State']
+           'Params', 'PerSample', 'Scalar', 'Scores', 'State']

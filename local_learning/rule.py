@@ -31,7 +31,7 @@ subclasses `GradientRule` and writes `grads`. Separation rules subclass
 `ll.SeparationRule` (tasks/separation.py). `local_learning.testing.check_rule`
 runs a rule through this contract.
 """
-from typing import Any
+from typing import Any, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -125,7 +125,7 @@ class GradientRule(Rule):
   def grads(self, state: State, batch: Batch, rng: Key | None) -> tuple[Params, Metrics]:
     raise NotImplementedError
 
-  def loss_grads(self, params: Params, batch: Batch, feedback: list[Array] | None = None
+  def loss_grads(self, params: Params, batch: Batch, feedback: Sequence[Array | None] | None = None
                  ) -> tuple[Float[Array, ''], Params]:
     """(the batch-mean loss of the output, its gradient w.r.t. params): backpropagation, or, with
     feedback (model.forward's), each block's error sent down through feedback[l] in place of W_l."""

@@ -86,7 +86,7 @@ def train_and_evaluate(config, workdir, overwrite=False):
     diverged |= np.any([np.isnan(v) for v in evaluation.values()], axis=0)
     evaluation = {k: np.where(diverged, np.nan, v) for k, v in evaluation.items()}
     record.update(seconds, diverged, evaluation)
-    diagnostics = run.diagnose(states, r) if hasattr(run, 'diagnose') else {}
+    diagnostics = run.diagnose(states, r)
     line = {task.round_name: r, 'seconds': seconds, **records.summarize({**metrics, **evaluation, **diagnostics}),
             'diverged_seeds': [s for s, d in zip(seeds, diverged) if d]}
     out.log(line, seeds, config.get('tensorboard', False))

@@ -32,7 +32,7 @@ class Reference:
   """
   value: float
   source: str
-  band: float = None
+  band: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Cell:
   config: str                  # 'configs/FILE.py[:ARGS]', relative to the folder holding configs/
   overrides: tuple = ()        # (('rule.inference_steps', 20), ...)
   x: Any = None
-  reference: Reference = None
+  reference: Reference | None = None
 
   @property
   def id(self):

@@ -170,7 +170,7 @@ class PCRule(rule.GradientRule):
               steps: Float[Array, ''] | None) -> Metrics:
     """loss: mean feedforward output loss; energy: mean energy after inference; the
     adaptive solver's mean number of steps."""
-    metrics = dict(loss=jnp.mean(self.loss(output, y)), energy=energy_value)
-    if self.config.activity_solver == 'adaptive':
+    metrics: Metrics = dict(loss=jnp.mean(self.loss(output, y)), energy=energy_value)
+    if self.config.activity_solver == 'adaptive' and steps is not None:
       metrics['inference_steps'] = steps
     return metrics
