@@ -39,7 +39,7 @@ import ml_collections
 import optax
 
 from local_learning import losses, optim
-from local_learning.arrays import Array, Batch, Float, Inputs, Key, Metrics, Params, Scores, State
+from local_learning.arrays import Array, Batch, Inputs, Key, Metrics, Params, Scalar, Scores, State
 from local_learning.errors import UserError
 from local_learning.models.layered import FunctionalModel
 
@@ -126,7 +126,7 @@ class GradientRule(Rule):
     raise NotImplementedError
 
   def loss_grads(self, params: Params, batch: Batch, feedback: Sequence[Array | None] | None = None
-                 ) -> tuple[Float[Array, ''], Params]:
+                 ) -> tuple[Scalar, Params]:
     """(the batch-mean loss of the output, its gradient w.r.t. params): backpropagation, or, with
     feedback (model.forward's), each block's error sent down through feedback[l] in place of W_l."""
     x, y = batch

@@ -48,7 +48,7 @@ class IPC(ll.pc.PCRule):
       out.append(f'unknown ipc schedule {config.schedule!r}; choose one of {", ".join(SCHEDULES)}')
     if config.activity_solver == 'adaptive':
       out.append('ipc steps the weights between activity steps; use activity_solver gd, euler or heun')
-    if config.inference_steps < 1:
+    if 0 <= config.inference_steps < 1:       # below 0: PCRule's problem
       out.append('ipc needs inference_steps >= 1')
     return out
 

@@ -52,7 +52,7 @@ class Nudged(ll.pc.PCRule):
       out.append(f'unknown estimator {config.estimator!r}; choose one of {", ".join(ESTIMATORS)}')
     if not (isinstance(config.beta_phases, int) and config.beta_phases >= 1):
       out.append(f'beta_phases must be an integer >= 1, got {config.beta_phases}')
-    else:
+    elif config.beta * cls.beta_sign > 0:       # else beta's own sign is the problem (PCRule.problems)
       last = config.beta + config.beta_increment * (config.beta_phases - 1)
       if not last * cls.beta_sign > 0:
         out.append(f'{cls.name}: beta_increment takes beta from {config.beta} to {last}; it must keep its sign')

@@ -10,13 +10,13 @@ from local_learning.arrays import (
   Activities,
   Array,
   Batch,
-  Float,
   Inputs,
   Key,
   Labels,
   Metrics,
   OutputTerm,
   Params,
+  Scalar,
   Scores,
   State,
 )
@@ -31,7 +31,7 @@ class Settled(NamedTuple):
   feedforward: Activities
   output: OutputTerm
   hidden: Activities
-  steps: Float[Array, '']
+  steps: Scalar
 
 
 class PCRule(rule.GradientRule):
@@ -148,7 +148,7 @@ class PCRule(rule.GradientRule):
 
   def infer(self, params: Params, x: Inputs, output: OutputTerm, feedforward: Activities,
             init: Activities | None = None,
-            quadratic: tuple[Scores, float | Array] | None = None) -> tuple[Activities, Float[Array, '']]:
+            quadratic: tuple[Scores, float | Array] | None = None) -> tuple[Activities, Scalar]:
     """The hidden activities [z_1, ..., z_{L-1}] that minimise the energy -> (hidden, steps taken).
 
     The activity solver from the feedforward pass (blocks below the error wave skipped) or from
@@ -166,8 +166,8 @@ class PCRule(rule.GradientRule):
     weight_grad, value = energies.weight_grads(self.model, params, settled.hidden, x, settled.output, beta)
     return weight_grad, self.metrics(settled.feedforward[-1], y, value, settled.steps)
 
-  def metrics(self, output: Scores, y: Labels, energy_value: Float[Array, ''],
-              steps: Float[Array, ''] | None) -> Metrics:
+  def metrics(self, output: Scores, y: Labels, energy_value: Scalar,
+              steps: Scalar | None) -> Metrics:
     """loss: mean feedforward output loss; energy: mean energy after inference; the
     adaptive solver's mean number of steps."""
     metrics: Metrics = dict(loss=jnp.mean(self.loss(output, y)), energy=energy_value)
