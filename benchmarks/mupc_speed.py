@@ -323,7 +323,8 @@ def report(depth, groups, difference, compile_times, helper_compile, flops, busy
         f'{FLAGS.width}, batch {FLAGS.batch}, mupc T = depth; medians of {FLAGS.rounds} interleaved rounds, each '
         f'program about {ROUND_SECONDS} s of back-to-back calls a round; load: '
         f'{" ".join(f"{load:.2f}" for load in os.getloadavg())} (1/5/15 min)')
-  print(f'per-layer reference = stacked step: weight gradients at depth 8 differ by {difference:.1e} of the largest gradient')
+  print(f'per-layer reference = stacked step: weight gradients at depth 8 differ by {difference:.1e} of the '
+        'largest gradient')
   print(f'compile time, depth 8 -> {depth}: stacked {compile_times["stacked 8"]:.2f}s -> '
         f'{compile_times["stacked"]:.2f}s ({compile_times["stacked"] / compile_times["stacked 8"]:.2f}x, '
         f'target <= 2x); per-layer reference {compile_times["reference 8"]:.2f}s -> {compile_times["reference"]:.2f}s '

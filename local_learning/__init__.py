@@ -7,7 +7,8 @@ The public API, all a rule plugin needs:
   UserError             the exception for mistakes a user can fix
   optim                 weight optimizers from a config section
   pc                    predictive coding's energy, inference and weight gradient, as functions
-  classification        the classification task's losses
+  losses                the output losses (loss_fn, LOSSES) and correct
+  classification        the classification task (its losses re-exported: classification.loss_fn, ...)
   separation            the separation task: domains, SeparationModel, metrics
   dynamics              neural dynamics of separation networks (relax)
   lanes                 helpers for steps written over a trailing seeds axis (seeds_last)
@@ -17,7 +18,7 @@ Importing it changes nothing global. The command-line entry points set
 XLA:CPU flags that local rules run faster with; in a notebook, call
 `local_learning.cpu_flags.apply()` before JAX's first computation to get them.
 """
-from local_learning import cpu_flags, dynamics, lanes, optim, pc, testing
+from local_learning import cpu_flags, dynamics, lanes, losses, optim, pc, testing
 from local_learning.errors import UserError
 from local_learning.registry import register
 from local_learning.rule import GradientRule, Rule
@@ -25,4 +26,4 @@ from local_learning.tasks import classification, separation
 from local_learning.tasks.separation import SeparationRule
 
 __all__ = ['GradientRule', 'Rule', 'SeparationRule', 'UserError', 'classification', 'cpu_flags', 'dynamics',
-           'lanes', 'optim', 'pc', 'register', 'separation', 'testing']
+           'lanes', 'losses', 'optim', 'pc', 'register', 'separation', 'testing']

@@ -12,6 +12,7 @@ rather than resumed from.
 """
 import hashlib
 import os
+from typing import Any
 
 import jax
 import numpy as np
@@ -34,15 +35,15 @@ class Checkpoints:
     return self.manager.latest_step()
 
   def save(self, r, states, record):
-    self.manager.save(r, args=ocp.args.Composite(
-        state=ocp.args.StandardSave(states), loop=ocp.args.JsonSave(dict(record.to_json(), states_sha256=digest(states)))))
+    loop = dict(record.to_json(), states_sha256=digest(states))
+    self.manager.save(r, args=ocp.args.Composite(state=ocp.args.StandardSave(states), loop=ocp.args.JsonSave(loop)))
     self.manager.wait_until_finished()
 
   def restore(self, r, like):
     """(states shaped and sharded like `like`, the RunRecord); a mismatch is a UserError."""
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
     try:
-      restored = self.manager.restore(r, args=ocp.args.Composite(
+      restored: Any = self.manager.restore(r, args=ocp.args.Composite(   # a Composite: .state, .loop
           state=ocp.args.StandardRestore(abstract), loop=ocp.args.JsonRestore()))
     except Exception as e:  # pylint: disable=broad-except
       raise UserError(f'checkpoint {self.path}/{r} cannot be restored for this config '

@@ -89,6 +89,8 @@ def load_file(path, arg=''):
 def load_module(path, what):
   """The Python module at `path`, executed; a syntax error or an exception is a UserError."""
   spec = importlib.util.spec_from_file_location(f'_ll_loaded_{abs(hash(path))}', path)
+  if spec is None or spec.loader is None:
+    raise UserError(f'{what} {path} is not a Python file; give a .py path')
   module = importlib.util.module_from_spec(spec)
   try:
     spec.loader.exec_module(module)
@@ -117,7 +119,8 @@ def override_from_text(config, path, text):
   try:
     value = _parse(text, current)
   except (ValueError, SyntaxError):
-    raise UserError(f'--config.{path}={text!r}: config.{path} takes {_kind(current)}, and {text!r} is not one') from None
+    raise UserError(f'--config.{path}={text!r}: config.{path} takes {_kind(current)}, '
+                    f'and {text!r} is not one') from None
   override(config, path, value)
 
 

@@ -9,10 +9,12 @@ Elementwise work and biases are left out: these are the FLOPs of the matrix
 products, 2 per multiply-add.
 """
 import math
+from typing import Any
 
 import jax
+import jax.extend.core
 
-_SKIP = object()
+_SKIP: Any = object()     # a count that cannot be known (a while loop with matrix products)
 
 
 def matmul_flops(fn, *args):

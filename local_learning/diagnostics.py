@@ -24,8 +24,8 @@ PC computes BP's gradient; for a nudged rule the energy carries beta * loss.
 import jax
 import jax.numpy as jnp
 
+from local_learning import losses
 from local_learning import rule as rule_lib
-from local_learning.tasks import classification
 
 
 def bp_alignment(rule, state, batch, rng=None):
@@ -34,7 +34,7 @@ def bp_alignment(rule, state, batch, rng=None):
   rng = jax.random.key(0) if rng is None else rng
   params = rule.params(state)
   direction, metrics = rule_direction(rule, state, batch, rng)
-  loss = rule.loss if getattr(rule, 'loss', None) is not None else classification.loss_fn('ce')
+  loss = rule.loss if getattr(rule, 'loss', None) is not None else losses.loss_fn('ce')
   x, y = batch
   reference = jax.grad(lambda p: jnp.mean(loss(rule.model.forward(p, x)[-1], y)))(params)
   paths, ours = zip(*jax.tree_util.tree_flatten_with_path(direction)[0])

@@ -19,7 +19,7 @@ LIBRARIES = ('jax', 'jaxlib', 'flax', 'optax', 'orbax-checkpoint', 'numpy')
 def of_rule(rule_cls):
   """{name, class, module, distribution, version, source_sha256} of a rule class."""
   module = sys.modules[rule_cls.__module__]
-  source = inspect.getsourcefile(module)
+  source = inspect.getsourcefile(module) or inspect.getfile(module)   # the .py, else what the module ran from
   with open(source, 'rb') as f:
     digest = hashlib.sha256(f.read()).hexdigest()
   top = rule_cls.__module__.split('.')[0]

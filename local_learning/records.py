@@ -90,9 +90,9 @@ class Summary:
   device: str
   num_devices: int = 1
   layer_parallel: int = 1
-  flops_per_step: float = None     # matrix-product FLOPs of one seed's train step (costs.py), None if unknown
-  memory_bytes: int = None         # peak memory of the compiled training program, all seeds, data excluded
-  provenance: dict = None          # provenance.of_run: the rule's code, the project, the libraries
+  flops_per_step: float | None = None     # matrix-product FLOPs of one seed's train step (costs.py), None if unknown
+  memory_bytes: int | None = None         # peak memory of the compiled training program, all seeds, data excluded
+  provenance: dict | None = None          # provenance.of_run: the rule's code, the project, the libraries
 
   @property
   def status(self):

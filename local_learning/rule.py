@@ -4,8 +4,12 @@ A rule is one class, registered with `@local_learning.register`:
 
   name, tasks, description       what it is and which tasks it supports
   default_config()               its hyperparameters (ConfigDict), merged into config.rule
+  problems(config)               its constraints on them: every mistake, one line each (default
+                                 none); the trainer's check lists them with the config's others
   Rule(model, config, num_steps) binds the static parts: the model's pure functions,
-                                 hyperparameters, the total number of training steps
+                                 hyperparameters, the total number of training steps; raises
+                                 UserError for problems(config), and for what only the model
+                                 shows (e.g. a model without a hidden layer)
   init(rng)                      -> state, a pytree (params, optimizer states, buffers)
   train_step(state, batch, rng)  -> (state, metrics): pure and jittable; metrics is a
                                  dict of scalars, the trainer averages them per round
@@ -27,39 +31,53 @@ subclasses `GradientRule` and writes `grads`. Separation rules subclass
 `ll.SeparationRule` (tasks/separation.py). `local_learning.testing.check_rule`
 runs a rule through this contract.
 """
+from typing import Any, Sequence
+
 import jax
 import jax.numpy as jnp
 import ml_collections
 import optax
 
-from local_learning import optim
+from local_learning import losses, optim
+from local_learning.arrays import Array, Batch, Inputs, Key, Metrics, Params, Scalar, Scores, State
+from local_learning.errors import UserError
+from local_learning.models.layered import FunctionalModel
 
 
 class Rule:
   """Base class of learning rules; see the module docstring for the contract."""
   name: str = ''
-  tasks: tuple = ('classification',)
+  tasks: tuple[str, ...] = ('classification',)
   description: str = ''
 
-  def __init__(self, model, config, num_steps):
+  def __init__(self, model: Any, config: ml_collections.ConfigDict, num_steps: int):
+    """model: a FunctionalModel (classification) or a SeparationModel (separation)."""
+    if problems := type(self).problems(config):
+      raise UserError('\n'.join(problems))
     self.model = model
     self.config = config
     self.num_steps = num_steps
 
   @classmethod
-  def default_config(cls):
+  def default_config(cls) -> ml_collections.ConfigDict:
     return ml_collections.ConfigDict()
 
-  def init(self, rng):
+  @classmethod
+  def problems(cls, config: ml_collections.ConfigDict) -> list[str]:
+    """Every mistake in config (this rule's section, defaults merged), one line each; [] if none."""
+    del config
+    return []
+
+  def init(self, rng: Key) -> State:
     raise NotImplementedError
 
-  def train_step(self, state, batch, rng):
+  def train_step(self, state: State, batch: Any, rng: Key | None) -> tuple[State, Metrics]:
     raise NotImplementedError
 
-  def params(self, state):
+  def params(self, state: State) -> Params:
     return state['params']
 
-  def output(self, state, x):
+  def output(self, state: State, x: Inputs) -> Scores:
     """Scores (B, C) for a batch x (B, ...); the trainer predicts their argmax."""
     return self.model.output(self.params(state), x)
 
@@ -76,39 +94,50 @@ class GradientRule(Rule):
   fn(outputs (B, C), labels (B,)) -> (B,).
   """
 
+  model: FunctionalModel
+  loss: losses.Loss
+
   @classmethod
-  def default_config(cls):
+  def default_config(cls) -> ml_collections.ConfigDict:
     return ml_collections.ConfigDict(dict(optimizer=optim.default_config(), loss='ce'))
 
-  def __init__(self, model, config, num_steps):
-    super().__init__(model, config, num_steps)
-    from local_learning.tasks import classification  # pylint: disable=g-import-not-at-top  (tasks import rule)
-    self.tx = optim.build(config.optimizer, num_steps)
-    self.loss = classification.loss_fn(config.loss) if 'loss' in config else None
+  @classmethod
+  def problems(cls, config: ml_collections.ConfigDict) -> list[str]:
+    out = super().problems(config)
+    if 'loss' in config and config.loss not in losses.LOSSES:
+      out.append(f'unknown loss {config.loss!r}; choose one of {", ".join(losses.LOSSES)}')
+    return out
 
-  def init(self, rng):
+  def __init__(self, model: FunctionalModel, config: ml_collections.ConfigDict, num_steps: int):
+    super().__init__(model, config, num_steps)
+    self.tx = optim.build(config.optimizer, num_steps)
+    if 'loss' in config:     # a rule without an output loss has no self.loss
+      self.loss = losses.loss_fn(config.loss)
+
+  def init(self, rng: Key) -> State:
     params = self.model.init(rng)
     return dict(params=params, opt_state=self.tx.init(params), **self.buffers(jax.random.fold_in(rng, 1)))
 
-  def buffers(self, rng):
+  def buffers(self, rng: Key) -> dict[str, Any]:
     del rng
     return {}
 
-  def grads(self, state, batch, rng):
+  def grads(self, state: State, batch: Batch, rng: Key | None) -> tuple[Params, Metrics]:
     raise NotImplementedError
 
-  def loss_grads(self, params, batch, feedback=None):
+  def loss_grads(self, params: Params, batch: Batch, feedback: Sequence[Array | None] | None = None
+                 ) -> tuple[Scalar, Params]:
     """(the batch-mean loss of the output, its gradient w.r.t. params): backpropagation, or, with
     feedback (model.forward's), each block's error sent down through feedback[l] in place of W_l."""
     x, y = batch
     return jax.value_and_grad(lambda p: jnp.mean(self.loss(self.model.forward(p, x, feedback)[-1], y)))(params)
 
-  def apply_grads(self, grads, opt_state, params):
+  def apply_grads(self, grads: Params, opt_state: Any, params: Params) -> tuple[Params, Any]:
     """One step of the rule's optimizer on params (any pytree grads, opt_state match) -> (params, opt_state)."""
     updates, opt_state = self.tx.update(grads, opt_state, params)
     return optax.apply_updates(params, updates), opt_state
 
-  def train_step(self, state, batch, rng):
+  def train_step(self, state: State, batch: Batch, rng: Key | None) -> tuple[State, Metrics]:
     grads, metrics = self.grads(state, batch, rng)
     params, opt_state = self.apply_grads(grads, state['opt_state'], state['params'])
     return dict(state, params=params, opt_state=opt_state), metrics

@@ -17,13 +17,17 @@ per-seed step (not the seeds-last lanes step). Every failure is an
 AssertionError naming the rule and the property.
 """
 import tempfile
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from local_learning import models, records
+from local_learning import models, records, registry
+from local_learning.arrays import Batch
+from local_learning.models.layered import FunctionalModel
+from local_learning.rule import Rule
 from local_learning.tasks import separation
 
 INPUT_SHAPE = (8, 8, 1)
@@ -35,22 +39,22 @@ TINY = {
 }
 
 
-def tiny_model(name='mlp', input_shape=INPUT_SHAPE, classes=CLASSES, **fields):
+def tiny_model(name: str = 'mlp', input_shape: tuple[int, ...] = INPUT_SHAPE, classes: int = CLASSES,
+               **fields: Any) -> FunctionalModel:
   """A small FunctionalModel ('mlp', 'vgg' or 'resmlp'); fields override TINY[name]."""
   config = ml_collections.ConfigDict(dict(name=name, **{**TINY[name], **fields}))
   return models.functional(config, input_shape, classes)
 
 
-def batch(n=32, input_shape=INPUT_SHAPE, classes=CLASSES, seed=1):
+def batch(n: int = 32, input_shape: tuple[int, ...] = INPUT_SHAPE, classes: int = CLASSES, seed: int = 1) -> Batch:
   """(x (n, *input_shape) standard normal, y (n,) int labels)."""
   kx, ky = jax.random.split(jax.random.key(seed))
   return jax.random.normal(kx, (n, *input_shape)), jax.random.randint(ky, (n,), 0, classes)
 
 
-def make_rule(rule_cls, model, num_steps=100, **overrides):
+def make_rule(rule_cls: type[Rule] | str, model: Any, num_steps: int = 100, **overrides: Any) -> Rule:
   """rule_cls (a class or a registered name) bound to model with its defaults and overrides."""
   if isinstance(rule_cls, str):
-    from local_learning import registry  # pylint: disable=g-import-not-at-top
     rule_cls = registry.get(rule_cls)
   config = rule_cls.default_config()
   config.name = rule_cls.name
@@ -58,7 +62,8 @@ def make_rule(rule_cls, model, num_steps=100, **overrides):
   return rule_cls(model, config, num_steps)
 
 
-def check_rule(rule_cls, model=None, data=None, num_steps=10, **overrides):
+def check_rule(rule_cls: type[Rule], model: FunctionalModel | separation.SeparationModel | None = None,
+               data: Any = None, num_steps: int = 10, **overrides: Any) -> None:
   """Runs rule_cls through the rule contract; raises AssertionError on the first violation.
 
   model: a FunctionalModel (default tiny_model()) or, for a separation rule, a
@@ -84,7 +89,7 @@ def check_rule(rule_cls, model=None, data=None, num_steps=10, **overrides):
   state = rule.init(keys[0])
 
   params = rule.params(state)
-  like = jnp.zeros((model.n, model.m)) if separating else model.init(keys[0])
+  like = jnp.zeros((model.n, model.m)) if isinstance(model, separation.SeparationModel) else model.init(keys[0])
   _check(jax.tree.structure(params) == jax.tree.structure(like) and all(
       np.shape(a) == np.shape(b) for a, b in zip(jax.tree.leaves(params), jax.tree.leaves(like))),
          f'{name}: params(state) does not have the model\'s structure and shapes')
@@ -100,7 +105,7 @@ def check_rule(rule_cls, model=None, data=None, num_steps=10, **overrides):
   _check(_finite(after) and _finite(metrics), f'{name}: train_step gave non-finite values on a tiny problem')
   _check(not _allclose(rule.params(after), params, 0), f'{name}: train_step did not change the parameters')
 
-  if not separating:
+  if not isinstance(model, separation.SeparationModel):
     scores = jax.jit(rule.output)(after, data[0])
     _check(np.shape(scores) == (len(data[0]), model.kernel_shapes[-1][-1]) and _finite(scores),
            f'{name}: output(state, x) must give finite (B, C) scores, got shape {np.shape(scores)}')

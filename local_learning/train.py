@@ -28,7 +28,8 @@ PROGRESS_SECONDS = 10.0  # a round longer than this reports its progress this of
 
 
 def check(config):
-  """(task, rule class) of a config, after checking it all: one UserError, a line per problem."""
+  """(task, rule class) of a config, after checking it all: one UserError, a line per problem
+  (the config's, its task's, and the rule's own, rule_cls.problems)."""
   if config.get('rule_module'):
     registry.import_module(config.rule_module)
   rule_cls = registry.get(config.rule.name)
@@ -42,6 +43,7 @@ def check(config):
     problems.append(f'seeds {config.seed}..{config.seed + config.num_seeds - 1} exceed {MAX_SEED}; '
                     'choose a smaller config.seed')
   problems += task.problems(config)
+  problems += rule_cls.problems(config.rule)
   if 'optimizer' in config.rule:
     problems += optim.problems(config.rule.optimizer)
   if config.get('tensorboard') and importlib.util.find_spec('tensorboardX') is None:
@@ -84,7 +86,7 @@ def train_and_evaluate(config, workdir, overwrite=False):
     diverged |= np.any([np.isnan(v) for v in evaluation.values()], axis=0)
     evaluation = {k: np.where(diverged, np.nan, v) for k, v in evaluation.items()}
     record.update(seconds, diverged, evaluation)
-    diagnostics = run.diagnose(states, r) if hasattr(run, 'diagnose') else {}
+    diagnostics = run.diagnose(states, r)
     line = {task.round_name: r, 'seconds': seconds, **records.summarize({**metrics, **evaluation, **diagnostics}),
             'diverged_seeds': [s for s, d in zip(seeds, diverged) if d]}
     out.log(line, seeds, config.get('tensorboard', False))

@@ -21,7 +21,8 @@ from local_learning.errors import UserError
 OUTPUTS = ('metrics.jsonl', 'summary.json', 'checkpoints', 'tensorboard')
 # Config fields added after runs were made, and the value a run made before them had.
 ADDED_FIELDS = {'layer_parallel': 1, 'steps_per_call': 0, 'tensorboard': False, 'matching': 'cosine',
-                'train_examples': 0, 'test_examples': 0, 'validation_examples': 0, 'diagnostics': {'bp_alignment_every': 0},
+                'train_examples': 0, 'test_examples': 0, 'validation_examples': 0,
+                'diagnostics': {'bp_alignment_every': 0},
                 'model': {'param': 'flax', 'output_multiplier': 1.0, 'groups': 1}}   # a section's fields: where absent
 FIX = 'use another --workdir, or --overwrite to replace it'
 
@@ -103,7 +104,7 @@ class Workdir:
     status, detail = self.status(config, provenance)
     if status == 'different' and not overwrite:
       raise UserError(f'{self.path} holds a run of a different config ({detail}); {FIX}')
-    if status == 'stale' and not overwrite:
+    if status == 'stale' and not overwrite and provenance:
       raise UserError(f'{self.path} holds this run made with another version of rule '
                       f'{provenance["rule"]["name"]!r} ({detail}); {FIX}')
     return detail if status == 'finished' else None

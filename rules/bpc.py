@@ -49,14 +49,18 @@ class BPC(ll.pc.PCRule):
     config.update(dict(gen_weight=1e-3, disc_weight=1.0))
     return config
 
+  @classmethod
+  def problems(cls, config):
+    out = super().problems(config)
+    if config.gen_weight < 0 or config.disc_weight <= 0:
+      out.append(f'bpc needs gen_weight >= 0 and disc_weight > 0, got {config.gen_weight} and {config.disc_weight}')
+    return out
+
   def __init__(self, model, config, num_steps):
-    super().__init__(model, config, num_steps)
     if any(model.stacks) or any(model.skips) or any(len(s) != 2 for s in model.kernel_shapes):
       raise ll.UserError('bpc needs the mlp model (dense blocks, no skips or stacked layers): its top-down '
                          'network mirrors dense blocks; vgg and resmlp are not supported')
-    if config.gen_weight < 0 or config.disc_weight <= 0:
-      raise ll.UserError(f'bpc needs gen_weight >= 0 and disc_weight > 0, got {config.gen_weight} and '
-                         f'{config.disc_weight}')
+    super().__init__(model, config, num_steps)
 
   def init(self, rng):
     state = super().init(rng)
@@ -68,20 +72,18 @@ class BPC(ll.pc.PCRule):
   def train_step(self, state, batch, rng):
     del rng
     x, y = batch
-    params, generative, beta = state['params'], state['generative'], self.config.beta
-    feedforward = self.model.forward(params, x)
-    output = self.output_term(y, feedforward[-1], beta)
-    label = jax.nn.one_hot(y, self.model.kernel_shapes[-1][-1])
+    weights, beta = (state['params'], state['generative']), self.config.beta
+    feedforward, output = self.clamp(weights[0], x, y, beta)
+    label = jax.nn.one_hot(y, feedforward[-1].shape[-1])
     energy = lambda weights, hidden, mu_1=None: self.energy(*weights, hidden, x, label, output, mu_1)
-    activity_grad = jax.grad(lambda hidden: jnp.sum(energy((params, generative), hidden, feedforward[0])))
+    activity_grad = jax.grad(lambda hidden: jnp.sum(energy(weights, hidden, feedforward[0])))
     hidden, steps = self.solver(x.shape[0]).run(lambda hidden, _: activity_grad(hidden), feedforward[:-1])
-    hidden = jax.lax.stop_gradient(hidden)
-    value, (grad, generative_grad) = jax.value_and_grad(
-        lambda weights: jnp.mean(energy(weights, hidden)) / beta)((params, generative))
-    generated = self._generate(params, generative, label)
-    generation_loss = jnp.mean(ll.pc.half_squared_norm(self.model.phi(params, 0, x) - generated, False))
-    params, opt_state = self.apply_grads(grad, state['opt_state'], params)
-    generative, generative_opt_state = self.apply_grads(generative_grad, state['generative_opt_state'], generative)
+    value, grads = jax.value_and_grad(
+        lambda weights: jnp.mean(energy(weights, jax.lax.stop_gradient(hidden))) / beta)(weights)
+    generated = self.generate(state, y)
+    generation_loss = jnp.mean(ll.pc.half_squared_norm(self.model.phi(weights[0], 0, x) - generated, False))
+    params, opt_state = self.apply_grads(grads[0], state['opt_state'], weights[0])
+    generative, generative_opt_state = self.apply_grads(grads[1], state['generative_opt_state'], weights[1])
     metrics = dict(self.metrics(feedforward[-1], y, value * beta, steps), generation_loss=generation_loss)
     return dict(state, params=params, opt_state=opt_state, generative=generative,
                 generative_opt_state=generative_opt_state), metrics
@@ -100,11 +102,8 @@ class BPC(ll.pc.PCRule):
 
   def generate(self, state, y):
     """The top-down pass from labels y (B,) to the input layer -> (B, prod(input shape))."""
-    return self._generate(state['params'], state['generative'], jax.nn.one_hot(y, self.model.kernel_shapes[-1][-1]))
-
-  def _generate(self, params, generative, label):
-    h = label
+    h = jax.nn.one_hot(y, self.model.kernel_shapes[-1][-1])
     for l in reversed(range(self.model.num_layers)):
-      z = h @ generative[l]['kernel'] + generative[l]['bias']
-      h = self.model.phi(params, l, z) if l else z
+      z = h @ state['generative'][l]['kernel'] + state['generative'][l]['bias']
+      h = self.model.phi(state['params'], l, z) if l else z
     return z

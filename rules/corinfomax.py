@@ -65,18 +65,22 @@ class CorInfoMax(ll.SeparationRule):
         output_max=float('inf'),  # nonnegative sparse outputs are clipped to at most this
     ))
 
-  def __init__(self, model, config, num_steps):
-    super().__init__(model, config, num_steps)
-    ll.separation.check_domain(model.domain)
-    c = config
+  @classmethod
+  def problems(cls, config):
+    out, c = super().problems(config), config
     if not (0 < c.lam_y < 1 and c.error_weight > 0 and c.lr > 0 and c.lr_decay > 0 and c.by_init > 0
             and 0 <= c.w_decay < 1 and c.w_noise >= 0 and c.neural_lr > 0 and c.neural_lr_min >= 0
             and c.neural_steps >= 1 and c.tol >= 0 and c.output_max > 0):
-      raise ll.UserError(f'{self.name} needs 0 < lam_y < 1, error_weight, lr, lr_decay, by_init, neural_lr, '
-                         'output_max > 0, 0 <= w_decay < 1, w_noise, neural_lr_min, tol >= 0, neural_steps >= 1')
+      out.append(f'{cls.name} needs 0 < lam_y < 1, error_weight, lr, lr_decay, by_init, neural_lr, '
+                 'output_max > 0, 0 <= w_decay < 1, w_noise, neural_lr_min, tol >= 0, neural_steps >= 1')
     if c.lr_schedule not in ll.dynamics.SCHEDULES:
-      raise ll.UserError(f'{self.name} needs lr_schedule in {ll.dynamics.SCHEDULES}, got {c.lr_schedule!r}')
-    self.gy = (1 - c.lam_y) / c.lam_y
+      out.append(f'{cls.name} needs lr_schedule in {ll.dynamics.SCHEDULES}, got {c.lr_schedule!r}')
+    return out
+
+  def __init__(self, model, config, num_steps):
+    super().__init__(model, config, num_steps)
+    ll.separation.check_domain(model.domain)
+    self.gy = (1 - config.lam_y) / config.lam_y
 
   def init(self, rng):
     n, m = self.model.n, self.model.m

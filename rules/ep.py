@@ -37,12 +37,17 @@ class EP(ll.GradientRule):
     config.update(dict(loss='mse', beta=1.0, free_steps=30, nudged_steps=10, centred=True))
     return config
 
+  @classmethod
+  def problems(cls, config):
+    out = super().problems(config)
+    if not (config.beta > 0 and config.free_steps >= 1 and config.nudged_steps >= 1):
+      out.append('ep needs beta > 0, free_steps >= 1 and nudged_steps >= 1')
+    return out
+
   def __init__(self, model, config, num_steps):
     super().__init__(model, config, num_steps)
     if any(model.stacks) or any(model.skips) or any(len(shape) != 2 for shape in model.kernel_shapes):
       raise ll.UserError('ep needs a dense model without stacked layers or skips (model mlp)')
-    if not (config.beta > 0 and config.free_steps >= 1 and config.nudged_steps >= 1):
-      raise ll.UserError('ep needs beta > 0, free_steps >= 1 and nudged_steps >= 1')
 
   def primitive(self, params, states, drive, y=None, beta=0.0):
     """Phi (scalar) of states [s_1, ..., s_L]; drive = linear_0(s_0) is fixed while x is clamped."""

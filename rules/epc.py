@@ -21,14 +21,12 @@ class EPC(ll.pc.PCRule):
   closed_form = False     # its inference is its own
 
   def __init__(self, model, config, num_steps):
-    super().__init__(model, config, num_steps)
     if model.stack_size(0):
       raise ll.UserError(f'{self.name} needs a model whose first entry is a plain layer, not a stack')
+    super().__init__(model, config, num_steps)
 
-  def estimate(self, params, x, y, beta):
-    feedforward = self.model.forward(params, x)
-    output = self.output_term(y, feedforward[-1], beta)
+  def infer(self, params, x, output, feedforward, init=None, quadratic=None):
+    """The solve over the errors from e = 0 -> (the states z(e), steps taken); init is not used."""
+    del init, quadratic
     errors, steps = ll.pc.infer_errors(self.model, params, output, self.solver(x.shape[0]), feedforward)
-    hidden = ll.pc.states(self.model, params, errors, feedforward[0])
-    weight_grad, value = ll.pc.weight_grads(self.model, params, hidden, x, output, beta)
-    return weight_grad, self.metrics(feedforward[-1], y, value, steps)
+    return ll.pc.states(self.model, params, errors, feedforward[0]), steps

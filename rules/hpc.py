@@ -44,17 +44,14 @@ class HPC(ll.pc.PCRule):
     del rng
     x, y = batch
     params, amortiser, beta = state['params'], state['amortiser'], self.config.beta
-    feedforward = self.model.forward(params, x)
     guess = jax.lax.stop_gradient(self.model.forward(amortiser, x)[:-1])
-    output = self.output_term(y, feedforward[-1], beta)
-    guess_energy = jnp.mean(ll.pc.energy(self.model, params, guess, x, output, 0, feedforward[0]))
-    hidden, steps = ll.pc.infer(self.model, params, x, output, self.solver(x.shape[0]), feedforward, init=guess)
-    weight_grad, value = ll.pc.weight_grads(self.model, params, hidden, x, output, beta)
-    amortiser_loss, amortiser_grad = jax.value_and_grad(self.amortiser_loss)(amortiser, guess, hidden, x, y)
+    settled = self.settle(params, x, y, beta, init=guess)
+    weight_grad, metrics = self.learn_from(params, x, y, beta, settled)
+    guess_energy = jnp.mean(ll.pc.energy(self.model, params, guess, x, settled.output, 0, settled.feedforward[0]))
+    amortiser_loss, amortiser_grad = jax.value_and_grad(self.amortiser_loss)(amortiser, guess, settled.hidden, x, y)
     params, opt_state = self.apply_grads(weight_grad, state['opt_state'], params)
     amortiser, amortiser_opt_state = self.apply_grads(amortiser_grad, state['amortiser_opt_state'], amortiser)
-    metrics = dict(self.metrics(feedforward[-1], y, value, steps), guess_energy=guess_energy,
-                   amortiser_loss=amortiser_loss)
+    metrics = dict(metrics, guess_energy=guess_energy, amortiser_loss=amortiser_loss)
     return dict(state, params=params, opt_state=opt_state, amortiser=amortiser,
                 amortiser_opt_state=amortiser_opt_state), metrics
 

@@ -31,10 +31,12 @@ class FastICA(ll.SeparationRule):
   def default_config(cls):
     return ml_collections.ConfigDict(dict(iterations=50))
 
-  def __init__(self, model, config, num_steps):
-    super().__init__(model, config, num_steps)
+  @classmethod
+  def problems(cls, config):
+    out = super().problems(config)
     if config.iterations < 1:
-      raise ll.UserError(f'ica needs iterations >= 1, got {config.iterations}')
+      out.append(f'ica needs iterations >= 1, got {config.iterations}')
+    return out
 
   def init(self, rng):
     n, m = self.model.n, self.model.m

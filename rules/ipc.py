@@ -41,39 +41,38 @@ class IPC(ll.pc.PCRule):
     config.schedule = 'simultaneous'
     return config
 
+  @classmethod
+  def problems(cls, config):
+    out = super().problems(config)
+    if config.schedule not in SCHEDULES:
+      out.append(f'unknown ipc schedule {config.schedule!r}; choose one of {", ".join(SCHEDULES)}')
+    if config.activity_solver == 'adaptive':
+      out.append('ipc steps the weights between activity steps; use activity_solver gd, euler or heun')
+    if 0 <= config.inference_steps < 1:       # below 0: PCRule's problem
+      out.append('ipc needs inference_steps >= 1')
+    return out
+
   def __init__(self, model, config, num_steps):
     super().__init__(model, config, num_steps)
-    if config.schedule not in SCHEDULES:
-      raise ll.UserError(f'unknown ipc schedule {config.schedule!r}; choose one of {", ".join(SCHEDULES)}')
-    if config.activity_solver == 'adaptive':
-      raise ll.UserError('ipc steps the weights between activity steps; use activity_solver gd, euler or heun')
-    if config.inference_steps < 1:
-      raise ll.UserError('ipc needs inference_steps >= 1')
     self.tx = ll.optim.build(config.optimizer, num_steps * config.inference_steps)
 
   def train_step(self, state, batch, rng):
-    del rng
-    x, y = batch
-    _, params, opt_state, metrics = self.learn(state['params'], state['opt_state'], x, y)
+    _, params, opt_state, metrics = self.learn(state['params'], state['opt_state'], *batch)
     return dict(state, params=params, opt_state=opt_state), metrics
 
   def learn(self, params, opt_state, x, y):
     """T steps of inference and learning on one batch -> (activities, params, opt_state, metrics)."""
-    beta, solver = self.config.beta, self.solver(x.shape[0])
-    feedforward = self.model.forward(params, x)
-    output = self.output_term(y, feedforward[-1], beta)
-    sequential = self.config.schedule == 'sequential'
+    beta, solver, sequential = self.config.beta, self.solver(x.shape[0]), self.config.schedule == 'sequential'
+    feedforward, output = self.clamp(params, x, y, beta)
 
     def step(carry, t):
       hidden, solver_state, params, opt_state = carry
-      energy = lambda h: jnp.sum(ll.pc.energy(self.model, params, h, x, output))
-      moved, solver_state = solver.step(lambda h, _: jax.grad(energy)(h), hidden, solver_state, t)
+      grad = lambda h, _: jax.grad(lambda h: jnp.sum(ll.pc.energy(self.model, params, h, x, output)))(h)
+      moved, solver_state = solver.step(grad, hidden, solver_state, t)
       weight_grad, value = ll.pc.weight_grads(self.model, params, moved if sequential else hidden, x, output, beta)
       params, opt_state = self.apply_grads(weight_grad, opt_state, params)
       return (moved, solver_state, params, opt_state), value
 
-    hidden = feedforward[:-1]
-    times = solver.lr * jnp.arange(self.inference_steps, dtype=jnp.float32)
-    (hidden, _, params, opt_state), energies = jax.lax.scan(
-        step, (hidden, solver.init(hidden), params, opt_state), times)
+    start, times = feedforward[:-1], solver.lr * jnp.arange(self.inference_steps, dtype=jnp.float32)
+    (hidden, _, params, opt_state), energies = jax.lax.scan(step, (start, solver.init(start), params, opt_state), times)
     return hidden, params, opt_state, self.metrics(feedforward[-1], y, energies[-1], None)

@@ -34,7 +34,8 @@ ESTIMATORS = ('pcx', 'ep')
 
 
 class Nudged(ll.pc.PCRule):
-  """The nudging rules' base: `direction` +1 (pn), -1 (nn) or 0 (cn, both signs)."""
+  """The nudging rules' base: `direction` +1 (pn), -1 (nn) or 0 (cn, both signs); beta_sign, the sign of beta:
+  direction's, +1 for cn."""
   direction = 1
 
   @classmethod
@@ -44,19 +45,18 @@ class Nudged(ll.pc.PCRule):
                        beta_phases=1))
     return config
 
-  @property
-  def beta_sign(self):
-    return self.direction or 1
-
-  def __init__(self, model, config, num_steps):
-    super().__init__(model, config, num_steps)
+  @classmethod
+  def problems(cls, config):
+    out = super().problems(config)
     if config.estimator not in ESTIMATORS:
-      raise ll.UserError(f'unknown estimator {config.estimator!r}; choose one of {", ".join(ESTIMATORS)}')
+      out.append(f'unknown estimator {config.estimator!r}; choose one of {", ".join(ESTIMATORS)}')
     if not (isinstance(config.beta_phases, int) and config.beta_phases >= 1):
-      raise ll.UserError(f'beta_phases must be an integer >= 1, got {config.beta_phases}')
-    last = config.beta + config.beta_increment * (config.beta_phases - 1)
-    if not last * self.beta_sign > 0:
-      raise ll.UserError(f'{self.name}: beta_increment takes beta from {config.beta} to {last}; it must keep its sign')
+      out.append(f'beta_phases must be an integer >= 1, got {config.beta_phases}')
+    elif config.beta * cls.beta_sign > 0:       # else beta's own sign is the problem (PCRule.problems)
+      last = config.beta + config.beta_increment * (config.beta_phases - 1)
+      if not last * cls.beta_sign > 0:
+        out.append(f'{cls.name}: beta_increment takes beta from {config.beta} to {last}; it must keep its sign')
+    return out
 
   def buffers(self, rng):
     signs = jnp.where(jax.random.bernoulli(rng, shape=(self.config.beta_phases,)), 1.0, -1.0)
@@ -112,7 +112,7 @@ class NN(Nudged):
   """Negative nudging: the output nudged away from the target (beta < 0)."""
   name = 'nn'
   description = 'PC with negative nudging of the output (PCX protocol, or the EP estimator)'
-  direction = -1
+  direction = beta_sign = -1
 
 
 @ll.register

@@ -56,17 +56,21 @@ class PEM(ll.SeparationRule):
         w_noise=0.01,
     ))
 
-  def __init__(self, model, config, num_steps):
-    super().__init__(model, config, num_steps)
-    ll.separation.check_domain(model.domain)
-    c = config
+  @classmethod
+  def problems(cls, config):
+    out, c = super().problems(config), config
     if not (c.gamma > 0 and 0 < c.lam < 1 and c.lr > 0 and c.lr_decay > 0 and c.neural_lr > 0
             and c.neural_steps >= 1 and c.tol >= 0 and c.eps > 0 and c.c_init > 0 and c.c_noise >= 0
             and c.w_noise >= 0 and c.output_max > 0):
-      raise ll.UserError(f'{self.name} needs gamma, lr, lr_decay, neural_lr, eps, c_init, output_max > 0, '
-                         f'0 < lam < 1, neural_steps >= 1 and tol, c_noise, w_noise >= 0')
+      out.append(f'{cls.name} needs gamma, lr, lr_decay, neural_lr, eps, c_init, output_max > 0, '
+                 f'0 < lam < 1, neural_steps >= 1 and tol, c_noise, w_noise >= 0')
     if c.lr_schedule not in ('inverse', 'log'):
-      raise ll.UserError(f"{self.name} needs lr_schedule 'inverse' or 'log', got {c.lr_schedule!r}")
+      out.append(f"{cls.name} needs lr_schedule 'inverse' or 'log', got {c.lr_schedule!r}")
+    return out
+
+  def __init__(self, model, config, num_steps):
+    super().__init__(model, config, num_steps)
+    ll.separation.check_domain(model.domain)
 
   def init(self, rng):
     n, m, cfg = self.model.n, self.model.m, self.config

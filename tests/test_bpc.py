@@ -68,7 +68,8 @@ def test_each_weight_learns_from_its_own_error_only():
   x, y = batch()
   bpc = make_rule('bpc', model, loss='mse', gen_weight=0.3)
   generative = bpc.init(jax.random.key(0))['generative']
-  hidden = [z + 0.1 * jax.random.normal(jax.random.key(l), z.shape) for l, z in enumerate(model.forward(params, x)[:-1])]
+  hidden = [z + 0.1 * jax.random.normal(jax.random.key(l), z.shape)
+            for l, z in enumerate(model.forward(params, x)[:-1])]
   label = jax.nn.one_hot(y, 10)
   output = bpc.output_term(y, None, 1.0)
   grads = jax.grad(lambda g: jnp.mean(bpc.energy(params, g, hidden, x, label, output)))(generative)

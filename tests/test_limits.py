@@ -18,7 +18,8 @@ def test_limits_cell_logs_alignment_and_renders_heatmaps(tmp_path):
   workdir = str(tmp_path / 'limits')
   assert set(runner.run_table(table, workdir, str(ROOT), cells_filter='mupc_H=2__N=8').values()) == {'done'}
   report = render.render(table, workdir)
-  assert '## cosine(PC, BP) at the end' in report.markdown and '## energy / loss after the first step' in report.markdown
+  assert '## cosine(PC, BP) at the end' in report.markdown
+  assert '## energy / loss after the first step' in report.markdown
   section = report.markdown.split('## cosine(PC, BP) at the end')[1]
   row = next(line for line in section.splitlines() if line.startswith('| mupc H=2 |'))
   cosine = float(row.split('|')[2])

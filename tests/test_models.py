@@ -77,7 +77,8 @@ def test_rescnn_blocks_are_the_limits_papers_stage_convs_residual_blocks_and_rea
 
   def conv(i, a, phi, skip):
     kernel = _value(params['convs'][i]['kernel'])
-    conv_ = lambda h: jax.lax.conv_general_dilated(h, kernel, (1, 1), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+    conv_ = lambda h: jax.lax.conv_general_dilated(h, kernel, (1, 1), 'SAME',
+                                                   dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
     return lambda z: a * conv_(phi(z)) + (z if skip else 0)
 
   head = _value(params['head']['kernel'])

@@ -128,7 +128,8 @@ def test_an_older_mlp_run_without_the_new_fields_still_matches(tmp_path):
   from configs import default as default_config  # pylint: disable=import-outside-toplevel
   config = default_config.get_config('rule=bp')
   old = json.loads(config.to_json())
-  for section, fields in (('model', ('param', 'output_multiplier')), (None, ('train_examples', 'test_examples', 'validation_examples', 'diagnostics'))):
+  for section, fields in (('model', ('param', 'output_multiplier')),
+                          (None, ('train_examples', 'test_examples', 'validation_examples', 'diagnostics'))):
     for field in fields:
       (old[section] if section else old).pop(field)
   (tmp_path / 'config.json').write_text(json.dumps(old))

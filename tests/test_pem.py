@@ -88,7 +88,8 @@ def test_nonnegative_sparse_outputs_are_clipped_as_the_reference_clips_them(step
 
 def test_weight_rate_schedules():
   t = jnp.array([0, 5000, 100000])
-  np.testing.assert_allclose(ll.dynamics.weight_rate('inverse', 0.05, t, 5000.0, 1e-8), 0.05 / (1 + t / 5000), rtol=1e-6)
+  np.testing.assert_allclose(ll.dynamics.weight_rate('inverse', 0.05, t, 5000.0, 1e-8), 0.05 / (1 + t / 5000),
+                             rtol=1e-6)
   np.testing.assert_allclose(ll.dynamics.weight_rate('log', 0.05, t, 5000.0, 1e-8),
                              0.05 / (1 + np.log(t / 5000 + 2)), rtol=1e-6)
   assert float(ll.dynamics.weight_rate('log', 0.05, t, 5000.0, 1e-8)[-1]) == pytest.approx(0.0122, abs=1e-4)

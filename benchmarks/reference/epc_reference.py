@@ -22,8 +22,9 @@ protocol=epc) against the reference's own math:
 Prints, every --eig_every steps, the mean energy per sample at e = 0 and after
 inference and the eigenvalue of d2E/de2 of largest magnitude at both points
 (power iteration; negative where E is not convex there; gradient descent with
-step e_lr is stable near a minimum only while it is below 2 / e_lr); per epoch the validation accuracy and the share of batches
-whose inference raised the energy; at the end the test accuracy.
+step e_lr is stable near a minimum only while it is below 2 / e_lr); per epoch the
+validation accuracy and the share of batches whose inference raised the energy; at
+the end the test accuracy.
 --rule=bp trains the same network by backprop of the output loss instead (the
 eigenvalues are then those ePC's inference would meet on BP's weights).
 """
@@ -45,7 +46,8 @@ def parse():
   p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
   p.add_argument('--rule', default='epc', choices=('epc', 'bp'))
   p.add_argument('--out', default='ce', choices=('ce', 'sigmoid_mse'))
-  p.add_argument('--place', default='post', choices=('post', 'pre'), help='errors after (reference) or before the activation')
+  p.add_argument('--place', default='post', choices=('post', 'pre'),
+                 help='errors after (reference) or before the activation')
   p.add_argument('--hidden', type=int, default=19, help='hidden layers (the reference: 19, i.e. 20 Linear layers)')
   p.add_argument('--e_lr', type=float, default=0.1)
   p.add_argument('--iters', type=int, default=64)

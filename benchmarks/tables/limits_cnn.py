@@ -3,7 +3,8 @@ experiment (Innocenti, Achour & Bogacz, ICML 2026, Fig. 4; JPC experiments/limit
 test_theory.py) with configs/limits.py.
 
   python benchmarks/run.py --table=limits_cnn --workdir=runs/limits_cnn
-  python benchmarks/run.py --table=limits_cnn --workdir=runs/limits_cnn_gpu --table_args=widths=2:8:16:32,steps=100,dataset=cifar10
+  python benchmarks/run.py --table=limits_cnn --workdir=runs/limits_cnn_gpu \
+      --table_args=widths=2:8:16:32,steps=100,dataset=cifar10
 
 Rows: the model and its parameterisation: rescnn (the paper's residual CNN:
 three stages of a stage convolution and one residual block, average pooling,

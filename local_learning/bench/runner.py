@@ -3,9 +3,9 @@
 Every cell's config is built and checked (train.check: rule names,
 overrides, every field), and its folder too, before any training starts. A
 cell whose workdir holds a summary.json for the same config is skipped, so
-an interrupted table re-run loses only the cell that was running; summary.json is written last and atomically. `shard=(i, n)`
-takes every n-th cell from the i-th (0-based), a deterministic split for job
-arrays. A cell whose dataset is not prepared is reported and left unrun.
+an interrupted table re-run loses only the cell that was running; summary.json
+is written last and atomically. `shard=(i, n)` takes every n-th cell from the
+i-th (0-based), a deterministic split for job arrays. A cell whose dataset is not prepared is reported and left unrun.
 """
 import json
 import os

@@ -12,6 +12,7 @@ places it on the table's line plot (e.g. depth, rho); its optional
 `reference` is a published number to reproduce.
 """
 import dataclasses
+import importlib.util
 import inspect
 import os
 import re
@@ -31,7 +32,7 @@ class Reference:
   """
   value: float
   source: str
-  band: float = None
+  band: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Cell:
   config: str                  # 'configs/FILE.py[:ARGS]', relative to the folder holding configs/
   overrides: tuple = ()        # (('rule.inference_steps', 20), ...)
   x: Any = None
-  reference: Reference = None
+  reference: Reference | None = None
 
   @property
   def id(self):
@@ -87,14 +88,19 @@ def grid(rows, columns, config, seeds=3, name='table', description='', plot_x=''
 
 def root():
   """The folder holding configs/: the checkout, or the installed package."""
-  from local_learning import configs  # pylint: disable=g-import-not-at-top
-  return os.path.dirname(os.path.dirname(os.path.abspath(configs.__file__)))
+  return os.path.dirname(os.path.dirname(os.path.abspath(_package_file('local_learning.configs'))))
 
 
 def tables_dir():
   """The folder of the built-in table specs (benchmarks/tables, installed as local_learning.tables)."""
-  from local_learning import tables  # pylint: disable=g-import-not-at-top
-  return os.path.dirname(os.path.abspath(tables.__file__))
+  return os.path.dirname(os.path.abspath(_package_file('local_learning.tables')))
+
+
+def _package_file(name: str) -> str:
+  """The __init__.py of package `name`, found without importing it (the table specs import local_learning.bench)."""
+  spec = importlib.util.find_spec(name)
+  assert spec is not None and spec.origin is not None, f'{name} is part of the local-learning installation'
+  return spec.origin
 
 
 def load_table(name_or_path, rules=None, args=''):

@@ -81,7 +81,7 @@ def prepare(dataset, source, data_dir):
     Image.fromarray(image[..., 0]).save(buffer, format='png')
     return buffer.getvalue()
 
-  class FromIdx(bases[dataset], skip_registration=True):
+  class FromIdx(bases[dataset], skip_registration=True):  # ty: ignore[unsupported-base]  (one of two, by name)
     """tfds's own builder, fed from local files instead of a download."""
     name = dataset
 

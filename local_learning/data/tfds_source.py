@@ -8,6 +8,7 @@ import functools
 import glob
 import os
 import warnings
+from typing import Any, cast
 
 import numpy as np
 
@@ -42,7 +43,8 @@ def load_arrays(name, data_dir):
   if not is_prepared(name, data_dir):
     raise DatasetUnavailable(f'dataset {name!r} is not prepared in {data_dir}; ' + how_to_prepare(name, data_dir))
   try:
-    sources = tfds.data_source(name, data_dir=data_dir, download=False)
+    # No split given: a dict of the splits.
+    sources = cast(dict[str, Any], tfds.data_source(name, data_dir=data_dir, download=False))
   except Exception as e:  # pylint: disable=broad-except
     raise UserError(f'dataset {name!r} in {data_dir} cannot be read ({type(e).__name__}: {e}); '
                     + how_to_prepare(name, data_dir)) from None

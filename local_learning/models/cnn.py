@@ -29,7 +29,8 @@ class VGG(LayeredModel):
   """input_shape: (H, W, C); channels: one conv block each; out: classes."""
   defaults = dict(channels=(128, 256, 512, 512), activation='relu', param='flax', output_multiplier=1.0)
   optional = ('param', 'output_multiplier')
-  loops_well = False      # XLA:CPU runs these convolutions several times slower in a loop (benchmarks/steps_per_call.py)
+  # XLA:CPU runs these convolutions several times slower in a loop (benchmarks/steps_per_call.py)
+  loops_well = False
 
   @classmethod
   def from_config(cls, config, input_shape, num_outputs, rngs):

@@ -54,11 +54,13 @@ with its own kernel. Stacked entries may follow one another (resmlp's
 `groups`: one run of layers cut into several entries).
 """
 import dataclasses
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import jax
 import jax.numpy as jnp
 from flax import nnx
+
+from local_learning.arrays import Activities, Array, Inputs, Key, Params, Scores
 
 
 class LayeredModel(nnx.Module):
@@ -174,13 +176,13 @@ class FunctionalModel:
   graphdef: Any
   num_layers: int
   build: Callable[[nnx.Rngs], LayeredModel]
-  stacks: tuple = ()         # per entry: K if it stacks K equal layers (K, B, ...), else 0
-  skips: tuple = ()          # per block: its skip coefficient (0.0: no skip)
-  kernel_shapes: tuple = ()  # per block: the shape of its kernel W_l
+  stacks: tuple[int, ...] = ()         # per entry: K if it stacks K equal layers (K, B, ...), else 0
+  skips: tuple[float, ...] = ()        # per block: its skip coefficient (0.0: no skip)
+  kernel_shapes: tuple[tuple[int, ...], ...] = ()  # per block: the shape of its kernel W_l
   loops_well: bool = True
 
   @classmethod
-  def create(cls, build):
+  def create(cls, build: Callable[[nnx.Rngs], LayeredModel]) -> 'FunctionalModel':
     """build: nnx.Rngs -> LayeredModel; called abstractly here to get the graph."""
     abstract = nnx.eval_shape(lambda: build(nnx.Rngs(0)))
     graphdef, _ = nnx.split(abstract, nnx.Param)
@@ -193,21 +195,21 @@ class FunctionalModel:
     shapes = tuple(tuple(k.shape) for k in jax.eval_shape(kernels))
     return cls(graphdef, abstract.num_layers, build, tuple(abstract.stacks), skips, shapes, abstract.loops_well)
 
-  def stack_size(self, l):
+  def stack_size(self, l: int) -> int:
     """K if entry l stacks K equal layers on axis 0, else 0."""
     return self.stacks[l] if self.stacks else 0
 
   @property
-  def depth(self):
+  def depth(self) -> int:
     """The number of layers z_1..z_L, counting every layer of a stack."""
     return sum(self.stack_size(l) or 1 for l in range(self.num_layers))
 
-  def init(self, rng):
+  def init(self, rng: Key) -> Params:
     """Fresh parameters from a PRNG key."""
     return nnx.state(self.build(nnx.Rngs(rng)), nnx.Param)
 
-  def forward(self, params, x, feedback=None):
-    """[z_1, ..., z_L] for a batch x.
+  def forward(self, params: Params, x: Inputs, feedback: Sequence[Array | None] | None = None) -> Activities:
+    """[z_1, ..., z_L] for a batch x (B, ...).
 
     feedback: None, or a list with an entry per block (None: W_l itself), each
     shaped like the block's kernel. The values are the same; in the gradient,
@@ -216,23 +218,23 @@ class FunctionalModel:
     """
     return self._merge(params).forward(x, feedback)
 
-  def output(self, params, x):
-    """The network's output z_L (logits for classification)."""
+  def output(self, params: Params, x: Inputs) -> Scores:
+    """The network's output z_L (B, C) (logits for classification)."""
     return self.forward(params, x)[-1]
 
-  def predict(self, params, inputs, first=0):
+  def predict(self, params: Params, inputs: Activities, first: int = 0) -> Activities:
     """[mu_{first+1}, ..., mu_L] from [z_first, ..., z_{L-1}]."""
     return self._merge(params).predict(inputs, first)
 
-  def phi(self, params, l, z):
+  def phi(self, params: Params, l: int, z: Array) -> Array:
     """h_l = phi_l(z_l), the input of block l's linear map."""
     return self._merge(params).phi(l, z)
 
-  def linear(self, params, l, h, kernel=None):
+  def linear(self, params: Params, l: int, h: Array, kernel: Array | None = None) -> Array:
     """Block l's affine map W_l h + b_l; given `kernel`, the same kind of map with that kernel, no bias."""
     return self._merge(params).linear(l, h, kernel)
 
-  def transpose(self, params, l, h, delta, kernel=None):
+  def transpose(self, params: Params, l: int, h: Array, delta: Array, kernel: Array | None = None) -> Array:
     """The transpose of block l's linear map (or of the map with `kernel`) applied to delta.
 
     h: an input of the map, for its shape; delta: shaped like the map's output
@@ -242,12 +244,12 @@ class FunctionalModel:
     kernel = module.kernel(l) if kernel is None else kernel
     return jax.vjp(lambda h: module.apply(l, h, kernel), h)[1](delta)[0]
 
-  def kernels(self, params):
+  def kernels(self, params: Params) -> list[Array]:
     """[W_0, ..., W_{L-1}]: each block's kernel, the array that feedback replaces."""
     module = self._merge(params)
     return [module.kernel(l) for l in range(self.num_layers)]
 
-  def random_feedback(self, rng):
+  def random_feedback(self, rng: Key) -> list[Array]:
     """[B_1, ..., B_{L-1}]: xavier-uniform U(+-sqrt(6 / (fan_in + fan_out))) matrices shaped like
     kernels 1..L-1 (fans as PyTorch counts them, a conv's kernel area included; a stacked entry
     draws each of its layers'), B_l from the l-th of num_layers splits of rng. Block 0 has none:
@@ -256,5 +258,5 @@ class FunctionalModel:
     return [jax.nn.initializers.xavier_uniform(batch_axis=(0,) if self.stack_size(l) else ())(keys[l], shape)
             for l, shape in enumerate(self.kernel_shapes) if l > 0]
 
-  def _merge(self, params):
+  def _merge(self, params: Params) -> LayeredModel:
     return nnx.merge(self.graphdef, params)

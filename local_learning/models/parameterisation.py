@@ -30,8 +30,9 @@ the activation's gain (tanh 5/3, relu sqrt 2; not under sp), as the
 reference's (JPC experiments/limits_paper/cnn/model.py), and L its number of
 weight layers, the reference's depth n_res_blocks + 4.
 
-Only flax and orthogonal have biases: the others have none, as JPC's networks (use_bias=False). `output_multiplier` multiplies the output layer's a: the
-limits paper's richness g0 = gamma_0 is output_multiplier = 1 / gamma_0 (JPC
+Only flax and orthogonal have biases: the others have none, as JPC's networks
+(use_bias=False). `output_multiplier` multiplies the output layer's a: the limits
+paper's richness g0 = gamma_0 is output_multiplier = 1 / gamma_0 (JPC
 divides a_L by gamma_0, jpc/_core/_energies.py `_get_param_scalings`).
 One rate serves every layer (`learning_rate`), as in the limits paper's MLP code
 (its CNN's gives the first conv eta, the stage convs and readout eta / sqrt(N),

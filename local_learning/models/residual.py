@@ -45,6 +45,7 @@ its error wave (local_learning.pc.solvers).
 """
 import functools
 import math
+from typing import cast
 
 import jax
 import jax.numpy as jnp
@@ -143,7 +144,8 @@ class ResidualMLP(LayeredModel):
     # The scaled weights and their products as `residual` forms them, so that the
     # errors of the forward pass are exactly zero (tests/test_models.py).
     hidden = feedback[1:-1]
-    feedback_hidden = None if hidden[0] is None else self.a_hid * jnp.concatenate(hidden)
+    # Either all None (no feedback) or all arrays.
+    feedback_hidden = None if hidden[0] is None else self.a_hid * jnp.concatenate(cast(list[jax.Array], hidden))
     z_h, stack = jax.lax.scan(layer, z_1, (self.a_hid * self.w_hidden[...], feedback_hidden))
     groups = [stack[a:b] for a, b in zip(self.bounds[:-1], self.bounds[1:])]
     return [z_1, *groups, self.readout(z_h, feedback[-1])]

@@ -16,8 +16,13 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from local_learning.arrays import Activities, Array, Inputs, Labels, OutputTerm, Params, PerSample, Scalar, Scores
+from local_learning.losses import Loss
+from local_learning.models.layered import FunctionalModel
 
-def energy(model, params, hidden, x, output, bottom=0, mu_bottom=None):
+
+def energy(model: FunctionalModel, params: Params, hidden: Activities, x: Inputs, output: OutputTerm, bottom: int = 0,
+           mu_bottom: Array | None = None) -> PerSample:
   """Per-sample energy (B,) of the layers above z_bottom.
 
   hidden = [z_{bottom+1}, ..., z_{L-1}]. Given mu_bottom, the prediction of
@@ -36,7 +41,8 @@ def energy(model, params, hidden, x, output, bottom=0, mu_bottom=None):
   return errors + output(mus[-1])
 
 
-def weight_grads(model, params, hidden, x, output, beta, bottom=0, mu_bottom=None):
+def weight_grads(model: FunctionalModel, params: Params, hidden: Activities, x: Inputs, output: OutputTerm,
+                 beta: float | Array, bottom: int = 0, mu_bottom: Array | None = None) -> tuple[Params, Scalar]:
   """(dF/dW / beta at the activities `hidden`, the batch-mean energy F).
 
   `bottom`, `mu_bottom` as in `energy`: blocks below are left out, and get zero gradient.
@@ -47,12 +53,12 @@ def weight_grads(model, params, hidden, x, output, beta, bottom=0, mu_bottom=Non
   return grads, value * beta
 
 
-def nudged_loss(loss, y, beta):
+def nudged_loss(loss: Loss, y: Labels, beta: float | Array) -> OutputTerm:
   """The output term beta * loss(mu_L, y); loss is per sample, fn(outputs (B, C), y (B,)) -> (B,)."""
   return lambda mu: beta * loss(mu, y)
 
 
-def interpolated_target(loss_name, y, beta, feedforward):
+def interpolated_target(loss_name: str, y: Labels, beta: float | Array, feedforward: Scores) -> OutputTerm:
   """PCX's nudged output term: a fixed target pulled with stiffness 1.
 
   mse: 1/2 ||mu_L - t||^2 with t = (1 - beta) u + beta onehot(y), u the feedforward
@@ -75,7 +81,7 @@ def interpolated_target(loss_name, y, beta, feedforward):
   raise ValueError(f'no interpolated target for loss {loss_name!r}')
 
 
-def half_squared_norm(d, stacked):
+def half_squared_norm(d: Array, stacked: bool) -> PerSample:
   """1/2 ||d||^2 per sample (B,); a stacked entry (K, B, ...) sums its K layers."""
   squares = jnp.sum(jnp.square(d), axis=0) if stacked else jnp.square(d)
   return 0.5 * jnp.sum(squares.reshape(squares.shape[0], -1), axis=-1)

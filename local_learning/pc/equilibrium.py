@@ -32,10 +32,12 @@ import math
 import jax
 import jax.numpy as jnp
 
+from local_learning.arrays import Activities, Array, Float, Inputs, Params, PerSample, Scores
+from local_learning.models.layered import FunctionalModel
 from local_learning.pc import inference
 
 
-def jacobian(model, params, x):
+def jacobian(model: FunctionalModel, params: Params, x: Inputs) -> Float[Array, 'C P']:
   """J (C, P): d mu_L / d e at the feedforward state of one sample x (1, ...), e all hidden errors flattened."""
   feedforward = model.forward(params, x)
   mu_1, zeros = feedforward[0], [jnp.zeros_like(z) for z in feedforward[:-1]]
@@ -48,20 +50,23 @@ def jacobian(model, params, x):
   return jnp.concatenate([b.reshape(b.shape[0], -1) for b in blocks], axis=1)
 
 
-def rescaling(model, params, x, precision=1.0):
+def rescaling(model: FunctionalModel, params: Params, x: Inputs, precision: float | Array = 1.0
+              ) -> Float[Array, 'C C']:
   """S = I / precision + J J^T (C, C); x: any one sample (1, ...) (S does not depend on it)."""
   j = jacobian(model, params, x)
   return jnp.eye(j.shape[0], dtype=j.dtype) / precision + j @ j.T
 
 
-def energy(model, params, x, target, precision=1.0):
+def energy(model: FunctionalModel, params: Params, x: Inputs, target: Scores, precision: float | Array = 1.0
+           ) -> PerSample:
   """F* per sample (B,) = 1/2 r^T S^-1 r, r = target - feedforward output; target (B, C)."""
   r = target - model.output(params, x)
   s = rescaling(model, params, x[:1], precision)
   return 0.5 * jnp.sum(r * jnp.linalg.solve(s, r.T).T, axis=-1)
 
 
-def activities(model, params, x, target, precision=1.0, feedforward=None):
+def activities(model: FunctionalModel, params: Params, x: Inputs, target: Scores, precision: float | Array = 1.0,
+               feedforward: Activities | None = None) -> Activities:
   """The hidden activities at the energy's minimum, [z_1*, ..., z_{L-1}*] (entries as model.forward's)."""
   feedforward = model.forward(params, x) if feedforward is None else feedforward
   j = jacobian(model, params, x[:1])
@@ -70,7 +75,7 @@ def activities(model, params, x, target, precision=1.0, feedforward=None):
   return inference.states(model, params, _unflatten(model, errors, feedforward[:-1]), feedforward[0])
 
 
-def is_affine(model, params, x):
+def is_affine(model: FunctionalModel, params: Params, x: Inputs) -> bool:
   """Whether the forward pass is affine on probes around x (B >= 2, ...): the closed form's condition."""
   f = lambda v: model.output(params, v)
   a, b = x, jnp.roll(x, 1, axis=0) * 0.7

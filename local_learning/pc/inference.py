@@ -15,13 +15,19 @@ is a bijection, so both have the same minima; but dE/de_l carries the output's
 signal through the whole forward chain in one evaluation, where dF/dz moves it
 one layer per evaluation, decaying on the way.
 """
+from typing import Callable
+
 import jax
 import jax.numpy as jnp
 
+from local_learning.arrays import Activities, Array, Inputs, OutputTerm, Params, PerSample, Scalar
+from local_learning.models.layered import FunctionalModel
 from local_learning.pc import energies
+from local_learning.pc.solvers import ActivitySolver
 
 
-def activity_grad(model, params, x, output, feedforward):
+def activity_grad(model: FunctionalModel, params: Params, x: Inputs, output: OutputTerm,
+                  feedforward: Activities) -> Callable[[Activities, int], Activities]:
   """grad(hidden, bottom) -> dF/dhidden, zeros below `bottom`, for a solver.
 
   feedforward: model.forward(params, x). The prediction of z_{bottom+1} is taken
@@ -35,7 +41,8 @@ def activity_grad(model, params, x, output, feedforward):
   return grad
 
 
-def infer(model, params, x, output, solver, feedforward, init=None):
+def infer(model: FunctionalModel, params: Params, x: Inputs, output: OutputTerm, solver: ActivitySolver,
+          feedforward: Activities, init: Activities | None = None) -> tuple[Activities, Scalar]:
   """Hidden activities [z_1, ..., z_{L-1}] after the solve -> (activities, steps taken).
 
   feedforward: model.forward(params, x). The solve starts there, skipping the
@@ -48,7 +55,7 @@ def infer(model, params, x, output, solver, feedforward, init=None):
   return solver.run(lambda hidden, _: grad(hidden, 0), init)
 
 
-def states(model, params, errors, mu_1):
+def states(model: FunctionalModel, params: Params, errors: Activities, mu_1: Array) -> Activities:
   """z_l = mu_l(z_{l-1}) + e_l, bottom up, for errors [e_1, ..., e_{L-1}] -> [z_1, ..., z_{L-1}].
 
   mu_1: the prediction of z_1 from the input (entry 1 is a plain entry). A stacked entry's layers each read
@@ -66,7 +73,8 @@ def states(model, params, errors, mu_1):
   return zs
 
 
-def error_energy(model, params, errors, output, mu_1):
+def error_energy(model: FunctionalModel, params: Params, errors: Activities, output: OutputTerm,
+                 mu_1: Array) -> PerSample:
   """ePC's per-sample energy E(e) = F(z(e)) (B,)."""
   hidden = states(model, params, errors, mu_1)
   mu_out = model.predict(params, hidden[-1:], first=len(hidden))[0]
@@ -74,7 +82,8 @@ def error_energy(model, params, errors, output, mu_1):
              for l, e in enumerate(errors)) + output(mu_out)
 
 
-def infer_errors(model, params, output, solver, feedforward):
+def infer_errors(model: FunctionalModel, params: Params, output: OutputTerm, solver: ActivitySolver,
+                 feedforward: Activities) -> tuple[Activities, Scalar]:
   """ePC: the solve over the errors from e = 0 (the feedforward pass) -> (errors, steps taken)."""
   mu_1 = feedforward[0]
   grad = jax.grad(lambda e: jnp.sum(error_energy(model, params, e, output, mu_1)))

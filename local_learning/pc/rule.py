@@ -1,11 +1,37 @@
 """PCRule: the base of PC-family rules (pc, mupc and the variants in rules/)."""
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
+import ml_collections
 
-from local_learning import rule
+from local_learning import losses, rule
+from local_learning.arrays import (
+  Activities,
+  Array,
+  Batch,
+  Inputs,
+  Key,
+  Labels,
+  Metrics,
+  OutputTerm,
+  Params,
+  Scalar,
+  Scores,
+  State,
+)
 from local_learning.errors import UserError
+from local_learning.models.layered import FunctionalModel
 from local_learning.pc import energies, equilibrium, inference, solvers
-from local_learning.tasks import classification
+
+
+class Settled(NamedTuple):
+  """One batch's inference: the feedforward pass [z_1, ..., z_L], the output term, the settled
+  hidden activities [z_1, ..., z_{L-1}] and the solver's steps."""
+  feedforward: Activities
+  output: OutputTerm
+  hidden: Activities
+  steps: Scalar
 
 
 class PCRule(rule.GradientRule):
@@ -22,88 +48,129 @@ class PCRule(rule.GradientRule):
   'adaptive', and the weight optimizer. activity_solver='closed_form' puts the
   activities at the energy's minimum directly (local_learning.pc.equilibrium): for
   linear networks and the mse output only, where inference run to convergence
-  reaches the same point. Subclasses change the output term (`output_term`, and
-  `quadratic_output` for the closed form), the sign beta must have (`beta_sign`),
-  or the estimate (`estimate`, `grads`); one whose inference is its own sets
-  `closed_form = False`.
+  reaches the same point.
+
+  A step is `estimate` = `settle` (`clamp`: feedforward pass -> output term; then `infer`) then
+  `learn_from` (weight gradient dF/dW / beta -> `metrics`). A variant overrides only
+  what its paper changes:
+    solver(batch_size)                 the activity solver
+    output_term(y, feedforward, beta)  the energy's output term (and quadratic_output, its
+                                       (target, precision) for the closed form; beta_sign, the
+                                       sign beta must have): nudging
+    infer(params, x, output, feedforward, init, quadratic) -> (hidden, steps)
+                                       inference, the closed form inside it: epc (over the errors)
+    settle(..., init=guess)            where inference starts: hpc (an amortised guess)
+    estimate / grads / train_step      the estimator (nudging's centred difference), or a step
+                                       that interleaves or adds learning (ipc, hpc's amortiser, bpc)
+    problems(config)                   the rule's constraints on its config
+  A subclass whose inference is its own sets `closed_form = False`.
   """
   beta_sign = 1
   closed_form = True
 
   @classmethod
-  def default_config(cls):
+  def default_config(cls) -> ml_collections.ConfigDict:
     config = super().default_config()
     config.update(dict(loss='mse', beta=1.0, inference_steps=8, activity_lr=0.1, activity_energy='sum',
                        activity_momentum=0.0, activity_solver='gd', activity_tol=1e-3, activity_max_steps=64))
     return config
 
-  def __init__(self, model, config, num_steps):
-    super().__init__(model, config, num_steps)
+  @classmethod
+  def problems(cls, config: ml_collections.ConfigDict) -> list[str]:
+    out = super().problems(config)
+    if config.inference_steps < 0 or config.activity_lr <= 0:
+      out.append(f'{cls.name} needs inference_steps >= 0 and activity_lr > 0')
+    if not config.beta * cls.beta_sign > 0:
+      out.append(f'{cls.name} needs beta {">" if cls.beta_sign > 0 else "<"} 0, got {config.beta}')
+    if config.activity_energy not in ('sum', 'mean'):
+      out.append(f"{cls.name}: activity_energy must be 'sum' or 'mean', got {config.activity_energy!r}")
+    out += [f'{cls.name}: {problem}' for problem in solvers.problems(config)]
+    if config.activity_solver == solvers.CLOSED_FORM:
+      fix = 'choose another activity_solver'
+      if not cls.closed_form:
+        out.append(f'{cls.name} runs inference its own way; activity_solver={solvers.CLOSED_FORM} is for pc, '
+                   f'mupc and the nudging rules; {fix}')
+      elif config.loss != 'mse':
+        out.append(f'activity_solver={solvers.CLOSED_FORM} needs loss=mse (a quadratic energy), got {config.loss!r}')
+    return out
+
+  def __init__(self, model: FunctionalModel, config: ml_collections.ConfigDict, num_steps: int):
+    """Checks the model (the config's own problems are the base's): at least one hidden layer, and a
+    linear one for the closed form."""
     if model.num_layers < 2:
       raise UserError(f'{self.name} needs a model with at least one hidden layer')
-    if config.inference_steps < 0 or config.activity_lr <= 0:
-      raise UserError(f'{self.name} needs inference_steps >= 0 and activity_lr > 0')
-    if not config.beta * self.beta_sign > 0:
-      raise UserError(f'{self.name} needs beta {">" if self.beta_sign > 0 else "<"} 0, got {config.beta}')
-    if config.activity_energy not in ('sum', 'mean'):
-      raise UserError(f"{self.name}: activity_energy must be 'sum' or 'mean', got {config.activity_energy!r}")
-    for problem in solvers.problems(config):
-      raise UserError(f'{self.name}: {problem}')
-    self.loss = classification.loss_fn(config.loss)
+    super().__init__(model, config, num_steps)
+    self.loss = losses.loss_fn(config.loss)
     self.inference_steps = config.inference_steps
     if config.activity_solver == solvers.CLOSED_FORM:
-      self._check_closed_form(model, config)
+      shape = model.kernel_shapes[0]
+      probe = jax.random.normal(jax.random.key(0), (4, shape[0])) if len(shape) == 2 else None
+      if probe is None or not equilibrium.is_affine(model, model.init(jax.random.key(0)), probe):
+        raise UserError(f'activity_solver={solvers.CLOSED_FORM} needs a linear network (a dense model with '
+                        'activation=linear): this model\'s forward pass is not affine; choose another activity_solver')
 
-  def _check_closed_form(self, model, config):
-    fix = 'choose another activity_solver'
-    if not self.closed_form:
-      raise UserError(f'{self.name} runs inference its own way; activity_solver={solvers.CLOSED_FORM} is for pc, '
-                      f'mupc and the nudging rules; {fix}')
-    if config.loss != 'mse':
-      raise UserError(f'activity_solver={solvers.CLOSED_FORM} needs loss=mse (a quadratic energy), got {config.loss!r}')
-    shape = model.kernel_shapes[0]
-    probe = jax.random.normal(jax.random.key(0), (4, shape[0])) if len(shape) == 2 else None
-    if probe is None or not equilibrium.is_affine(model, model.init(jax.random.key(0)), probe):
-      raise UserError(f'activity_solver={solvers.CLOSED_FORM} needs a linear network (a dense model with '
-                      f'activation=linear): this model\'s forward pass is not affine; {fix}')
-
-  def solver(self, batch_size):
+  def solver(self, batch_size: int) -> solvers.ActivitySolver:
     """The activity solver for a batch of batch_size samples; its step is per sample."""
     scale = batch_size if self.config.activity_energy == 'mean' else 1
     return solvers.from_config(self.config, self.inference_steps, self.config.activity_lr / scale)
 
-  def output_term(self, y, feedforward, beta):
+  def output_term(self, y: Labels, feedforward: Scores, beta: float | Array) -> OutputTerm:
     """The output term fn(mu_L (B, C)) -> (B,) for labels y; feedforward: the forward pass's output."""
     del feedforward
     return energies.nudged_loss(self.loss, y, beta)
 
-  def quadratic_output(self, y, feedforward, beta):
+  def quadratic_output(self, y: Labels, feedforward: Scores, beta: float | Array) -> tuple[Scores, float | Array]:
     """(target (B, C), precision) of the output term when it is precision / 2 ||mu_L - target||^2."""
     del feedforward
     return jax.nn.one_hot(y, self.model.kernel_shapes[-1][-1]), beta
 
-  def grads(self, state, batch, rng):
+  def grads(self, state: State, batch: Batch, rng: Key | None) -> tuple[Params, Metrics]:
     del rng
     x, y = batch
     return self.estimate(state['params'], x, y, self.config.beta)
 
-  def estimate(self, params, x, y, beta):
+  def estimate(self, params: Params, x: Inputs, y: Labels, beta: float | Array) -> tuple[Params, Metrics]:
     """PC's weight gradient for one batch at nudging strength beta -> (grads, metrics)."""
-    feedforward = self.model.forward(params, x)
-    output = self.output_term(y, feedforward[-1], beta)
-    if self.config.activity_solver == solvers.CLOSED_FORM:
-      target, precision = self.quadratic_output(y, feedforward[-1], beta)
-      hidden = equilibrium.activities(self.model, params, x, target, precision, feedforward)
-      steps = jnp.zeros((), jnp.float32)
-    else:
-      hidden, steps = inference.infer(self.model, params, x, output, self.solver(x.shape[0]), feedforward)
-    weight_grad, value = energies.weight_grads(self.model, params, hidden, x, output, beta)
-    return weight_grad, self.metrics(feedforward[-1], y, value, steps)
+    return self.learn_from(params, x, y, beta, self.settle(params, x, y, beta))
 
-  def metrics(self, output, y, energy_value, steps):
+  def clamp(self, params: Params, x: Inputs, y: Labels, beta: float | Array) -> tuple[Activities, OutputTerm]:
+    """(the feedforward pass [z_1, ..., z_L] from x, the output term for labels y at beta)."""
+    feedforward = self.model.forward(params, x)
+    return feedforward, self.output_term(y, feedforward[-1], beta)
+
+  def settle(self, params: Params, x: Inputs, y: Labels, beta: float | Array,
+             init: Activities | None = None) -> Settled:
+    """The feedforward pass, the output term and inference from init (None: the feedforward pass)."""
+    feedforward, output = self.clamp(params, x, y, beta)
+    closed = self.config.activity_solver == solvers.CLOSED_FORM
+    quadratic = self.quadratic_output(y, feedforward[-1], beta) if closed else None
+    return Settled(feedforward, output, *self.infer(params, x, output, feedforward, init, quadratic))
+
+  def infer(self, params: Params, x: Inputs, output: OutputTerm, feedforward: Activities,
+            init: Activities | None = None,
+            quadratic: tuple[Scores, float | Array] | None = None) -> tuple[Activities, Scalar]:
+    """The hidden activities [z_1, ..., z_{L-1}] that minimise the energy -> (hidden, steps taken).
+
+    The activity solver from the feedforward pass (blocks below the error wave skipped) or from
+    init; with activity_solver='closed_form', the minimum itself, from quadratic (settle passes
+    quadratic_output's (target, precision)).
+    """
+    if quadratic is not None:
+      hidden = equilibrium.activities(self.model, params, x, *quadratic, feedforward)
+      return hidden, jnp.zeros((), jnp.float32)
+    return inference.infer(self.model, params, x, output, self.solver(x.shape[0]), feedforward, init)
+
+  def learn_from(self, params: Params, x: Inputs, y: Labels, beta: float | Array,
+                 settled: Settled) -> tuple[Params, Metrics]:
+    """The local weight gradient dF/dW / beta at the settled activities -> (grads, metrics)."""
+    weight_grad, value = energies.weight_grads(self.model, params, settled.hidden, x, settled.output, beta)
+    return weight_grad, self.metrics(settled.feedforward[-1], y, value, settled.steps)
+
+  def metrics(self, output: Scores, y: Labels, energy_value: Scalar,
+              steps: Scalar | None) -> Metrics:
     """loss: mean feedforward output loss; energy: mean energy after inference; the
     adaptive solver's mean number of steps."""
-    metrics = dict(loss=jnp.mean(self.loss(output, y)), energy=energy_value)
-    if self.config.activity_solver == 'adaptive':
+    metrics: Metrics = dict(loss=jnp.mean(self.loss(output, y)), energy=energy_value)
+    if self.config.activity_solver == 'adaptive' and steps is not None:
       metrics['inference_steps'] = steps
     return metrics

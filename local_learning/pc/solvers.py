@@ -24,12 +24,19 @@ not known in advance.
 """
 import dataclasses
 import itertools
+from typing import Any, Callable, Sequence, cast
 
 import diffrax
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import optax
+
+from local_learning.arrays import Array, Scalar
+
+Y = list[Array]                              # the solved state: a list of arrays (the hidden activities)
+Grad = Callable[[Y, int], Y]                 # grad(y, bottom) -> dF/dy, entries below bottom zero
 
 CLOSED_FORM = 'closed_form'     # no solver: PCRule puts linear networks at the minimum (pc.equilibrium)
 SOLVERS = ('gd', 'euler', 'heun', 'adaptive', CLOSED_FORM)
@@ -40,31 +47,31 @@ class ActivitySolver:
   """name in SOLVERS; steps T; lr: the step (gd, euler, heun) or first step (adaptive)."""
   name: str
   steps: int
-  lr: float
+  lr: float | Array
   momentum: float = 0.0
   tol: float = 1e-3
   max_steps: int = 64
 
   @property
-  def stages(self):
+  def stages(self) -> int:
     """Gradient evaluations per step: how far the error wave moves in one step."""
     return 2 if self.name == 'heun' else 1
 
-  def init(self, y):
+  def init(self, y: Y) -> Any:
     """The solver's state for one solve from y (gd: the optax state)."""
     return self._tx().init(y) if self.name == 'gd' else None
 
-  def step(self, grad, y, state, t, bottom=0):
+  def step(self, grad: Grad, y: Y, state: Any, t: float | Array, bottom: int = 0) -> tuple[Y, Any]:
     """One step from time t -> (y, state); grad(y, bottom) -> dF/dy."""
     if self.name == 'gd':
       updates, state = self._tx().update(grad(y, bottom), state, y)
-      return optax.apply_updates(y, updates), state
+      return cast(Y, optax.apply_updates(y, updates)), state     # optax keeps y's structure
     solver = {'euler': diffrax.Euler(), 'heun': diffrax.Heun()}[self.name]
     term = diffrax.ODETerm(lambda _, y, __: jax.tree.map(jnp.negative, grad(y, bottom)))
     y, *_ = solver.step(term, t, t + self.lr, y, None, None, made_jump=False)
     return y, state
 
-  def run(self, grad, y, sizes=()):
+  def run(self, grad: Grad, y: Y, sizes: Sequence[int] = ()) -> tuple[Y, Scalar]:
     """y after the solve -> (y, steps taken).
 
     sizes: the number of layers in each entry of y (1, or K for a stack of K)
@@ -100,7 +107,7 @@ class ActivitySolver:
     return y, jnp.asarray(solution.stats['num_steps'], jnp.float32)
 
 
-def wave_bottoms(sizes, steps, stages=1):
+def wave_bottoms(sizes: Sequence[int], steps: int, stages: int = 1) -> list[int]:
   """The lowest entry each step must evaluate, from the feedforward start -> [bottom per step].
 
   sizes: layers per entry of the hidden activities (n = sum(sizes) layers,
@@ -120,7 +127,7 @@ def wave_bottoms(sizes, steps, stages=1):
   return bottoms
 
 
-def problems(config):
+def problems(config: ml_collections.ConfigDict) -> list[str]:
   """Mistakes in a PC rule's solver fields, one line each."""
   out = []
   if config.activity_solver not in SOLVERS:
@@ -136,7 +143,7 @@ def problems(config):
   return out
 
 
-def from_config(config, steps, lr):
+def from_config(config: ml_collections.ConfigDict, steps: int, lr: float | Array) -> ActivitySolver:
   """The ActivitySolver of a PC rule's config, taking `steps` steps of size `lr`."""
   return ActivitySolver(config.activity_solver, steps, lr, config.activity_momentum,
                         config.activity_tol, config.activity_max_steps)

@@ -1,4 +1,4 @@
-"""Classification: output losses, accuracy, and the task the trainer runs.
+"""Classification: the task the trainer runs (its losses and accuracy: local_learning.losses).
 
 The seeds train as one vmapped program, data-parallel over the run's devices
 (and with config.layer_parallel > 1 splitting a model's stacked layers,
@@ -19,34 +19,18 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
-import optax
 
-from local_learning import costs, data, models, parallel, validate
+from local_learning import costs, data, diagnostics, models, parallel, validate
 from local_learning.errors import UserError
+from local_learning.losses import LOSSES, correct, loss_fn
+from local_learning.tasks import base
 
-LOSSES = ('mse', 'ce')
+__all__ = ['LOSSES', 'TASK', 'CALL_SECONDS', 'ClassificationTask', 'correct', 'loss_fn']  # losses: re-exported
+
 CALL_SECONDS = 1.0        # a compiled call of the epoch loop is sized to take about this long
 
 
-def loss_fn(name):
-  """fn(outputs (B, C), labels (B,)) -> per-sample loss (B,).
-
-  mse: 1/2 ||outputs - onehot||^2 (the output clamped to the target, in PC terms);
-  ce: softmax cross-entropy of the outputs read as logits.
-  """
-  if name == 'mse':
-    return lambda out, y: 0.5 * jnp.sum(jnp.square(out - jax.nn.one_hot(y, out.shape[-1])), axis=-1)
-  if name == 'ce':
-    return optax.softmax_cross_entropy_with_integer_labels
-  raise UserError(f'unknown loss {name!r}; choose one of {", ".join(LOSSES)}')
-
-
-def correct(outputs, labels):
-  """Number of correct argmax predictions in the batch."""
-  return jnp.sum(jnp.argmax(outputs, axis=-1) == labels)
-
-
-class ClassificationTask:
+class ClassificationTask(base.Task):
   """Image classification: see local_learning.tasks for the interface."""
   name = 'classification'
   datasets = data.NAMES
@@ -86,7 +70,7 @@ class ClassificationTask:
     return _Run(config, rule_cls, keys)
 
 
-class _Run:
+class _Run(base.Run):
   """One run's dataset on the mesh, bound rule and compiled programs; keys (K, 2)."""
 
   def __init__(self, config, rule_cls, keys):
@@ -118,7 +102,7 @@ class _Run:
     self.init_keys, self.train_keys = keys[:, 0], keys[:, 1]
     self.x = parallel.put_replicated(self.mesh, dataset.x_train)
     self.y = parallel.put_replicated(self.mesh, dataset.y_train)
-    self.evaluate = _evaluator(self.rule, self.mesh, dataset, config.eval_batch_size)
+    self._evaluate = _evaluator(self.rule, self.mesh, dataset, config.eval_batch_size)
     step_calls = not model.loops_well and jax.default_backend() == 'cpu'
     self.steps_per_call = config.steps_per_call or (1 if step_calls else 0)    # 0: sized by time
     self.alignment_every = config.get('diagnostics', {}).get('bp_alignment_every', 0)
@@ -161,6 +145,7 @@ class _Run:
       count = min(self._call_size(), steps - done)
       start = time.perf_counter()
       args = (done,) if self.steps_per_call == 1 else (done, count)
+      assert self._call is not None, 'compile(states) comes before train_round'
       states, metrics = self._call(states, self.x, self.y, batches, keys, *args)
       metrics = {k: np.asarray(v, np.float64) for k, v in jax.device_get(metrics).items()}
       self._step_seconds = (time.perf_counter() - start) / count
@@ -168,6 +153,10 @@ class _Run:
       done += count
       progress(done, steps)
     return states, {k: v / steps for k, v in sums.items()}
+
+  def evaluate(self, states):
+    """-> ({'test_accuracy': (K,)}, parameters finite (K,))."""
+    return self._evaluate(states)
 
   def diagnose(self, states, epoch):
     """{name: (K,)}: diagnostics.bp_alignment on the first training batch, every
@@ -245,7 +234,6 @@ def _step(rule, mesh, state, x, y, batches, keys, i):
 
 def _aligner(rule, batch):
   """(states, keys) -> diagnostics.flat(bp_alignment) per seed, on the fixed batch."""
-  from local_learning import diagnostics  # pylint: disable=g-import-not-at-top  (diagnostics imports tasks)
   return jax.jit(jax.vmap(lambda state, key: diagnostics.flat(diagnostics.bp_alignment(rule, state, batch, key))))
 
 

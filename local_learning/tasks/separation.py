@@ -20,6 +20,7 @@ import concurrent.futures
 import dataclasses
 import os
 import time
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -28,6 +29,7 @@ import numpy as np
 from local_learning import costs, lanes, rule, validate
 from local_learning.data import sources
 from local_learning.errors import UserError
+from local_learning.tasks import base
 
 DOMAINS = sources.DOMAINS
 check_domain = sources.check_domain
@@ -118,7 +120,7 @@ def bind(rule_cls, config):
   return rule_cls(model, config.rule, problem.samples if rule_cls.online else config.rule.iterations)
 
 
-class SeparationTask:
+class SeparationTask(base.Task):
   """Blind source separation on synthetic sources: see local_learning.tasks for the interface."""
   name = 'separation'
   datasets = ('sources',)
@@ -147,7 +149,7 @@ class SeparationTask:
     return _Run(config, rule_cls, keys, lane_group)
 
 
-class _Run:
+class _Run(base.Run):
   """One run's seeds in groups, each group's data and compiled programs; keys (K, 3)."""
 
   def __init__(self, config, rule_cls, keys, lane_group):
@@ -169,7 +171,9 @@ class _Run:
     program = _LanesProgram if as_lanes else _VmappedProgram
     self.program = program(self.rule, problem, self.steps_per_round, _scorer(self.rule, config))
     self._generate, self._init = jax.jit(self.program.generate), jax.jit(self.program.init)
-    self.data = self._train = self._evaluate = None
+    self.data: list[Any] = []            # every group's data, from init()
+    self._train: Any = None              # the compiled programs, from compile()
+    self._evaluate: Any = None
 
   def init(self):
     """Generates every group's data from its seeds' data keys; -> the groups' initial states."""
