@@ -20,7 +20,7 @@ import time
 import jax
 import numpy as np
 
-from local_learning import compilation_cache, optim, records, registry, stopping, tasks, validate
+from local_learning import compilation_cache, cpu_flags, optim, records, registry, stopping, tasks, validate
 from local_learning import provenance as provenance_lib
 from local_learning.checkpoint import Checkpoints
 from local_learning.errors import Stopped, UserError
@@ -133,7 +133,7 @@ def seed_keys(seeds, task):
   return _split_seeds(np.array(list(seeds), np.int32), len(task.key_names))
 
 
-@functools.partial(jax.jit, static_argnums=1)
+@functools.partial(jax.jit, static_argnums=1, compiler_options=cpu_flags.INTEGER_PROGRAM)
 def _split_seeds(seeds, n):
   """One program (eager ops compile one each): seeds (K,) -> keys (K, n)."""
   return jax.vmap(lambda s: jax.random.split(jax.random.key(s), n))(seeds)

@@ -21,7 +21,7 @@ import ml_collections
 import numpy as np
 import optax
 
-from local_learning import costs, data, models, parallel, validate
+from local_learning import costs, cpu_flags, data, models, parallel, validate
 from local_learning.errors import UserError
 
 LOSSES = ('mse', 'ce')
@@ -216,7 +216,7 @@ def _plans(plan):
   def plans(keys, epoch):
     return jax.vmap(lambda key: plan(jax.random.fold_in(key[1], epoch)))(keys)
 
-  return jax.jit(plans)
+  return jax.jit(plans, compiler_options=cpu_flags.INTEGER_PROGRAM)
 
 
 def _plan_fn(steps, batch_size, examples):
