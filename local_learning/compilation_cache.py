@@ -31,6 +31,6 @@ def use(setting):
   path = folder(setting)
   if 'JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS' not in os.environ:
     jax.config.update('jax_persistent_cache_min_compile_time_secs', 0.0)
-  if path != jax.config.jax_compilation_cache_dir:
+  if path != jax.config.values.get('jax_compilation_cache_dir'):
     jax.config.update('jax_compilation_cache_dir', path)
     jax_cache.reset_cache()      # JAX opens its cache once; a new folder needs a fresh start
