@@ -55,8 +55,8 @@ def get_config(arg=''):
   if 'loss' in config.rule:
     config.rule.loss = args.loss
   if 'optimizer' in config.rule:
-    rate = parameterisation.learning_rate(args.param, args.optimizer, args.lr, args.width, WEIGHT_LAYERS[args.model](depth),
-                                          args.gamma0)
+    rate = parameterisation.learning_rate(args.param, args.optimizer, args.lr, args.width,
+                                          WEIGHT_LAYERS[args.model](depth), args.gamma0)
     config.rule.optimizer.update(dict(name=args.optimizer, learning_rate=rate, weight_decay=0.0))
   if 'activity_solver' in config.rule:
     config.rule.activity_lr = args.activity_lr

@@ -119,7 +119,8 @@ def override_from_text(config, path, text):
   try:
     value = _parse(text, current)
   except (ValueError, SyntaxError):
-    raise UserError(f'--config.{path}={text!r}: config.{path} takes {_kind(current)}, and {text!r} is not one') from None
+    raise UserError(f'--config.{path}={text!r}: config.{path} takes {_kind(current)}, '
+                    f'and {text!r} is not one') from None
   override(config, path, value)
 
 
