@@ -39,6 +39,7 @@ def timed_run(rule, num_devices, workdir):
   """The summary and last epoch's seconds of one short run on num_devices devices."""
   config = ll_config.load_file(os.path.join(CONFIGS, 'mnist_mlp.py'), f'rule={rule},dataset={FLAGS.dataset}')
   config.num_epochs, config.num_devices, config.checkpoint_every = FLAGS.epochs, num_devices, 0
+  config.checkpoint_seconds = 0.0
   if FLAGS.dataset == 'digits':
     config.batch_size = 32
   summary = train.train_and_evaluate(config, workdir)

@@ -50,7 +50,7 @@ def get_config(arg=''):
   config.batch_size = config.train_examples = args.examples
   config.test_examples = 1000
   config.num_epochs = args.steps
-  config.checkpoint_every = 0
+  config.checkpoint_every, config.checkpoint_seconds = 0, 0.0     # no checkpoints
   config.diagnostics.bp_alignment_every = 1
   if 'loss' in config.rule:
     config.rule.loss = args.loss

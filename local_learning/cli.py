@@ -1,5 +1,7 @@
 """What every command line of the project shares: the XLA:CPU flags, quiet logs,
-and one `error:` line with exit status 2 for every mistake (a UserError, a bad flag).
+and one `error:` line with exit status 2 for every mistake (a UserError, a bad flag);
+a run stopped by SIGTERM or Ctrl-C is one `stopped:` line and exit status 128 + the
+signal (130 for Ctrl-C, 143 for SIGTERM).
 
 Logs are warnings and errors only, besides the commands' own progress lines;
 absl's `--verbosity=0` brings back JAX's and orbax's INFO lines.
@@ -9,7 +11,7 @@ import sys
 from absl import app, flags, logging
 
 from local_learning import cpu_flags
-from local_learning.errors import UserError
+from local_learning.errors import Stopped, UserError
 
 
 def run(main, argv=None):
@@ -25,6 +27,12 @@ def run(main, argv=None):
     app.run(quiet_main, argv=argv, flags_parser=_parse_flags)
   except UserError as e:
     fail(e)
+  except Stopped as e:
+    print(f'stopped: {e}', file=sys.stderr)
+    sys.exit(e.code)
+  except KeyboardInterrupt:
+    print('stopped: Ctrl-C', file=sys.stderr)
+    sys.exit(130)
 
 
 def fail(message):

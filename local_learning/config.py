@@ -53,7 +53,9 @@ def base(rule, dataset, model='mlp'):
   cfg.rule_module = ''              # a module to import for a rule of your own
   cfg.rule = rule_config(rule)
   cfg.dataset = task.dataset_config(dataset)
-  cfg.checkpoint_every = 1          # rounds (epochs) between checkpoints; 0 = none
+  cfg.checkpoint_seconds = 60.0     # checkpoint after a round once this long since the last; 0 = not by time
+  cfg.checkpoint_every = 0          # also after every N-th round (epoch); 0 = not by count; both 0: no checkpoints
+  cfg.compilation_cache = 'auto'    # folder of JAX's compilation cache; auto: ~/.cache/local-learning/jax; '' = off
   cfg.tensorboard = False           # also write TensorBoard event files (tensorboardX)
   task.add_defaults(cfg, model)
   return cfg

@@ -16,6 +16,11 @@ and TPU they do nothing.
       XLA:CPU compiles a while loop into one fast kernel only if it touches
       little memory (1 kB by default): one seed's separation dynamics
       (local_learning.dynamics) do, a batch of seeds needs more.
+
+`INTEGER_PROGRAM` is the compiler_options of a jit that computes integers
+only (seeds' keys, an epoch's order): LLVM's optimisations off, which takes a
+half to a third of the compile time, and integer results do not depend on
+them (float results can, in the last bit, so no float program uses it).
 """
 import os
 
@@ -23,6 +28,8 @@ _FLAGS = {
     'xla_cpu_experimental_ynn_fusion_type': '',
     'xla_backend_extra_options': 'xla_cpu_small_while_loop_byte_threshold=65536',
 }
+
+INTEGER_PROGRAM = {'xla_backend_optimization_level': 0}
 
 
 def apply():

@@ -22,8 +22,7 @@ def of_rule(rule_cls):
   source = inspect.getsourcefile(module) or inspect.getfile(module)   # the .py, else what the module ran from
   with open(source, 'rb') as f:
     digest = hashlib.sha256(f.read()).hexdigest()
-  top = rule_cls.__module__.split('.')[0]
-  distribution = (importlib.metadata.packages_distributions().get(top) or [''])[0]
+  distribution = _distribution(rule_cls.__module__.split('.')[0])
   return dict(name=rule_cls.name, **{'class': f'{rule_cls.__module__}.{rule_cls.__qualname__}'},
               module=rule_cls.__module__, distribution=distribution,
               version=_version(distribution), source_sha256=digest)
@@ -49,6 +48,15 @@ def of_libraries():
 
 def of_run(rule_cls):
   return dict(rule=of_rule(rule_cls), project=of_project(), libraries=of_libraries())
+
+
+@functools.lru_cache(maxsize=None)
+def _distribution(top):
+  """The installed distribution of top-level package `top` ('' if none): this project's by name,
+  another's from a scan of every installed distribution's files (a second or more), once."""
+  if top == __name__.split('.')[0]:
+    return 'local-learning'
+  return (importlib.metadata.packages_distributions().get(top) or [''])[0]
 
 
 def _version(distribution):

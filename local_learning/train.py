@@ -4,23 +4,26 @@ The `config.num_seeds` seeds (config.seed, config.seed + 1, ...) of a run
 train as one program. The config's task (tasks/, chosen by the dataset)
 supplies the data, the compiled round program and the evaluation; the
 trainer drives the rounds (epochs, or parts of a separation pass): after
-each it evaluates every seed, appends a line to metrics.jsonl, and
-checkpoints the whole state, so re-running the same command resumes after
-the last checkpoint. A seed whose parameters, training metrics or evaluation
+each it evaluates every seed and appends a line to metrics.jsonl. It
+checkpoints the whole state after a round once config.checkpoint_seconds
+have passed since the last checkpoint, after every config.checkpoint_every-th
+round, after the last, and when SIGTERM or SIGINT stops the run (it finishes
+the round first; stopping.py); re-running the same command resumes after the
+last checkpoint. A seed whose parameters, training metrics or evaluation
 turn NaN (or whose parameters or training metrics turn infinite) is
 recorded as diverged; the run stops when every seed has diverged.
 """
+import functools
 import importlib.util
 import time
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from local_learning import optim, records, registry, tasks, validate
+from local_learning import compilation_cache, cpu_flags, optim, records, registry, stopping, tasks, validate
 from local_learning import provenance as provenance_lib
 from local_learning.checkpoint import Checkpoints
-from local_learning.errors import UserError
+from local_learning.errors import Stopped, UserError
 from local_learning.workdir import Workdir
 
 MAX_SEED = 2**31 - 1     # seeds are int32 in JAX
@@ -39,6 +42,8 @@ def check(config):
                     f'(dataset {config.dataset.name!r})')
   problems = validate.int_problems(config, ('num_seeds',), 1)
   problems += validate.int_problems(config, ('seed', 'checkpoint_every'), 0)
+  if not isinstance(config.get('checkpoint_seconds', 0.0), (int, float)) or config.get('checkpoint_seconds', 0.0) < 0:
+    problems.append(f'config.checkpoint_seconds must be a number >= 0, got {config.checkpoint_seconds!r}')
   if not problems and config.seed + config.num_seeds > MAX_SEED + 1:
     problems.append(f'seeds {config.seed}..{config.seed + config.num_seeds - 1} exceed {MAX_SEED}; '
                     'choose a smaller config.seed')
@@ -54,7 +59,13 @@ def check(config):
 
 
 def train_and_evaluate(config, workdir, overwrite=False):
-  """Trains config.rule on config.dataset; writes workdir; returns the Summary."""
+  """Trains config.rule on config.dataset; writes workdir; returns the Summary. SIGTERM or SIGINT
+  during training stops it after the round, checkpointed: errors.Stopped."""
+  with stopping.Signals() as signals:
+    return _train_and_evaluate(config, workdir, overwrite, signals)
+
+
+def _train_and_evaluate(config, workdir, overwrite, signals):
   task, rule_cls = check(config)
   out = Workdir(workdir, task)
   out.check()
@@ -62,6 +73,7 @@ def train_and_evaluate(config, workdir, overwrite=False):
   if (summary := out.finished(config, overwrite, provenance)) is not None:
     _say(f'{workdir} holds this run, finished; nothing to do')
     return summary
+  compilation_cache.use(config.get('compilation_cache', compilation_cache.AUTO))
   seeds = [config.seed + i for i in range(config.num_seeds)]
   run = task.start(config, rule_cls, seed_keys(seeds, task))
   states = run.init()
@@ -69,7 +81,7 @@ def train_and_evaluate(config, workdir, overwrite=False):
   flops_per_step, memory_bytes = run.costs(states)
 
   out.start(config, provenance, overwrite)
-  checkpoints = Checkpoints(workdir) if config.checkpoint_every else None
+  checkpoints = Checkpoints(workdir) if config.checkpoint_every or config.get('checkpoint_seconds') else None
   record = records.RunRecord.start(len(seeds))
   if checkpoints and checkpoints.latest() is not None:
     states, record = checkpoints.restore(checkpoints.latest(), states)
@@ -77,6 +89,8 @@ def train_and_evaluate(config, workdir, overwrite=False):
   out.keep_rounds(record.rounds)
 
   diverged = np.array(record.diverged)
+  saved_at = time.monotonic()
+  signals.catch()
   for r in range(record.rounds + 1, run.rounds + 1):
     start = time.perf_counter()
     states, metrics = run.train_round(states, r, _inside_round(run, task, r))
@@ -91,11 +105,16 @@ def train_and_evaluate(config, workdir, overwrite=False):
             'diverged_seeds': [s for s, d in zip(seeds, diverged) if d]}
     out.log(line, seeds, config.get('tensorboard', False))
     _say(_progress(run, task, r, line, len(seeds)))
-    if checkpoints and (r % config.checkpoint_every == 0 or r == run.rounds or diverged.all()):
+    if checkpoints and (r == run.rounds or diverged.all() or signals.received or _checkpoint_due(config, r, saved_at)):
       checkpoints.save(r, states, record)
+      saved_at = time.monotonic()
     if diverged.all():
       _say('every seed diverged; stopping')
       break
+    if signals.received and r < run.rounds:
+      raise _stopped(signals.received, f'after {task.round_name} {r} of {run.rounds}; ' + (
+          'checkpointed: run the same command again to resume' if checkpoints else
+          'not resumable (config.checkpoint_every and config.checkpoint_seconds are 0: no checkpoints)'))
 
   summary = records.Summary(
       rule=rule_cls.name, dataset=config.dataset.name, model=run.model_name, task=task.name,
@@ -106,12 +125,32 @@ def train_and_evaluate(config, workdir, overwrite=False):
       layer_parallel=run.layer_parallel, flops_per_step=flops_per_step, memory_bytes=memory_bytes,
       provenance=provenance)
   out.write_summary(summary)
+  if signals.received:
+    raise _stopped(signals.received, f'after {task.round_name} {record.rounds}: the run had finished')
   return summary
 
 
 def seed_keys(seeds, task):
   """The keys (K, len(task.key_names)) of seeds (K,): each seed's key split, one per name."""
-  return jax.vmap(lambda s: jax.random.split(jax.random.key(s), len(task.key_names)))(jnp.array(list(seeds)))
+  return _split_seeds(np.array(list(seeds), np.int32), len(task.key_names))
+
+
+@functools.partial(jax.jit, static_argnums=1, compiler_options=cpu_flags.INTEGER_PROGRAM)
+def _split_seeds(seeds, n):
+  """One program (eager ops compile one each): seeds (K,) -> keys (K, n)."""
+  return jax.vmap(lambda s: jax.random.split(jax.random.key(s), n))(seeds)
+
+
+def _checkpoint_due(config, r, saved_at):
+  """Whether round r ends an interval: config.checkpoint_every rounds, or config.checkpoint_seconds
+  since the last checkpoint (time.monotonic() `saved_at`, or the loop's start)."""
+  every, seconds = config.checkpoint_every, config.get('checkpoint_seconds', 0.0)
+  return bool(every and r % every == 0) or bool(seconds and time.monotonic() - saved_at >= seconds)
+
+
+def _stopped(signum, detail):
+  """The Stopped exception for `signum` (a signal.Signals): exit status 128 + signum."""
+  return Stopped(f'{signum.name} {detail}', 128 + signum.value)
 
 
 def _inside_round(run, task, r):

@@ -24,6 +24,9 @@ ADDED_FIELDS = {'layer_parallel': 1, 'steps_per_call': 0, 'tensorboard': False, 
                 'train_examples': 0, 'test_examples': 0, 'validation_examples': 0,
                 'diagnostics': {'bp_alignment_every': 0},
                 'model': {'param': 'flax', 'output_multiplier': 1.0, 'groups': 1}}   # a section's fields: where absent
+# Fields that set how a run is carried out, not what it computes: a run is the same run whatever their values
+# (runs made before checkpoint_seconds had checkpoint_every 1, now 0 by default).
+HOW_FIELDS = ('checkpoint_every', 'checkpoint_seconds', 'compilation_cache')
 FIX = 'use another --workdir, or --overwrite to replace it'
 
 
@@ -39,6 +42,10 @@ def _with_added_fields(existing, wanted):
     elif isinstance(value, dict) and isinstance(out[key], dict) and isinstance(wanted[key], dict):
       out[key] = {**{k: v for k, v in value.items() if k in wanted[key]}, **out[key]}
   return out
+
+
+def _without_how_fields(config):
+  return {k: v for k, v in config.items() if k not in HOW_FIELDS}
 
 
 def _primary_only(method):
@@ -85,8 +92,8 @@ class Workdir:
     if existing is None:
       return 'new', None
     run_provenance = existing.pop('provenance', None)
-    wanted = json.loads(_config_text(config))
-    existing = _with_added_fields(existing, wanted)
+    wanted = _without_how_fields(json.loads(_config_text(config)))
+    existing = _without_how_fields(_with_added_fields(existing, wanted))
     if existing != wanted:
       return 'different', _first_difference(existing, wanted)
     if provenance and run_provenance and (change := stale(run_provenance, provenance)):

@@ -8,7 +8,7 @@ from conftest import MNIST_SOURCE, error_lines, run_cli
 
 import local_learning as ll
 from local_learning import data
-from local_learning.data import prepare
+from local_learning.data import digits, make_digits, prepare
 
 
 def test_digits_split_is_fixed_stratified_and_standardised():
@@ -18,6 +18,14 @@ def test_digits_split_is_fixed_stratified_and_standardised():
   counts = np.bincount(a.y_test, minlength=10)
   assert counts.min() >= 35 and counts.max() <= 37
   assert abs(a.x_train.mean()) < 1e-3 and abs(a.x_train.std() - 1) < 1e-2
+
+
+def test_shipped_digits_are_scikit_learns_split():
+  with np.load(digits.FILE) as shipped:
+    assert sorted(shipped) == sorted(digits.KEYS)
+    for key, expected in make_digits.arrays().items():
+      assert shipped[key].dtype == expected.dtype
+      np.testing.assert_array_equal(shipped[key], expected)
 
 
 def test_validation_split_is_the_last_training_examples_and_never_the_test_set():

@@ -66,7 +66,7 @@ def test_trainer_logs_alignment_every_k_epochs(tmp_path):
   config.model.widths = (16,)
   config.num_epochs, config.batch_size, config.train_examples, config.test_examples = 3, 32, 32, 50
   config.diagnostics.bp_alignment_every = 2
-  config.checkpoint_every = 0
+  config.checkpoint_every, config.checkpoint_seconds = 0, 0.0
   train.train_and_evaluate(config, str(tmp_path))
   lines = [json.loads(line) for line in (tmp_path / 'metrics.jsonl').read_text().splitlines()]
   assert [('bp_cosine' in line) for line in lines] == [False, True, True]

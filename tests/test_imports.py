@@ -17,7 +17,7 @@ PACKAGES = {'local_learning': 'local_learning', 'local_learning.rules': 'rules',
 LAZY = {
     ('local_learning.testing', 'local_learning.checkpoint'): 'orbax takes seconds to import; import local_learning '
                                                              'stays light',
-    ('local_learning.data.digits', 'sklearn'): 'scikit-learn takes 0.8 s to import, only the digits dataset needs it',
+    ('local_learning.pc.solvers', 'diffrax'): 'diffrax takes 1-2 s to import, only the ODE activity solvers need it',
     ('local_learning.data.prepare', 'tensorflow_datasets'): 'tfds is slow to import, only building a dataset needs it',
     ('local_learning.data.prepare', 'PIL'): 'only building a dataset from image files needs it',
     ('local_learning.data.tfds_source', 'tensorflow_datasets'): 'tfds is slow to import, only loading a tfds '

@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT, error_lines, run_main
 
 ARGS = ['--config=configs/default.py:rule=pc', '--config.num_epochs=12', '--config.num_seeds=2',
-        '--config.model.widths=(32,)']
+        '--config.model.widths=(32,)', '--config.checkpoint_every=1']
 
 
 def _final(workdir):
@@ -54,7 +54,8 @@ def test_killed_run_resumes_to_the_same_result(uninterrupted, tmp_path):
   assert epochs == list(range(1, 13))
 
 
-SEPARATION = ['--config=configs/bss.py:rule=pem,samples=20000,seeds=2', '--config.num_rounds=20']
+SEPARATION = ['--config=configs/bss.py:rule=pem,samples=20000,seeds=2', '--config.num_rounds=20',
+              '--config.checkpoint_every=1']
 
 
 def test_killed_separation_run_resumes_to_the_same_result(tmp_path):
@@ -67,6 +68,40 @@ def test_killed_separation_run_resumes_to_the_same_result(tmp_path):
   assert summaries[0]['msnr_db_per_seed'] == summaries[1]['msnr_db_per_seed']
   rounds = [json.loads(line)['round'] for line in (killed / 'metrics.jsonl').read_text().splitlines()]
   assert rounds == list(range(1, 21))
+
+
+@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM])
+def test_signal_stops_after_the_round_checkpointed_and_the_run_resumes(tmp_path, signum):
+  """Checkpoints by time only (none due in a minute): the signal's round is checkpointed all the same."""
+  workdir, epochs = tmp_path / 'run', 400
+  args = [*ARGS[:-1], f'--config.num_epochs={epochs}', '--config.checkpoint_every=0', f'--workdir={workdir}']
+  process = subprocess.Popen([sys.executable, '-m', 'local_learning.main', *args], cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+  metrics, deadline = workdir / 'metrics.jsonl', time.time() + 240
+  while time.time() < deadline and not (metrics.exists() and metrics.read_text().count('\n') >= 2):
+    time.sleep(0.01)
+  process.send_signal(signum)
+  stderr = process.communicate(timeout=240)[1]
+  assert process.returncode == 128 + signum, stderr
+  (line,) = stderr.splitlines()
+  done = metrics.read_text().count('\n')
+  assert line == (f'stopped: {signum.name} after epoch {done} of {epochs}; '
+                  'checkpointed: run the same command again to resume')
+  assert [int(p.name) for p in (workdir / 'checkpoints').iterdir() if p.name.isdigit()] == [done]
+  result = run_main(*args)
+  assert result.returncode == 0 and f'resuming {workdir} after epoch {done}' in result.stdout, result.stderr
+  assert [json.loads(line)['epoch'] for line in metrics.read_text().splitlines()] == list(range(1, epochs + 1))
+
+
+def test_checkpoints_come_by_time_or_by_count():
+  from local_learning import config as ll_config
+  from local_learning import train
+  config = ll_config.base('pc', 'digits')
+  config.checkpoint_every, config.checkpoint_seconds = 3, 0.0
+  assert [r for r in range(1, 10) if train._checkpoint_due(config, r, time.monotonic())] == [3, 6, 9]
+  config.checkpoint_every, config.checkpoint_seconds = 0, 60.0
+  assert not train._checkpoint_due(config, 1, time.monotonic() - 59)
+  assert train._checkpoint_due(config, 1, time.monotonic() - 60)
 
 
 def test_finished_run_is_not_redone(uninterrupted):
@@ -110,6 +145,8 @@ def test_run_made_before_a_config_field_was_added_is_the_same_run(uninterrupted,
   shutil.copytree(uninterrupted, workdir)
   config = json.loads((workdir / 'config.json').read_text())
   del config['layer_parallel']
+  del config['checkpoint_seconds'], config['compilation_cache']   # nor these, with checkpoint_every 1 by default
+  config['checkpoint_every'] = 1
   (workdir / 'config.json').write_text(json.dumps(config))
   result = run_main(*ARGS, f'--workdir={workdir}')
   assert result.returncode == 0 and 'holds this run, finished' in result.stdout, result.stderr

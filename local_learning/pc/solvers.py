@@ -26,7 +26,6 @@ import dataclasses
 import itertools
 from typing import Any, Callable, Sequence, cast
 
-import diffrax
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -66,6 +65,7 @@ class ActivitySolver:
     if self.name == 'gd':
       updates, state = self._tx().update(grad(y, bottom), state, y)
       return cast(Y, optax.apply_updates(y, updates)), state     # optax keeps y's structure
+    import diffrax  # pylint: disable=g-import-not-at-top  (1-2 s to import: only the ODE solvers need it)
     solver = {'euler': diffrax.Euler(), 'heun': diffrax.Heun()}[self.name]
     term = diffrax.ODETerm(lambda _, y, __: jax.tree.map(jnp.negative, grad(y, bottom)))
     y, *_ = solver.step(term, t, t + self.lr, y, None, None, made_jump=False)
@@ -97,6 +97,7 @@ class ActivitySolver:
     return optax.sgd(self.lr, momentum=self.momentum or None)
 
   def _adaptive(self, grad, y):
+    import diffrax  # pylint: disable=g-import-not-at-top  (1-2 s to import: only the ODE solvers need it)
     term = diffrax.ODETerm(lambda _, y, __: jax.tree.map(jnp.negative, grad(y, 0)))
     solution = diffrax.diffeqsolve(
         term, diffrax.Heun(), 0.0, self.steps * self.lr, self.lr, y,

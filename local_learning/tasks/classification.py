@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from local_learning import costs, data, diagnostics, models, parallel, validate
+from local_learning import costs, cpu_flags, data, diagnostics, models, parallel, validate
 from local_learning.errors import UserError
 from local_learning.losses import LOSSES, correct, loss_fn
 from local_learning.tasks import base
@@ -99,27 +99,30 @@ class _Run(base.Run):
     self.rule = rule_cls(model, config.rule, num_steps=self.steps * self.rounds)
     self.title, self.model_name = f'{self.rule.name} {dataset.name}', config.model.name
     self.devices, self.layer_parallel = self.mesh.size, config.layer_parallel
-    self.init_keys, self.train_keys = keys[:, 0], keys[:, 1]
+    self.keys = keys                      # (K, 2): init, train; indexed inside the programs
     self.x = parallel.put_replicated(self.mesh, dataset.x_train)
     self.y = parallel.put_replicated(self.mesh, dataset.y_train)
     self._evaluate = _evaluator(self.rule, self.mesh, dataset, config.eval_batch_size)
     step_calls = not model.loops_well and jax.default_backend() == 'cpu'
     self.steps_per_call = config.steps_per_call or (1 if step_calls else 0)    # 0: sized by time
     self.alignment_every = config.get('diagnostics', {}).get('bp_alignment_every', 0)
-    self._alignment = _aligner(self.rule, (self.x[:self.batch_size], self.y[:self.batch_size]))
-    self._plan = jax.jit(jax.vmap(_plan_fn(self.steps, self.batch_size, len(dataset.x_train))))
+    self._alignment = _aligner(self.rule, self.batch_size)
+    self._plan = _plans(_plan_fn(self.steps, self.batch_size, len(dataset.x_train)))
     self._call = None
     self._step_seconds = None
 
   def init(self):
-    return jax.jit(jax.vmap(self.rule.init), out_shardings=parallel.replicated(self.mesh))(self.init_keys)
+    def init(keys):
+      return jax.vmap(self.rule.init)(keys[:, 0])
+
+    return jax.jit(init, out_shardings=parallel.replicated(self.mesh))(self.keys)
 
   def compile(self, states):
     """Compiles the program of one call for states; returns the seconds it took."""
-    batches, keys = self._plan(jax.vmap(jax.random.fold_in, in_axes=(0, None))(self.train_keys, 1))
+    batches, keys = self._plan(self.keys, 1)
     axes = (0, None, None, 0, 0, None) if self.steps_per_call == 1 else (0, None, None, 0, 0, None, None)
     fn = (_one_step_fn if self.steps_per_call == 1 else _steps_fn)(self.rule, self.mesh)
-    fn = _over_seeds(fn, in_axes=axes, num_seeds=len(self.train_keys))
+    fn = _over_seeds(fn, in_axes=axes, num_seeds=len(self.keys))
     counts = (0,) if self.steps_per_call == 1 else (0, 1)
     start = time.perf_counter()
     with jax.set_mesh(self.mesh):           # the mesh that the model's split_layers sees
@@ -129,16 +132,18 @@ class _Run(base.Run):
 
   def costs(self, states):
     """(matrix-product FLOPs of one seed's train step, the memory its compiled call allocates)."""
-    state = jax.tree.map(lambda a: a[0], states)
-    batch = (self.x[:self.batch_size], self.y[:self.batch_size])
-    flops = costs.matmul_flops(self.rule.train_step, state, batch, self.train_keys[0])
+    def first_step(states, x, y, keys):    # sliced while tracing: eager slices compile one program each
+      batch = (x[:self.batch_size], y[:self.batch_size])
+      return self.rule.train_step(jax.tree.map(lambda a: a[0], states), batch, keys[0, 1])
+
+    flops = costs.matmul_flops(first_step, states, self.x, self.y, self.keys)
     return flops, costs.memory_bytes(self._call)
 
   def train_round(self, states, epoch, progress=lambda done, total: None, steps=None):
     """One epoch of every seed -> (states, {metric: mean over the epoch's steps (K,)});
     progress(steps done, steps) is called after each call. `steps` stops the epoch early
     (benchmarks/steps_per_call.py times calls with it)."""
-    batches, keys = self._plan(jax.vmap(jax.random.fold_in, in_axes=(0, None))(self.train_keys, epoch))
+    batches, keys = self._plan(self.keys, epoch)
     steps = steps or self.steps
     done, sums = 0, {}
     while done < steps:
@@ -163,9 +168,9 @@ class _Run(base.Run):
     config.diagnostics.bp_alignment_every epochs (and after the last); {} otherwise."""
     if not self.alignment_every or (epoch % self.alignment_every and epoch != self.rounds):
       return {}
-    keys = jax.vmap(jax.random.fold_in, in_axes=(0, None))(self.train_keys, (1 << 30) + epoch)  # not a plan key
     with jax.set_mesh(self.mesh):
-      return {k: np.asarray(v, np.float64) for k, v in jax.device_get(self._alignment(states, keys)).items()}
+      metrics = self._alignment(states, self.x, self.y, self.keys, (1 << 30) + epoch)   # not a plan key
+      return {k: np.asarray(v, np.float64) for k, v in jax.device_get(metrics).items()}
 
   def _call_size(self):
     """Steps for the next call: config.steps_per_call, else about CALL_SECONDS' worth (one step to start)."""
@@ -192,6 +197,15 @@ def _over_seeds(fn, in_axes, num_seeds):
     return jax.tree.map(lambda a: a[None], fn(*args))
 
   return one_seed
+
+
+def _plans(plan):
+  """(keys (K, 2), epoch) -> every seed's `plan` for that epoch, from its train key folded with the
+  epoch: one program for every epoch."""
+  def plans(keys, epoch):
+    return jax.vmap(lambda key: plan(jax.random.fold_in(key[1], epoch)))(keys)
+
+  return jax.jit(plans, compiler_options=cpu_flags.INTEGER_PROGRAM)
 
 
 def _plan_fn(steps, batch_size, examples):
@@ -232,9 +246,15 @@ def _step(rule, mesh, state, x, y, batches, keys, i):
   return rule.train_step(state, parallel.split_batch(mesh, (x[idx], y[idx])), keys[i])
 
 
-def _aligner(rule, batch):
-  """(states, keys) -> diagnostics.flat(bp_alignment) per seed, on the fixed batch."""
-  return jax.jit(jax.vmap(lambda state, key: diagnostics.flat(diagnostics.bp_alignment(rule, state, batch, key))))
+def _aligner(rule, batch_size):
+  """(states, x, y, keys (K, 2), n) -> diagnostics.flat(bp_alignment) per seed, on the first
+  batch_size training examples, with each seed's train key folded with n."""
+  def align(states, x, y, keys, n):
+    batch = (x[:batch_size], y[:batch_size])
+    one = lambda state, key: diagnostics.flat(diagnostics.bp_alignment(rule, state, batch, jax.random.fold_in(key, n)))
+    return jax.vmap(one)(states, keys[:, 1])
+
+  return jax.jit(align)
 
 
 def _evaluator(rule, mesh, dataset, batch_size):
@@ -248,18 +268,17 @@ def _evaluator(rule, mesh, dataset, batch_size):
   y = parallel.put_replicated(mesh, np.concatenate([dataset.y_test, np.full(pad, -1, np.int32)]))  # -1: no class
 
   @jax.jit
-  @functools.partial(jax.vmap, in_axes=(0, None, None))
-  def count(state, xb, yb):
+  @functools.partial(jax.vmap, in_axes=(0, None, None, None))
+  def count(state, x, y, start):
+    """(correct predictions in the batch at `start`, parameters finite): one program for every batch."""
+    xb, yb = (jax.lax.dynamic_slice_in_dim(a, start, batch_size) for a in (x, y))
     xb, yb = parallel.split_batch(mesh, (xb, yb))
-    return correct(rule.output(state, xb), yb)
-
-  finite = jax.jit(jax.vmap(lambda state: jnp.all(jnp.array(
-      [jnp.all(jnp.isfinite(p)) for p in jax.tree.leaves(rule.params(state))]))))
+    finite = jnp.all(jnp.array([jnp.all(jnp.isfinite(p)) for p in jax.tree.leaves(rule.params(state))]))
+    return correct(rule.output(state, xb), yb), finite
 
   def evaluate(states):
-    total = sum(count(states, x[i:i + batch_size], y[i:i + batch_size])
-                for i in range(0, len(x), batch_size))
-    return {'test_accuracy': np.asarray(total, np.float64) / n}, np.asarray(finite(states))
+    counts, finite = zip(*(jax.device_get(count(states, x, y, i)) for i in range(0, len(x), batch_size)))
+    return {'test_accuracy': np.sum(counts, axis=0, dtype=np.float64) / n}, np.asarray(finite[0])
 
   return evaluate
 

@@ -18,6 +18,7 @@ groups at once on the host's cores.
 """
 import concurrent.futures
 import dataclasses
+import functools
 import os
 import time
 from typing import Any
@@ -170,20 +171,20 @@ class _Run(base.Run):
     self.groups = [lanes.pad(keys[i:i + size], size, axis=0) for i in range(0, len(keys), size)]
     program = _LanesProgram if as_lanes else _VmappedProgram
     self.program = program(self.rule, problem, self.steps_per_round, _scorer(self.rule, config))
-    self._generate, self._init = jax.jit(self.program.generate), jax.jit(self.program.init)
+    self._generate, self._init = jax.jit(_key(self.program.generate, 0, 0)), jax.jit(_key(self.program.init, 0, 1))
     self.data: list[Any] = []            # every group's data, from init()
     self._train: Any = None              # the compiled programs, from compile()
     self._evaluate: Any = None
 
   def init(self):
     """Generates every group's data from its seeds' data keys; -> the groups' initial states."""
-    self.data = [self._generate(group[:, 0]) for group in self.groups]
-    return [self._init(group[:, 1]) for group in self.groups]
+    self.data = [self._generate(group) for group in self.groups]
+    return [self._init(group) for group in self.groups]
 
   def compile(self, states):
     start = time.perf_counter()
     group, data, state = self.groups[0], self.data[0], states[0]
-    self._train = jax.jit(self.program.train).lower(state, data, group[:, 2], 0).compile()
+    self._train = jax.jit(_key(self.program.train, 2, 2)).lower(state, data, group, 0).compile()
     self._evaluate = jax.jit(self.program.evaluate).lower(state, data).compile()
     return time.perf_counter() - start
 
@@ -200,7 +201,7 @@ class _Run(base.Run):
     start = (r - 1) * self.steps_per_round
 
     def run_group(i):
-      return jax.block_until_ready(self._train(states[i], self.data[i], self.groups[i][:, 2], start))
+      return jax.block_until_ready(self._train(states[i], self.data[i], self.groups[i], start))
 
     with concurrent.futures.ThreadPoolExecutor(min(len(self.groups), os.cpu_count() or 1)) as pool:
       results = list(pool.map(run_group, range(len(self.groups))))
@@ -225,6 +226,17 @@ class _Run(base.Run):
     """[{name: (group size, ...)}] -> {name: NumPy (K, ...)}: the groups joined, padding dropped."""
     return {name: np.concatenate([np.asarray(g[name]) for g in per_group])[:self.num_seeds]
             for name in per_group[0]}
+
+
+def _key(fn, position, column):
+  """fn taking a group's keys (size, 3) as its argument at `position`, of which it uses `column`: the
+  column is taken inside the compiled program (an eager slice compiles two programs of its own)."""
+
+  @functools.wraps(fn)
+  def with_keys(*args):
+    return fn(*args[:position], args[position][:, column], *args[position + 1:])
+
+  return with_keys
 
 
 def _scorer(rule_, config):
