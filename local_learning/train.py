@@ -56,6 +56,12 @@ def train_and_evaluate(config, workdir, overwrite=False):
   task, rule_cls = check(config)
   out = Workdir(workdir, task)
   out.check()
+  with out.locked():
+    return _train(config, workdir, overwrite, task, rule_cls, out)
+
+
+def _train(config, workdir, overwrite, task, rule_cls, out):
+  """train_and_evaluate's work, in `out` checked and locked."""
   provenance = provenance_lib.of_run(rule_cls)
   if (summary := out.finished(config, overwrite, provenance)) is not None:
     _say(f'{workdir} holds this run, finished; nothing to do')
@@ -67,7 +73,7 @@ def train_and_evaluate(config, workdir, overwrite=False):
   flops_per_step, memory_bytes = run.costs(states)
 
   out.start(config, provenance, overwrite)
-  checkpoints = Checkpoints(workdir) if config.checkpoint_every else None
+  checkpoints = Checkpoints(workdir, out.record) if config.checkpoint_every else None
   record = records.RunRecord.start(len(seeds))
   if checkpoints and checkpoints.latest() is not None:
     states, record = checkpoints.restore(checkpoints.latest(), states)
