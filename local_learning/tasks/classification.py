@@ -8,7 +8,9 @@ rule.train_step over a range of its steps: the calls are sized to take about
 CALL_SECONDS (so a long epoch reports progress between them), or are single
 steps without a loop where XLA runs a model's step slower inside a loop
 (convolutions on CPU: benchmarks/steps_per_call.py); config.steps_per_call
-sets the steps of a call instead. Evaluation is the test accuracy of
+sets the steps of a call instead. A call returns each step's metrics, not
+their sum, so a run's numbers are bit-identical whatever the call sizes (two
+runs of the default, a killed and resumed run). Evaluation is the test accuracy of
 the argmax of rule.output (the feedforward output unless a rule predicts
 otherwise), the same computation for every rule.
 """
@@ -156,18 +158,20 @@ class _Run:
     (benchmarks/steps_per_call.py times calls with it)."""
     batches, keys = self._plan(jax.vmap(jax.random.fold_in, in_axes=(0, None))(self.train_keys, epoch))
     steps = steps or self.steps
-    done, sums = 0, {}
+    done, per_step = 0, {}
     while done < steps:
       count = min(self._call_size(), steps - done)
       start = time.perf_counter()
       args = (done,) if self.steps_per_call == 1 else (done, count)
       states, metrics = self._call(states, self.x, self.y, batches, keys, *args)
-      metrics = {k: np.asarray(v, np.float64) for k, v in jax.device_get(metrics).items()}
+      for k, v in jax.device_get(metrics).items():    # (K,) of one step, or (K, self.steps) of the epoch's
+        values = per_step.setdefault(k, np.zeros((len(self.train_keys), self.steps), np.float32))
+        values[:, done:done + count] = v[:, done:done + count] if v.ndim == 2 else v[:, None]
       self._step_seconds = (time.perf_counter() - start) / count
-      sums = {k: sums.get(k, 0.0) + v for k, v in metrics.items()}
       done += count
       progress(done, steps)
-    return states, {k: v / steps for k, v in sums.items()}
+    # Each step's value as the step computed it, summed in one order: the same for any call sizes.
+    return states, {k: v[:, :steps].sum(axis=1, dtype=np.float64) / steps for k, v in per_step.items()}
 
   def diagnose(self, states, epoch):
     """{name: (K,)}: diagnostics.bp_alignment on the first training batch, every
@@ -217,18 +221,20 @@ def _plan_fn(steps, batch_size, examples):
 
 
 def _steps_fn(rule, mesh):
-  """(state, x, y, batches, keys, start, count) -> (state, {metric: sum over the steps}): steps
-  start .. start + count - 1 of an epoch's plan, as one loop (one program for any count)."""
+  """(state, x, y, batches, keys, start, count) -> (state, {metric: (steps,) each step's value at its
+  index, zeros elsewhere}): steps start .. start + count - 1 of an epoch's plan, as one loop (one
+  program for any count). Per-step values, not a sum, so that the epoch's metrics do not depend on
+  how the epoch is split into calls."""
 
   def run(state, x, y, batches, keys, start, count):
     def step(i, carry):
-      state, sums = carry
+      state, values = carry
       state, metrics = _step(rule, mesh, state, x, y, batches, keys, i)
-      return state, jax.tree.map(lambda total, m: total + m.astype(jnp.float32), sums, metrics)
+      return state, jax.tree.map(lambda v, m: v.at[i].set(m.astype(jnp.float32)), values, metrics)
 
     shapes = jax.eval_shape(lambda: _step(rule, mesh, state, x, y, batches, keys, 0)[1])
-    sums = jax.tree.map(lambda m: jnp.zeros(m.shape, jnp.float32), shapes)
-    return jax.lax.fori_loop(start, start + count, step, (state, sums))
+    values = jax.tree.map(lambda m: jnp.zeros((batches.shape[0],), jnp.float32), shapes)
+    return jax.lax.fori_loop(start, start + count, step, (state, values))
 
   return run
 
