@@ -1,9 +1,13 @@
 """What every command line of the project shares: the XLA:CPU flags, quiet logs,
 and one `error:` line with exit status 2 for every mistake (a UserError, a bad flag).
 
-Logs are warnings and errors only, besides the commands' own progress lines;
+Ctrl-C is one line and exit status 130; a full disk one line naming the file and the
+free space. Logs are warnings and errors only, besides the commands' own progress lines;
 absl's `--verbosity=0` brings back JAX's and orbax's INFO lines.
 """
+import errno
+import os
+import shutil
 import sys
 
 from absl import app, flags, logging
@@ -25,6 +29,22 @@ def run(main, argv=None):
     app.run(quiet_main, argv=argv, flags_parser=_parse_flags)
   except UserError as e:
     fail(e)
+  except KeyboardInterrupt:
+    print('interrupted; re-run the same command to resume from the last checkpoint', file=sys.stderr)
+    sys.exit(130)
+  except OSError as e:
+    if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+      raise
+    fail(f'no space left to write {e.filename or "a file"} ({_free(e.filename)}); free some space, then re-run '
+         'the same command to resume from the last checkpoint')
+
+
+def _free(path):
+  """'N MiB free' on the file system of path (or of the nearest existing folder above it)."""
+  folder = os.path.abspath(path or '.')
+  while not os.path.exists(folder):
+    folder = os.path.dirname(folder)
+  return f'{shutil.disk_usage(folder).free / 2**20:.0f} MiB free there'
 
 
 def fail(message):

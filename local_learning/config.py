@@ -47,6 +47,10 @@ def rule_config(name):
 def base(rule, dataset, model='mlp'):
   """A complete training config for one rule on one dataset (and model, where the task has one)."""
   task = tasks.for_dataset(dataset)
+  supported = registry.get(rule).tasks
+  if task.name not in supported:
+    raise UserError(f'{rule} is a {" and ".join(supported)} rule; it does not run on {dataset} ({task.name}): '
+                    'choose a rule of that task (--list_rules) or a config of its own')
   cfg = ml_collections.ConfigDict()
   cfg.seed = 0
   cfg.num_seeds = 1                 # seeds seed, seed+1, ... train as one program
@@ -117,7 +121,8 @@ def override_from_text(config, path, text):
   try:
     value = _parse(text, current)
   except (ValueError, SyntaxError):
-    raise UserError(f'--config.{path}={text!r}: config.{path} takes {_kind(current)}, and {text!r} is not one') from None
+    raise UserError(f'--config.{path}={text!r}: config.{path} takes {_kind(current)}, and {text!r} is not '
+                    'one') from None
   override(config, path, value)
 
 

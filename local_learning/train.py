@@ -25,12 +25,21 @@ from local_learning.workdir import Workdir
 
 MAX_SEED = 2**31 - 1     # seeds are int32 in JAX
 PROGRESS_SECONDS = 10.0  # a round longer than this reports its progress this often
+REQUIRED = ('rule.name', 'dataset.name', 'seed', 'num_seeds', 'checkpoint_every')   # fields every config has
 
 
 def check(config):
   """(task, rule class) of a config, after checking it all: one UserError, a line per problem."""
+  missing = [name for name in REQUIRED if not _has(config, name)]
+  if missing:
+    raise UserError(f'the config lacks {", ".join(missing)}; build it with local_learning.config.base(rule, '
+                    'dataset) as the files in configs/ do')
   if config.get('rule_module'):
     registry.import_module(config.rule_module)
+    if config.rule.name not in registry.names():
+      raise UserError(f'unknown rule {config.rule.name!r}: config.rule_module {config.rule_module!r} was imported '
+                      'and registers no rule of that name (a rule is a class with name = ... under '
+                      f'@local_learning.register); known rules: {", ".join(registry.names())}')
   rule_cls = registry.get(config.rule.name)
   task = tasks.for_dataset(config.dataset.name)
   if task.name not in rule_cls.tasks:
@@ -111,6 +120,15 @@ def _train(config, workdir, overwrite, task, rule_cls, out):
       provenance=provenance)
   out.write_summary(summary)
   return summary
+
+
+def _has(config, dotted):
+  """Whether the config has the field `dotted` ('rule.name')."""
+  for part in dotted.split('.'):
+    if not hasattr(config, 'keys') or part not in config.keys():
+      return False
+    config = config[part]
+  return True
 
 
 def seed_keys(seeds, task):

@@ -23,7 +23,7 @@ import ml_collections
 import numpy as np
 import optax
 
-from local_learning import costs, data, models, parallel, validate
+from local_learning import contract, costs, data, models, parallel, validate
 from local_learning.errors import UserError
 
 LOSSES = ('mse', 'ce')
@@ -103,6 +103,10 @@ class _Run:
         raise UserError(f'validation_examples {config.validation_examples} leaves no training examples of the '
                         f'{len(dataset.x_train)} in {dataset.name}; lower --config.validation_examples')
       dataset = dataset.holdout(config.validation_examples)
+    for name, available in (('train_examples', len(dataset.x_train)), ('test_examples', len(dataset.x_test))):
+      if config.get(name, 0) > available:
+        raise UserError(f'{name} {config[name]} exceeds the {available} of {dataset.name}; lower '
+                        f'--config.{name} (0: all)')
     if config.get('train_examples') or config.get('test_examples'):
       dataset = dataset.first(config.get('train_examples', 0), config.get('test_examples', 0))
     if config.batch_size > len(dataset.x_train):
@@ -115,6 +119,8 @@ class _Run:
     self.steps, self.batch_size = len(dataset.x_train) // config.batch_size, config.batch_size
     self.rounds = config.num_epochs
     self.rule = rule_cls(model, config.rule, num_steps=self.steps * self.rounds)
+    with jax.set_mesh(self.mesh):           # as the compiled call sees it
+      contract.check_classification(self.rule, config.model.name, dataset.input_shape, config.batch_size)
     self.title, self.model_name = f'{self.rule.name} {dataset.name}', config.model.name
     self.devices, self.layer_parallel = self.mesh.size, config.layer_parallel
     self.init_keys, self.train_keys = keys[:, 0], keys[:, 1]
