@@ -49,8 +49,8 @@ def base(rule, dataset, model='mlp'):
   task = tasks.for_dataset(dataset)
   supported = registry.get(rule).tasks
   if task.name not in supported:
-    raise UserError(f'{rule} is a {" and ".join(supported)} rule; it does not run on {dataset} ({task.name}): '
-                    'choose a rule of that task (--list_rules) or a config of its own')
+    raise UserError(f'rule {rule!r} supports {", ".join(supported)}, not {task.name} (dataset {dataset!r}): '
+                    f'{rule} is a {" and ".join(supported)} rule; choose a {task.name} rule (--list_rules)')
   cfg = ml_collections.ConfigDict()
   cfg.seed = 0
   cfg.num_seeds = 1                 # seeds seed, seed+1, ... train as one program
