@@ -63,6 +63,7 @@ class Checkpoints:
       restored = self.manager.restore(r, args=ocp.args.Composite(
           state=ocp.args.StandardRestore(abstract), loop=ocp.args.JsonRestore()))
     except Exception as e:  # pylint: disable=broad-except
+      self.manager.close()                 # its threads and event loop, before the process ends on the error
       raise UserError(f'checkpoint {self.path}/{r} cannot be restored for this config '
                       f'({type(e).__name__}: {str(e).splitlines()[0][:200]}); {RESTART}') from None
     loop = restored.loop

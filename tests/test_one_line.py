@@ -202,6 +202,25 @@ def test_rendering_survives_a_torn_line_and_names_a_wrong_summary_and_a_stale_ce
   assert ownership.MARKER in os.listdir(cell)
 
 
+TWO_CELLS = '''
+from local_learning import bench
+
+def get_table(args=''):
+  return bench.Table('two', tuple(bench.Cell(rule, 'digits', 'configs/default.py:rule=bp',
+                                             (('num_epochs', 1), ('train_examples', examples)))
+                                  for rule, examples in (('bp', 100), ('bp_cut', int(args or 100)))), seeds=1)
+'''
+
+
+def test_table_args_that_break_a_later_cell_are_found_before_any_training(tmp_path):
+  """--table_args errors appeared after the first cell had started training."""
+  (tmp_path / 'two.py').write_text(TWO_CELLS)
+  table = bench.load_table(str(tmp_path / 'two.py'), args='100000')
+  with pytest.raises(UserError, match='cell bp_cut__digits: train_examples 100000 exceeds the 1437 of digits'):
+    runner.run_table(table, str(tmp_path / 'run'), str(ROOT))
+  assert not (tmp_path / 'run').exists()
+
+
 def _table_command(*args):
   return subprocess.run([sys.executable, 'benchmarks/run.py', *args], cwd=ROOT, capture_output=True, text=True,
                         timeout=300)

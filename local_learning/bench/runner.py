@@ -47,6 +47,13 @@ def run_table(table, workdir, root, seeds=None, shard=(0, 1), cells_filter='', o
   for cell in select(table, shard, cells_filter):
     config = cell.build_config(seeds, root)
     task, rule_cls = train.check(config)
+    try:
+      if hasattr(task, 'check_data'):
+        task.check_data(config)           # counts against the dataset: found here, not after other cells ran
+    except DatasetUnavailable:
+      pass                                # reported when its turn comes
+    except UserError as e:
+      raise UserError(f'cell {cell.id}: {e}') from None
     out = workdir_lib.Workdir(os.path.join(workdir, cell.id), task)
     out.check()
     status, detail = out.status(config, provenance.of_run(rule_cls))

@@ -87,6 +87,32 @@ class ClassificationTask:
   def start(self, config, rule_cls, keys):
     return _Run(config, rule_cls, keys)
 
+  def check_data(self, config):
+    """A UserError where config's example counts or batch size do not fit its dataset (the table
+    runner checks every cell so before training any)."""
+    sized_dataset(config)
+
+
+def sized_dataset(config):
+  """The dataset a run of `config` trains and evaluates on (a validation split, the first examples),
+  after checking the counts against it: a UserError otherwise."""
+  dataset = data.load(config.dataset)
+  if config.get('validation_examples'):
+    if config.validation_examples >= len(dataset.x_train):
+      raise UserError(f'validation_examples {config.validation_examples} leaves no training examples of the '
+                      f'{len(dataset.x_train)} in {dataset.name}; lower --config.validation_examples')
+    dataset = dataset.holdout(config.validation_examples)
+  for name, available in (('train_examples', len(dataset.x_train)), ('test_examples', len(dataset.x_test))):
+    if config.get(name, 0) > available:
+      raise UserError(f'{name} {config[name]} exceeds the {available} of {dataset.name}; lower '
+                      f'--config.{name} (0: all)')
+  if config.get('train_examples') or config.get('test_examples'):
+    dataset = dataset.first(config.get('train_examples', 0), config.get('test_examples', 0))
+  if config.batch_size > len(dataset.x_train):
+    raise UserError(f'batch_size {config.batch_size} exceeds the {len(dataset.x_train)} training '
+                    f'examples of {dataset.name}; lower --config.batch_size')
+  return dataset
+
 
 class _Run:
   """One run's dataset on the mesh, bound rule and compiled programs; keys (K, 2)."""
@@ -97,21 +123,7 @@ class _Run:
     if config.batch_size % data_devices:
       raise UserError(f'batch_size {config.batch_size} does not split over {data_devices} devices; '
                       'use a multiple of the device count, or set --config.num_devices')
-    dataset = data.load(config.dataset)
-    if config.get('validation_examples'):
-      if config.validation_examples >= len(dataset.x_train):
-        raise UserError(f'validation_examples {config.validation_examples} leaves no training examples of the '
-                        f'{len(dataset.x_train)} in {dataset.name}; lower --config.validation_examples')
-      dataset = dataset.holdout(config.validation_examples)
-    for name, available in (('train_examples', len(dataset.x_train)), ('test_examples', len(dataset.x_test))):
-      if config.get(name, 0) > available:
-        raise UserError(f'{name} {config[name]} exceeds the {available} of {dataset.name}; lower '
-                        f'--config.{name} (0: all)')
-    if config.get('train_examples') or config.get('test_examples'):
-      dataset = dataset.first(config.get('train_examples', 0), config.get('test_examples', 0))
-    if config.batch_size > len(dataset.x_train):
-      raise UserError(f'batch_size {config.batch_size} exceeds the {len(dataset.x_train)} training '
-                      f'examples of {dataset.name}; lower --config.batch_size')
+    dataset = sized_dataset(config)
     model = models.functional(config.model, dataset.input_shape, dataset.num_classes)
     if config.layer_parallel > 1 and not any(model.stacks):
       raise UserError(f'layer_parallel={config.layer_parallel} splits a model\'s stacked layers, and model '
