@@ -6,11 +6,17 @@ seconds, per-seed divergence, latest and best evaluation) as JSON. The data
 order needs nothing more: each epoch's order is drawn from the seed's key
 folded with the epoch number, and separation data from the seed's data key. Orbax writes
 a step to a temporary folder and renames it when complete, so a run killed
-while saving leaves the previous checkpoint intact. The record also holds a
-SHA-256 of the states' bytes, so damaged array data is found on restore
-rather than resumed from.
+while saving leaves the previous checkpoint intact.
+
+Every byte is checked on restore: the workdir's record (ownership.py) holds
+the SHA-256 of each file of each step saved, and the loop record carries a
+SHA-256 of the states' bytes and one of itself, so a flipped byte anywhere is
+named rather than resumed from (orbax restores flipped bytes silently). A
+step folder the run did not save (a copy left as checkpoints/99) is refused
+when the workdir is checked (ownership.owner).
 """
 import hashlib
+import json
 import os
 from typing import Any
 
@@ -18,15 +24,21 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
-from local_learning import records
+from local_learning import ownership, records
 from local_learning.errors import UserError
+
+RESTART = 'run in another --workdir, or pass --overwrite to start over'
 
 
 class Checkpoints:
-  """The checkpoints of the run in `workdir`/checkpoints."""
+  """The checkpoints of the run in `workdir`/checkpoints; `record`: the workdir's ownership.Record
+  (None on the processes of a multi-host run that do not write)."""
 
-  def __init__(self, workdir, keep=2):
+  def __init__(self, workdir, record=None, keep=2):
     self.path = os.path.abspath(os.path.join(workdir, 'checkpoints'))
+    self.record = record
+    if record is not None:
+      record.add('checkpoints')
     self.manager = ocp.CheckpointManager(
         self.path, options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True))
 
@@ -35,25 +47,52 @@ class Checkpoints:
     return self.manager.latest_step()
 
   def save(self, r, states, record):
-    loop = dict(record.to_json(), states_sha256=digest(states))
+    if self.record is not None:
+      self.record.set_step(r, None)        # entered before it is written, so --overwrite may delete it
+    loop = record.to_json()
+    loop.update(states_sha256=digest(states), record_sha256=record_digest(loop))
     self.manager.save(r, args=ocp.args.Composite(state=ocp.args.StandardSave(states), loop=ocp.args.JsonSave(loop)))
     self.manager.wait_until_finished()
+    if self.record is not None:
+      self.record.set_step(r, ownership.digests(os.path.join(self.path, str(r))))
 
   def restore(self, r, like):
-    """(states shaped and sharded like `like`, the RunRecord); a mismatch is a UserError."""
+    """(states shaped and sharded like `like`, the RunRecord); damage or a mismatch is a UserError."""
+    self._verify_files(r)
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
     try:
       restored: Any = self.manager.restore(r, args=ocp.args.Composite(   # a Composite: .state, .loop
           state=ocp.args.StandardRestore(abstract), loop=ocp.args.JsonRestore()))
     except Exception as e:  # pylint: disable=broad-except
+      self.manager.close()                 # its threads and event loop, before the process ends on the error
       raise UserError(f'checkpoint {self.path}/{r} cannot be restored for this config '
-                      f'({type(e).__name__}: {str(e).splitlines()[0][:200]}); '
-                      'run in another --workdir, or pass --overwrite to start over') from None
-    saved = restored.loop.pop('states_sha256', None)
-    if saved is not None and saved != digest(restored.state):
+                      f'({type(e).__name__}: {str(e).splitlines()[0][:200]}); {RESTART}') from None
+    loop = restored.loop
+    if not isinstance(loop, dict):
+      raise UserError(f'checkpoint {self.path}/{r} is damaged (its loop record is not a JSON object); {RESTART}')
+    states_sha256, record_sha256 = loop.pop('states_sha256', None), loop.pop('record_sha256', None)
+    if record_sha256 is not None and record_sha256 != record_digest(loop):
+      raise UserError(f'checkpoint {self.path}/{r} is damaged (its loop record: rounds, best, ... does not match '
+                      f'the SHA-256 saved with it); {RESTART}')
+    if states_sha256 is not None and states_sha256 != digest(restored.state):
       raise UserError(f'checkpoint {self.path}/{r} is damaged (its arrays do not match the SHA-256 saved with '
-                      'them); run in another --workdir, or pass --overwrite to start over')
-    return restored.state, records.RunRecord.from_json(restored.loop)
+                      f'them); {RESTART}')
+    try:
+      return restored.state, records.RunRecord.from_json(loop)
+    except (KeyError, TypeError) as e:
+      raise UserError(f'checkpoint {self.path}/{r} is damaged (its loop record lacks {e}); {RESTART}') from None
+
+  def _verify_files(self, r):
+    """A UserError naming the first file of step r whose bytes differ from those saved."""
+    saved = (self.record.steps() if self.record is not None else {}).get(r)
+    if saved is None:                       # a run from before the record held digests
+      return
+    now = ownership.digests(os.path.join(self.path, str(r)))
+    for name in sorted(set(saved) | set(now)):
+      if saved.get(name) != now.get(name):
+        what = 'is missing' if name not in now else 'was not saved by this run' if name not in saved else \
+            'differs from the bytes saved (SHA-256)'
+        raise UserError(f'checkpoint {self.path}/{r} is damaged: {name} {what}; {RESTART}')
 
 
 def digest(states):
@@ -65,3 +104,9 @@ def digest(states):
       leaf = jax.random.key_data(leaf)
     sha.update(np.ascontiguousarray(leaf.addressable_data(0)).tobytes())
   return sha.hexdigest()
+
+
+def record_digest(loop):
+  """SHA-256 of a loop record's JSON (its digests left out), keys sorted."""
+  rest = {k: v for k, v in loop.items() if k not in ('states_sha256', 'record_sha256')}
+  return hashlib.sha256(json.dumps(rest, sort_keys=True).encode()).hexdigest()

@@ -3,9 +3,13 @@ and one `error:` line with exit status 2 for every mistake (a UserError, a bad f
 a run stopped by SIGTERM or Ctrl-C is one `stopped:` line and exit status 128 + the
 signal (130 for Ctrl-C, 143 for SIGTERM).
 
-Logs are warnings and errors only, besides the commands' own progress lines;
+Ctrl-C is one line and exit status 130; a full disk one line naming the file and the
+free space. Logs are warnings and errors only, besides the commands' own progress lines;
 absl's `--verbosity=0` brings back JAX's and orbax's INFO lines.
 """
+import errno
+import os
+import shutil
 import sys
 
 from absl import app, flags, logging
@@ -31,8 +35,21 @@ def run(main, argv=None):
     print(f'stopped: {e}', file=sys.stderr)
     sys.exit(e.code)
   except KeyboardInterrupt:
-    print('stopped: Ctrl-C', file=sys.stderr)
+    print('interrupted; re-run the same command to resume from the last checkpoint', file=sys.stderr)
     sys.exit(130)
+  except OSError as e:
+    if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+      raise
+    fail(f'no space left to write {e.filename or "a file"} ({_free(e.filename)}); free some space, then re-run '
+         'the same command to resume from the last checkpoint')
+
+
+def _free(path):
+  """'N MiB free' on the file system of path (or of the nearest existing folder above it)."""
+  folder = os.path.abspath(path or '.')
+  while not os.path.exists(folder):
+    folder = os.path.dirname(folder)
+  return f'{shutil.disk_usage(folder).free / 2**20:.0f} MiB free there'
 
 
 def fail(message):

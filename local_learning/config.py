@@ -47,6 +47,10 @@ def rule_config(name):
 def base(rule, dataset, model='mlp'):
   """A complete training config for one rule on one dataset (and model, where the task has one)."""
   task = tasks.for_dataset(dataset)
+  supported = registry.get(rule).tasks
+  if task.name not in supported:
+    raise UserError(f'rule {rule!r} supports {", ".join(supported)}, not {task.name} (dataset {dataset!r}): '
+                    f'{rule} is a {" and ".join(supported)} rule; choose a {task.name} rule (--list_rules)')
   cfg = ml_collections.ConfigDict()
   cfg.seed = 0
   cfg.num_seeds = 1                 # seeds seed, seed+1, ... train as one program

@@ -30,6 +30,7 @@ flags.DEFINE_string('coordinator_address', None, 'With --distributed: HOST:PORT 
 flags.DEFINE_integer('num_processes', None, 'With --distributed: how many processes take part.')
 flags.DEFINE_integer('process_id', None, 'With --distributed: this process, 0 .. num_processes - 1.')
 OVERRIDE = '--config.'
+DISTRIBUTED = ('coordinator_address', 'num_processes', 'process_id')
 
 
 def main(argv, overrides):
@@ -49,9 +50,30 @@ def main(argv, overrides):
   config = config_lib.load_file(path, arg)
   for field, text in overrides.items():
     config_lib.override_from_text(config, field, text)
+  _check_distributed_flags()
   if FLAGS.distributed:
     jax.distributed.initialize(FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id)
   train.train_and_evaluate(config, FLAGS.workdir, FLAGS.overwrite)
+
+
+def _check_distributed_flags():
+  """A UserError for process flags given without --distributed, half given, or inconsistent."""
+  given = [name for name in DISTRIBUTED if FLAGS[name].value is not None]
+  if given and not FLAGS.distributed:
+    raise UserError(f'--{given[0]} is for multi-process runs; add --distributed, or leave it out')
+  if not FLAGS.distributed or not given:
+    return                                     # none: jax finds the processes (SLURM, Open MPI, TPU)
+  if len(given) < len(DISTRIBUTED):
+    missing = ', '.join(f'--{name}' for name in DISTRIBUTED if name not in given)
+    raise UserError(f'--distributed with --{given[0]} needs {missing} too (or none of them, where SLURM, '
+                    'Open MPI or a TPU pod names the processes)')
+  host, _, port = FLAGS.coordinator_address.rpartition(':')
+  if not (host.strip('[]') and port.isdigit() and 0 < int(port) < 65536):
+    raise UserError(f'--coordinator_address={FLAGS.coordinator_address!r} is not HOST:PORT (e.g. node01:1234, '
+                    'a port in 1..65535)')
+  if FLAGS.num_processes < 1 or not 0 <= FLAGS.process_id < FLAGS.num_processes:
+    raise UserError(f'--process_id={FLAGS.process_id} with --num_processes={FLAGS.num_processes}: need '
+                    'num_processes >= 1 and 0 <= process_id < num_processes')
 
 
 def run():

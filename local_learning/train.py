@@ -28,13 +28,22 @@ from local_learning.workdir import Workdir
 
 MAX_SEED = 2**31 - 1     # seeds are int32 in JAX
 PROGRESS_SECONDS = 10.0  # a round longer than this reports its progress this often
+REQUIRED = ('rule.name', 'dataset.name', 'seed', 'num_seeds', 'checkpoint_every')   # fields every config has
 
 
 def check(config):
   """(task, rule class) of a config, after checking it all: one UserError, a line per problem
   (the config's, its task's, and the rule's own, rule_cls.problems)."""
+  missing = [name for name in REQUIRED if not _has(config, name)]
+  if missing:
+    raise UserError(f'the config lacks {", ".join(missing)}; build it with local_learning.config.base(rule, '
+                    'dataset) as the files in configs/ do')
   if config.get('rule_module'):
     registry.import_module(config.rule_module)
+    if config.rule.name not in registry.names():
+      raise UserError(f'unknown rule {config.rule.name!r}: config.rule_module {config.rule_module!r} was imported '
+                      'and registers no rule of that name (a rule is a class with name = ... under '
+                      f'@local_learning.register); known rules: {", ".join(registry.names())}')
   rule_cls = registry.get(config.rule.name)
   task = tasks.for_dataset(config.dataset.name)
   if task.name not in rule_cls.tasks:
@@ -69,6 +78,12 @@ def _train_and_evaluate(config, workdir, overwrite, signals):
   task, rule_cls = check(config)
   out = Workdir(workdir, task)
   out.check()
+  with out.locked():
+    return _train(config, workdir, overwrite, task, rule_cls, out, signals)
+
+
+def _train(config, workdir, overwrite, task, rule_cls, out, signals):
+  """train_and_evaluate's work, in `out` checked and locked."""
   provenance = provenance_lib.of_run(rule_cls)
   if (summary := out.finished(config, overwrite, provenance)) is not None:
     _say(f'{workdir} holds this run, finished; nothing to do')
@@ -81,7 +96,8 @@ def _train_and_evaluate(config, workdir, overwrite, signals):
   flops_per_step, memory_bytes = run.costs(states)
 
   out.start(config, provenance, overwrite)
-  checkpoints = Checkpoints(workdir) if config.checkpoint_every or config.get('checkpoint_seconds') else None
+  checkpoints = (Checkpoints(workdir, out.record)
+                 if config.checkpoint_every or config.get('checkpoint_seconds') else None)
   record = records.RunRecord.start(len(seeds))
   if checkpoints and checkpoints.latest() is not None:
     states, record = checkpoints.restore(checkpoints.latest(), states)
@@ -128,6 +144,15 @@ def _train_and_evaluate(config, workdir, overwrite, signals):
   if signals.received:
     raise _stopped(signals.received, f'after {task.round_name} {record.rounds}: the run had finished')
   return summary
+
+
+def _has(config, dotted):
+  """Whether the config has the field `dotted` ('rule.name')."""
+  for part in dotted.split('.'):
+    if not hasattr(config, 'keys') or part not in config.keys():
+      return False
+    config = config[part]
+  return True
 
 
 def seed_keys(seeds, task):

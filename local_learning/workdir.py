@@ -2,23 +2,26 @@
 
 config.json is written when a run starts (the config and the run's
 provenance); summary.json last and atomically: its presence means finished.
-The folder is the project's only if its config.json is: files there that
-the project did not write are never deleted or overwritten. A folder holding
-a run of another config, or of this config made with another version of the
-rule's code, is refused unless overwriting. In a multi-host run only process
-0 writes these files (orbax coordinates the checkpoints itself).
+The folder is the project's only if its marker says so (ownership.py: the
+marker records every output the project writes, and --overwrite deletes only
+those); files there that the project did not write are never deleted or
+overwritten. One process at a time writes a folder (lock.py). A folder
+holding a run of another config, or of this config made with other code, is
+refused unless overwriting. In a multi-host run only process 0 writes these
+files (orbax coordinates the checkpoints itself).
 """
+import contextlib
 import functools
 import json
 import os
-import shutil
 
 import jax
 
-from local_learning import tasks
+from local_learning import ownership, provenance, tasks
 from local_learning.errors import UserError
+from local_learning.files import read_json, write_atomic
+from local_learning.lock import Lock
 
-OUTPUTS = ('metrics.jsonl', 'summary.json', 'checkpoints', 'tensorboard')
 # Config fields added after runs were made, and the value a run made before them had.
 ADDED_FIELDS = {'layer_parallel': 1, 'steps_per_call': 0, 'tensorboard': False, 'matching': 'cosine',
                 'train_examples': 0, 'test_examples': 0, 'validation_examples': 0,
@@ -28,6 +31,7 @@ ADDED_FIELDS = {'layer_parallel': 1, 'steps_per_call': 0, 'tensorboard': False, 
 # (runs made before checkpoint_seconds had checkpoint_every 1, now 0 by default).
 HOW_FIELDS = ('checkpoint_every', 'checkpoint_seconds', 'compilation_cache')
 FIX = 'use another --workdir, or --overwrite to replace it'
+__all__ = ['ADDED_FIELDS', 'FIX', 'Workdir', 'read_json', 'stale', 'write_atomic']
 
 
 def _with_added_fields(existing, wanted):
@@ -64,7 +68,9 @@ class Workdir:
 
   def __init__(self, path, task):
     self.path, self.task = path, task
+    self.record = None        # ownership.Record: what the project wrote here (check() reads it, start() makes it)
     self._tensorboard = None
+    self._lock = None
 
   def file(self, name):
     return os.path.join(self.path, name)
@@ -72,6 +78,7 @@ class Workdir:
   def check(self):
     """A UserError unless the folder can hold a run: a folder (or creatable), writable, and with
     none of the project's output names unless the project wrote them."""
+    _check_path(self.path)
     existing = self.path
     while not os.path.exists(existing):
       existing = os.path.dirname(os.path.abspath(existing))
@@ -79,54 +86,83 @@ class Workdir:
       raise UserError(f'--workdir {self.path}: {existing} is a file, not a folder')
     if not os.access(existing, os.W_OK | os.X_OK):
       raise UserError(f'--workdir {self.path}: {existing} is not writable; choose a --workdir you can write to')
-    foreign = [name for name in OUTPUTS if os.path.exists(self.file(name))]
-    if foreign and self._config() is None:
-      raise UserError(f'{self.path} holds {", ".join(foreign)} that local-learning did not write '
-                      '(no config.json of a run); use another --workdir')
+    self._own(ownership.owner(self.path))
+
+  @contextlib.contextmanager
+  def locked(self):
+    """Holds the folder's lock (lock.py) while the block runs: from here where the folder holds a
+    run, else from start() on, which makes the folder. Process 0 only."""
+    if self.record is not None and jax.process_index() == 0:
+      self._lock = Lock(self.path)
+      self._own(ownership.owner(self.path))     # as it is now, under the lock
+    try:
+      yield self
+    finally:
+      if self._lock is not None:
+        self._lock.release()
+        self._lock = None
 
   def status(self, config, provenance=None):
     """(what the folder holds for `config`, detail): 'new' (no run), 'unfinished', 'finished'
-    (detail: the Summary), 'different' (a run of another config) or 'stale' (this config, made
-    with a rule whose source has since changed, per `provenance`)."""
-    existing = self._config()
+    (detail: the Summary), 'different' (a run of another config), 'stale' (this config, made
+    with code that has since changed, per `provenance`) or 'damaged' (detail: what is)."""
+    try:
+      existing = self._config()
+    except UserError as e:
+      return 'damaged', str(e)
     if existing is None:
-      return 'new', None
+      others = [n for n in (self.record.outputs if self.record else ()) if os.path.lexists(self.file(n))]
+      return ('damaged', f'{self.file("config.json")} is missing beside {", ".join(others)}') if others \
+          else ('new', None)
+    if not (isinstance(existing, dict) and isinstance(existing.get('rule'), dict)):
+      return 'damaged', f'{self.file("config.json")} is damaged (not a config)'
     run_provenance = existing.pop('provenance', None)
     wanted = _without_how_fields(json.loads(_config_text(config)))
     existing = _without_how_fields(_with_added_fields(existing, wanted))
     if existing != wanted:
       return 'different', _first_difference(existing, wanted)
-    if provenance and run_provenance and (change := stale(run_provenance, provenance)):
+    if provenance and isinstance(run_provenance, dict) and (change := stale(run_provenance, provenance)):
       return 'stale', change
-    summary = read_json(self.file('summary.json'))
-    return ('unfinished', None) if summary is None else ('finished', tasks.read_summary(summary))
+    try:
+      summary = read_json(self.file('summary.json'))
+      return ('unfinished', None) if summary is None else ('finished', tasks.read_summary(summary))
+    except UserError as e:
+      return 'damaged', str(e)
+    except (AttributeError, KeyError, TypeError, ValueError) as e:
+      return 'damaged', f'{self.file("summary.json")} is damaged ({type(e).__name__}: {e})'
 
   def finished(self, config, overwrite=False, provenance=None):
     """The Summary if the folder holds a finished run of `config`, else None.
 
-    A run of another config, or of this one made with a rule whose source has
-    changed (provenance), is a UserError unless overwriting (then it is to be
-    replaced).
+    A run of another config, or of this one made with code that has changed
+    (provenance), or a damaged run, is a UserError unless overwriting (then it
+    is to be replaced).
     """
     status, detail = self.status(config, provenance)
     if status == 'different' and not overwrite:
       raise UserError(f'{self.path} holds a run of a different config ({detail}); {FIX}')
     if status == 'stale' and not overwrite and provenance:
       raise UserError(f'{self.path} holds this run made with another version of rule '
-                      f'{provenance["rule"]["name"]!r} ({detail}); {FIX}')
+                      f'{provenance["rule"]["name"]!r} or the code it ran ({detail}); {FIX}')
+    if status == 'damaged' and not overwrite:
+      raise UserError(f'{detail.split("; ")[0]}; --overwrite replaces the run, or use another --workdir')
     return detail if status == 'finished' else None
 
   @_primary_only
   def start(self, config, provenance, overwrite=False):
-    """Claims the folder for `config`: with overwrite, an earlier run's outputs go first."""
+    """Claims the folder for `config`, marking it the project's: with overwrite, the outputs an
+    earlier run wrote go first (only those: ownership.clear)."""
     os.makedirs(self.path, exist_ok=True)
-    if overwrite and self._config() is not None:
-      for name in OUTPUTS:
-        path = self.file(name)
-        if os.path.isdir(path):
-          shutil.rmtree(path)
-        elif os.path.exists(path):
-          os.remove(path)
+    if self._lock is None:
+      self._lock = Lock(self.path)
+      self._own(ownership.owner(self.path))
+      self.finished(config, overwrite, provenance)   # another process may have written here meanwhile
+    if self.record is None:
+      self._own(ownership.Record.new(self.path))
+    elif overwrite and self.record.outputs:
+      self._own(ownership.clear(self.record))
+    self._written().save()
+    self._written().add('config.json')
     record = json.loads(_config_text(config))
     write_atomic(self.file('config.json'), json.dumps(dict(record, provenance=provenance), indent=2, sort_keys=True))
 
@@ -134,11 +170,13 @@ class Workdir:
   def log(self, line, seeds, tensorboard=False):
     """Appends a round's line to metrics.jsonl; with tensorboard, each metric of each seed as a
     scalar of WORKDIR/tensorboard (step: the round)."""
+    self._written().add('metrics.jsonl')
     with open(self.file('metrics.jsonl'), 'a') as f:
       f.write(json.dumps(line) + '\n')
     if tensorboard:
       if self._tensorboard is None:
         import tensorboardX  # pylint: disable=g-import-not-at-top  (an optional dependency)
+        self._written().add('tensorboard')
         self._tensorboard = tensorboardX.SummaryWriter(self.file('tensorboard'))
       for key, values in line.items():
         if key.endswith('_per_seed'):
@@ -147,6 +185,7 @@ class Workdir:
               self._tensorboard.add_scalar(f'{key[:-len("_per_seed")]}/seed_{seed}', value,
                                            line[self.task.round_name])
       self._tensorboard.flush()
+      self._written().add_events(os.listdir(self.file('tensorboard')))
 
   @_primary_only
   def keep_rounds(self, last):
@@ -164,47 +203,59 @@ class Workdir:
       except json.JSONDecodeError:
         if i == len(lines) - 1:
           break
-        raise UserError(f'{path} is damaged at line {i + 1}; {FIX}') from None
+        raise UserError(f'{path} is damaged at line {i + 1}; --overwrite replaces the run, or use another '
+                        '--workdir') from None
+      if not isinstance(record, dict) or not isinstance(record.get(self.task.round_name), int):
+        raise UserError(f'{path} is damaged at line {i + 1} (no {self.task.round_name} number); --overwrite '
+                        'replaces the run, or use another --workdir')
       if record[self.task.round_name] <= last:
         kept.append(line + '\n')
     write_atomic(path, ''.join(kept))
 
   @_primary_only
   def write_summary(self, summary):
+    self._written().add('summary.json')
     write_atomic(self.file('summary.json'), json.dumps(summary.to_json(), indent=2))
     if self._tensorboard is not None:
       self._tensorboard.close()
+
+  def _written(self):
+    """The record of this run's outputs: start() made it."""
+    assert self.record is not None, 'Workdir.start comes before writing'
+    return self.record
+
+  def _own(self, record):
+    self.record = record
+    if record is not None:
+      record.primary = jax.process_index() == 0
 
   def _config(self):
     return read_json(self.file('config.json'))
 
 
+def _check_path(path):
+  """A UserError for a --workdir path the OS cannot make: a link to nowhere (or a loop), a name
+  too long."""
+  parts = os.path.abspath(path).split(os.sep)
+  for i in range(2, len(parts) + 1):
+    prefix = os.sep.join(parts[:i]) or os.sep
+    if os.path.islink(prefix) and not os.path.exists(prefix):
+      raise UserError(f'--workdir {path}: {prefix} is a symbolic link to nothing (or a loop of links); '
+                      'fix or remove the link, or choose another --workdir')
+  existing = os.path.abspath(path)
+  while not os.path.exists(existing):
+    existing = os.path.dirname(existing)
+  name_max = os.pathconf(existing, 'PC_NAME_MAX') if os.path.isdir(existing) else 255
+  long = [p for p in parts if len(p.encode()) > name_max]
+  if long or len(os.path.abspath(path).encode()) + 64 > os.pathconf(existing, 'PC_PATH_MAX'):
+    raise UserError(f'--workdir {path}: the path is too long for this file system '
+                    f'({f"a name of {len(long[0])} characters, at most {name_max}" if long else "path"}); '
+                    'choose a shorter --workdir')
+
+
 def stale(old, new):
-  """'' if provenance `old` has the rule code of `new`, else what changed."""
-  before, now = old.get('rule', {}), new['rule']
-  if before.get('source_sha256') and before['source_sha256'] != now['source_sha256']:
-    return f'its source {before.get("module", "?")} changed: sha256 {before["source_sha256"][:12]} then, ' \
-           f'{now["source_sha256"][:12]} now'
-  return ''
-
-
-def write_atomic(path, text):
-  """Writes text to path via a temporary file and a rename."""
-  tmp = f'{path}.tmp.{os.getpid()}'
-  with open(tmp, 'w') as f:
-    f.write(text)
-  os.replace(tmp, path)
-
-
-def read_json(path):
-  """The JSON in `path`, None if there is no such file; a damaged file is a UserError."""
-  try:
-    with open(path) as f:
-      return json.load(f)
-  except FileNotFoundError:
-    return None
-  except (json.JSONDecodeError, UnicodeDecodeError):
-    raise UserError(f'{path} is damaged (not JSON); delete it, or {FIX}') from None
+  """'' if provenance `old` ran the code of `new`, else what changed (provenance.changed)."""
+  return provenance.changed(old, new)
 
 
 def _config_text(config):

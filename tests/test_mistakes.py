@@ -62,6 +62,14 @@ COMMANDS = [
     ([DEFAULT, '--config.rule_module=.relative'], 'not an absolute module name'),
     ([DEFAULT, '--no_such_flag'], "Unknown command line flag 'no_such_flag'"),
     ([DEFAULT, '--config.validation_examples=1437'], 'leaves no training examples of the 1437 in digits'),
+    ([DEFAULT, '--config.test_examples=100000'], 'test_examples 100000 exceeds the 360 of digits'),
+    ([DEFAULT, '--config.train_examples=5000'], 'train_examples 5000 exceeds the 1437 of digits'),
+    ([DEFAULT, '--coordinator_address=localhost:1234'], '--coordinator_address is for multi-process runs'),
+    ([DEFAULT, '--distributed', '--num_processes=2'], 'needs --coordinator_address, --process_id too'),
+    ([DEFAULT, '--distributed', '--coordinator_address=::::', '--num_processes=1', '--process_id=0'],
+     'is not HOST:PORT'),
+    ([DEFAULT, '--distributed', '--coordinator_address=node:1234', '--num_processes=2', '--process_id=2'],
+     '0 <= process_id < num_processes'),
 ]
 
 
@@ -114,9 +122,9 @@ def test_damaged_json_in_a_workdir(tmp_path, name):
   _one_error(run_main(DEFAULT, '--config.num_epochs=1', f'--workdir={workdir}'), f'{name} is damaged')
 
 
-def _tiny_mnist_source(folder, train=64, test=32):
+def _tiny_mnist_source(folder, train=64, test=32, seed=0):
   """Idx files of a few random images, gzipped, with their SHA256SUMS (a stand-in for MNIST's)."""
-  rng = np.random.default_rng(0)
+  rng = np.random.default_rng(seed)
   folder.mkdir()
   sums = []
   for split, count in (('train', train), ('t10k', test)):
@@ -185,6 +193,43 @@ def test_damaged_array_cache_is_rebuilt(tiny_mnist, tmp_path):
   tfds_source.load_arrays.cache_clear()
   with pytest.warns(UserWarning, match='is damaged'):
     got = tfds_source.load_arrays('mnist', str(data_dir))
+  for a, b in zip(got, want):
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize('edit', ['shift labels', 'cut to 10 examples'])
+def test_a_well_formed_but_stale_cache_is_not_used(tiny_mnist, tmp_path, edit):
+  """The issue's cases: a cache with its labels shifted was used without a word (test accuracy 0.007);
+  a cut one was reported as 'batch_size exceeds the 100 training examples'."""
+  data_dir = tmp_path / 'tfds'
+  shutil.copytree(tiny_mnist, data_dir)
+  want = tfds_source.load_arrays('mnist', str(data_dir))        # writes the cache
+  (cache,) = data_dir.glob(f'mnist/*/{tfds_source.CACHE_NAME}')
+  with np.load(cache) as cached:
+    arrays = dict(cached)
+  if edit == 'shift labels':
+    arrays['y_train'] = np.roll(arrays['y_train'], 1)
+  else:
+    arrays.update(x_train=arrays['x_train'][:10], y_train=arrays['y_train'][:10])
+  np.savez(cache, **arrays)
+  tfds_source.load_arrays.cache_clear()
+  with pytest.warns(UserWarning, match='do not match their SHA-256'):
+    got = tfds_source.load_arrays('mnist', str(data_dir))
+  for a, b in zip(got, want):
+    np.testing.assert_array_equal(a, b)
+
+
+def test_a_cache_decoded_from_other_files_is_not_used(tiny_mnist, tmp_path):
+  other = tmp_path / 'other'
+  prepare.prepare('mnist', str(_tiny_mnist_source(tmp_path / 'idx', seed=1)), str(other))
+  want = tfds_source.load_arrays('mnist', str(other))
+  tfds_source.load_arrays('mnist', str(tiny_mnist))
+  (theirs,) = tiny_mnist.glob(f'mnist/*/{tfds_source.CACHE_NAME}')
+  (ours,) = other.glob(f'mnist/*/{tfds_source.CACHE_NAME}')
+  shutil.copy(theirs, ours)                                  # a cache left from the files prepared before
+  tfds_source.load_arrays.cache_clear()
+  with pytest.warns(UserWarning, match='not decoded from the dataset files beside it'):
+    got = tfds_source.load_arrays('mnist', str(other))
   for a, b in zip(got, want):
     np.testing.assert_array_equal(a, b)
 

@@ -123,7 +123,7 @@ def test_corrupt_checkpoint_is_a_clear_error_not_a_restart(uninterrupted, tmp_pa
   result = run_main(*ARGS, f'--workdir={workdir}')
   assert result.returncode == 2
   (line,) = error_lines(result)
-  assert 'cannot be restored' in line and '--overwrite' in line
+  assert ('cannot be restored' in line or 'is damaged' in line) and '--overwrite' in line
   assert (workdir / 'metrics.jsonl').read_text() == metrics_before
   assert not (workdir / 'summary.json').exists()
 

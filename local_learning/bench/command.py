@@ -46,6 +46,8 @@ def main(argv):
   index, _, count = FLAGS.shard.partition('/')
   if not (index.isdigit() and count.isdigit()):
     raise UserError(f'bad --shard={FLAGS.shard}; use I/N, e.g. 0/4')
+  if FLAGS.seeds is not None and FLAGS.seeds < 1:
+    raise UserError(f'--seeds={FLAGS.seeds}: seeds per cell must be >= 1')
   if FLAGS.rule_module:
     registry.import_module(FLAGS.rule_module)
   table = spec.load_table(FLAGS.table, FLAGS.rules, FLAGS.table_args)
@@ -55,6 +57,9 @@ def main(argv):
   report = render.render(table, FLAGS.workdir, FLAGS.best, FLAGS.spread)
   print(report.markdown)
   if FLAGS.check:
+    if not report.references:
+      raise UserError(f'--check: table {table.name!r} has no cell with a published reference value to check; '
+                      'leave out --check, or give cells a bench.Reference')
     failures = report.failed_references()
     for line in failures:
       print(f'check: {line}', file=sys.stderr)

@@ -22,6 +22,7 @@ from local_learning.bench import manifest as manifest_lib
 from local_learning.bench import plots
 from local_learning.bench import report as report_lib
 from local_learning.bench.stats import Paired, Spread
+from local_learning.errors import UserError
 
 UNAVAILABLE = 'unavailable.json'   # written by the runner where a dataset is not prepared
 
@@ -58,12 +59,39 @@ def collect(table, workdir):
     if data is None:
       results.append(Result(cell, unavailable=unavailable['reason'] if unavailable else ''))
       continue
-    lines = ()
-    if os.path.exists(os.path.join(path, 'metrics.jsonl')):
-      with open(os.path.join(path, 'metrics.jsonl')) as f:
-        lines = tuple(json.loads(line) for line in f if line.strip())
-    results.append(Result(cell, tasks.read_summary(data), lines=lines))
+    results.append(Result(cell, _summary(data, os.path.join(path, 'summary.json')),
+                          lines=_metrics(os.path.join(path, 'metrics.jsonl'))))
   return results
+
+
+def _summary(data, path):
+  """The records.Summary of summary.json's `data`; a wrong type or a missing field is a UserError."""
+  try:
+    if not isinstance(data, dict):
+      raise TypeError(f'a JSON {type(data).__name__}, not an object')
+    return tasks.read_summary(data)
+  except (AttributeError, KeyError, TypeError, ValueError) as e:
+    raise UserError(f'{path} is damaged ({type(e).__name__}: {e}); re-run the cell with --overwrite') from None
+
+
+def _metrics(path):
+  """metrics.jsonl's rounds, a torn last line left out; () where there is none."""
+  if not os.path.exists(path):
+    return ()
+  with open(path, errors='replace') as f:
+    lines = [line for line in f.read().split('\n') if line.strip()]
+  out = []
+  for i, line in enumerate(lines):
+    try:
+      record = json.loads(line)
+    except json.JSONDecodeError:
+      if i == len(lines) - 1:             # torn while written: the rounds before it stand
+        break
+      raise UserError(f'{path} is damaged at line {i + 1}; re-run the cell with --overwrite') from None
+    if not isinstance(record, dict):
+      raise UserError(f'{path} is damaged at line {i + 1} (not a JSON object); re-run the cell with --overwrite')
+    out.append(record)
+  return tuple(out)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -219,8 +247,9 @@ def write_csv(table, results, path):
     writer = csv.DictWriter(f, fieldnames=fields)
     writer.writeheader()
     for r in results:
+      status = r.summary.status if r.summary else 'unavailable' if r.unavailable else 'not run'
       row = dict(row=r.cell.row, column=r.cell.column, x=r.cell.x,
-                 status=r.summary.status if r.summary else 'unavailable' if r.unavailable else 'not run')
+                 status=f'{status} (stale)' if r.summary and _stale(r.summary) else status)
       if r.summary:
         s, best = r.spread, Spread.of(r.values(best=True))
         baseline = at.get((table.baseline, r.cell.column))

@@ -3,9 +3,11 @@
 Every cell's config is built and checked (train.check: rule names,
 overrides, every field), and its folder too, before any training starts. A
 cell whose workdir holds a summary.json for the same config is skipped, so
-an interrupted table re-run loses only the cell that was running; summary.json
-is written last and atomically. `shard=(i, n)` takes every n-th cell from the
-i-th (0-based), a deterministic split for job arrays. A cell whose dataset is not prepared is reported and left unrun.
+an interrupted table re-run loses only the cell that was running;
+summary.json is written last and atomically. `shard=(i, n)` takes every
+n-th cell from the i-th (0-based), a deterministic split for job arrays. A
+cell whose dataset is not prepared is reported and left unrun; so is a cell
+another process is running (each cell's folder has its own lock).
 """
 import json
 import os
@@ -14,6 +16,7 @@ from local_learning import provenance, train
 from local_learning import workdir as workdir_lib
 from local_learning.bench import render
 from local_learning.errors import DatasetUnavailable, UserError
+from local_learning.lock import Busy
 
 
 def select(table, shard=(0, 1), cells_filter=''):
@@ -30,7 +33,7 @@ def select(table, shard=(0, 1), cells_filter=''):
 
 
 def run_table(table, workdir, root, seeds=None, shard=(0, 1), cells_filter='', overwrite=False):
-  """Trains the selected cells; returns {cell id: 'done' | 'skipped' | 'stale' | 'unavailable: ...'}.
+  """Trains the selected cells; -> {cell id: 'done' | 'skipped' | 'stale' | 'unavailable: ...' | 'busy: ...'}.
 
   Every cell's config and folder are checked before any training. A finished
   cell of the same config is skipped (with overwrite too); one whose rule's
@@ -44,12 +47,22 @@ def run_table(table, workdir, root, seeds=None, shard=(0, 1), cells_filter='', o
   for cell in select(table, shard, cells_filter):
     config = cell.build_config(seeds, root)
     task, rule_cls = train.check(config)
+    try:
+      if hasattr(task, 'check_data'):
+        task.check_data(config)           # counts against the dataset: found here, not after other cells ran
+    except DatasetUnavailable:
+      pass                                # reported when its turn comes
+    except UserError as e:
+      raise UserError(f'cell {cell.id}: {e}') from None
     out = workdir_lib.Workdir(os.path.join(workdir, cell.id), task)
     out.check()
     status, detail = out.status(config, provenance.of_run(rule_cls))
     if status == 'different' and not overwrite:
       raise UserError(f'cell {cell.id}: {out.path} holds a run of a different config ({detail}); '
                       'use another --workdir, or --overwrite to replace it')
+    if status == 'damaged' and not overwrite:
+      raise UserError(f'cell {cell.id}: {detail.split("; ")[0]}; --overwrite replaces the cell, or use another '
+                      '--workdir')
     plans.append((cell, config, out.path, status, detail))
   outcome = {}
   for i, (cell, config, cell_dir, status, detail) in enumerate(plans, 1):
@@ -71,4 +84,7 @@ def run_table(table, workdir, root, seeds=None, shard=(0, 1), cells_filter='', o
       workdir_lib.write_atomic(os.path.join(cell_dir, render.UNAVAILABLE),
                                json.dumps(dict(status='unavailable', reason=str(e))))
       print(f'[{i}/{len(plans)}] {cell.id}: unavailable: {e}', flush=True)
+    except Busy as e:
+      outcome[cell.id] = f'busy: {e}'
+      print(f'[{i}/{len(plans)}] {cell.id}: left to the process running it: {e}', flush=True)
   return outcome

@@ -119,8 +119,22 @@ def load_table(name_or_path, rules=None, args=''):
                     'get_table takes rules')
   if args and 'args' not in parameters:
     raise UserError(f'table {name_or_path!r} takes no --table_args')
-  kwargs = {**({'rules': list(rules)} if rules is not None else {}), **({'args': args} if args else {})}
-  table = get_table(**kwargs)
+  if rules is not None:
+    rules = list(rules)
+    if not rules or not all(rules):
+      raise UserError(f'--rules={",".join(rules)} names no rule, or an empty one; give names as --rules=bp,pc, '
+                      "or leave --rules out for the table's own rules")
+    if len(set(rules)) < len(rules):
+      twice = sorted({r for r in rules if rules.count(r) > 1})
+      raise UserError(f'--rules names {", ".join(twice)} more than once; each rule is one row')
+  kwargs = {**({'rules': rules} if rules is not None else {}), **({'args': args} if args else {})}
+  try:
+    table = get_table(**kwargs)
+  except UserError:
+    raise
+  except Exception as e:  # pylint: disable=broad-except  (a spec's code: any error is its message)
+    first = (str(e).strip().splitlines() or [''])[0][:200]
+    raise UserError(f'get_table() in {path} raised {type(e).__name__}: {first}') from None
   if not isinstance(table, Table):
     raise UserError(f'get_table() in {path} returned {type(table).__name__}, not a local_learning.bench.Table')
   return table

@@ -2,10 +2,13 @@
 
 Read with `tfds.data_source` (array_record files, no TensorFlow needed). A
 dataset that is not prepared is an error that says how to prepare it; nothing
-is ever downloaded from here.
+is ever downloaded from here. The decoded arrays are cached beside the files
+with the SHA-256 of the files they came from and of themselves: a cache of
+other files, or changed since, is decoded again.
 """
 import functools
 import glob
+import hashlib
 import os
 import warnings
 from typing import Any, cast
@@ -48,8 +51,9 @@ def load_arrays(name, data_dir):
   except Exception as e:  # pylint: disable=broad-except
     raise UserError(f'dataset {name!r} in {data_dir} cannot be read ({type(e).__name__}: {e}); '
                     + how_to_prepare(name, data_dir)) from None
-  cache = os.path.join(sources['train'].dataset_info.data_dir, CACHE_NAME)
-  if (arrays := _read_cache(cache)) is not None:
+  folder = sources['train'].dataset_info.data_dir
+  cache, source = os.path.join(folder, CACHE_NAME), _source_digest(folder)
+  if (arrays := _read_cache(cache, source)) is not None:
     return arrays
   try:
     num_classes = sources['train'].dataset_info.features['label'].num_classes
@@ -57,20 +61,53 @@ def load_arrays(name, data_dir):
   except Exception as e:  # pylint: disable=broad-except
     raise UserError(f'dataset {name!r} in {data_dir} is damaged ({type(e).__name__}: {str(e)[:200]}); '
                     'delete its folder and ' + how_to_prepare(name, data_dir)) from None
-  _write_cache(cache, dict(zip(CACHE_KEYS, arrays), num_classes=num_classes))
+  _write_cache(cache, dict(zip(CACHE_KEYS, arrays), num_classes=num_classes, source_sha256=source,
+                           arrays_sha256=_arrays_digest(arrays)))
   return (*arrays, num_classes)
 
 
-def _read_cache(path):
-  """The cached arrays, or None where there is no cache or it is damaged (it is then rebuilt)."""
+def _read_cache(path, source):
+  """The cached arrays, or None where there is no cache, or it is damaged, or not the decoding of
+  the files whose digest is `source` (it is then rebuilt)."""
   if not os.path.exists(path):
     return None
   try:
-    with np.load(path) as arrays:
-      return tuple(arrays[k] for k in CACHE_KEYS) + (int(arrays['num_classes']),)
+    with np.load(path) as cached:
+      arrays = tuple(cached[k] for k in CACHE_KEYS)
+      keys = (str(cached['source_sha256']) if 'source_sha256' in cached else None,
+              str(cached['arrays_sha256']) if 'arrays_sha256' in cached else None)
+      num_classes = int(cached['num_classes'])
   except Exception as e:  # pylint: disable=broad-except
     warnings.warn(f'{path} is damaged ({type(e).__name__}: {e}); decoding the dataset again')
     return None
+  if keys[0] != source:
+    warnings.warn(f'{path} was not decoded from the dataset files beside it (their SHA-256 differs); '
+                  'decoding the dataset again')
+    return None
+  if keys[1] != _arrays_digest(arrays):
+    warnings.warn(f'{path} is damaged (its arrays do not match their SHA-256); decoding the dataset again')
+    return None
+  return (*arrays, num_classes)
+
+
+def _source_digest(folder):
+  """SHA-256 of the names and bytes of the dataset's files in folder (the cache left out)."""
+  sha = hashlib.sha256()
+  for name in sorted(os.listdir(folder)):
+    path = os.path.join(folder, name)
+    if name.startswith(CACHE_NAME) or not os.path.isfile(path):
+      continue
+    sha.update(name.encode() + b'\0')
+    with open(path, 'rb') as f:
+      sha.update(hashlib.file_digest(f, 'sha256').digest())
+  return sha.hexdigest()
+
+
+def _arrays_digest(arrays):
+  sha = hashlib.sha256()
+  for array in arrays:
+    sha.update(f'{array.dtype}{array.shape}'.encode() + np.ascontiguousarray(array).tobytes())
+  return sha.hexdigest()
 
 
 def _write_cache(path, arrays):

@@ -8,7 +8,9 @@ rule.train_step over a range of its steps: the calls are sized to take about
 CALL_SECONDS (so a long epoch reports progress between them), or are single
 steps without a loop where XLA runs a model's step slower inside a loop
 (convolutions on CPU: benchmarks/steps_per_call.py); config.steps_per_call
-sets the steps of a call instead. Evaluation is the test accuracy of
+sets the steps of a call instead. A call returns each step's metrics, not
+their sum, so a run's numbers are bit-identical whatever the call sizes (two
+runs of the default, a killed and resumed run). Evaluation is the test accuracy of
 the argmax of rule.output (the feedforward output unless a rule predicts
 otherwise), the same computation for every rule.
 """
@@ -20,7 +22,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from local_learning import costs, cpu_flags, data, diagnostics, models, parallel, validate
+from local_learning import contract, costs, cpu_flags, data, diagnostics, models, parallel, validate
 from local_learning.errors import UserError
 from local_learning.losses import LOSSES, correct, loss_fn
 from local_learning.tasks import base
@@ -69,6 +71,32 @@ class ClassificationTask(base.Task):
   def start(self, config, rule_cls, keys):
     return _Run(config, rule_cls, keys)
 
+  def check_data(self, config):
+    """A UserError where config's example counts or batch size do not fit its dataset (the table
+    runner checks every cell so before training any)."""
+    sized_dataset(config)
+
+
+def sized_dataset(config):
+  """The dataset a run of `config` trains and evaluates on (a validation split, the first examples),
+  after checking the counts against it: a UserError otherwise."""
+  dataset = data.load(config.dataset)
+  if config.get('validation_examples'):
+    if config.validation_examples >= len(dataset.x_train):
+      raise UserError(f'validation_examples {config.validation_examples} leaves no training examples of the '
+                      f'{len(dataset.x_train)} in {dataset.name}; lower --config.validation_examples')
+    dataset = dataset.holdout(config.validation_examples)
+  for name, available in (('train_examples', len(dataset.x_train)), ('test_examples', len(dataset.x_test))):
+    if config.get(name, 0) > available:
+      raise UserError(f'{name} {config[name]} exceeds the {available} of {dataset.name}; lower '
+                      f'--config.{name} (0: all)')
+  if config.get('train_examples') or config.get('test_examples'):
+    dataset = dataset.first(config.get('train_examples', 0), config.get('test_examples', 0))
+  if config.batch_size > len(dataset.x_train):
+    raise UserError(f'batch_size {config.batch_size} exceeds the {len(dataset.x_train)} training '
+                    f'examples of {dataset.name}; lower --config.batch_size')
+  return dataset
+
 
 class _Run(base.Run):
   """One run's dataset on the mesh, bound rule and compiled programs; keys (K, 2)."""
@@ -79,17 +107,7 @@ class _Run(base.Run):
     if config.batch_size % data_devices:
       raise UserError(f'batch_size {config.batch_size} does not split over {data_devices} devices; '
                       'use a multiple of the device count, or set --config.num_devices')
-    dataset = data.load(config.dataset)
-    if config.get('validation_examples'):
-      if config.validation_examples >= len(dataset.x_train):
-        raise UserError(f'validation_examples {config.validation_examples} leaves no training examples of the '
-                        f'{len(dataset.x_train)} in {dataset.name}; lower --config.validation_examples')
-      dataset = dataset.holdout(config.validation_examples)
-    if config.get('train_examples') or config.get('test_examples'):
-      dataset = dataset.first(config.get('train_examples', 0), config.get('test_examples', 0))
-    if config.batch_size > len(dataset.x_train):
-      raise UserError(f'batch_size {config.batch_size} exceeds the {len(dataset.x_train)} training '
-                      f'examples of {dataset.name}; lower --config.batch_size')
+    dataset = sized_dataset(config)
     model = models.functional(config.model, dataset.input_shape, dataset.num_classes)
     if config.layer_parallel > 1 and not any(model.stacks):
       raise UserError(f'layer_parallel={config.layer_parallel} splits a model\'s stacked layers, and model '
@@ -97,6 +115,8 @@ class _Run(base.Run):
     self.steps, self.batch_size = len(dataset.x_train) // config.batch_size, config.batch_size
     self.rounds = config.num_epochs
     self.rule = rule_cls(model, config.rule, num_steps=self.steps * self.rounds)
+    with jax.set_mesh(self.mesh):           # as the compiled call sees it
+      contract.check_classification(self.rule, config.model.name, dataset.input_shape, config.batch_size)
     self.title, self.model_name = f'{self.rule.name} {dataset.name}', config.model.name
     self.devices, self.layer_parallel = self.mesh.size, config.layer_parallel
     self.keys = keys                      # (K, 2): init, train; indexed inside the programs
@@ -145,19 +165,21 @@ class _Run(base.Run):
     (benchmarks/steps_per_call.py times calls with it)."""
     batches, keys = self._plan(self.keys, epoch)
     steps = steps or self.steps
-    done, sums = 0, {}
+    done, per_step = 0, {}
     while done < steps:
       count = min(self._call_size(), steps - done)
       start = time.perf_counter()
       args = (done,) if self.steps_per_call == 1 else (done, count)
       assert self._call is not None, 'compile(states) comes before train_round'
       states, metrics = self._call(states, self.x, self.y, batches, keys, *args)
-      metrics = {k: np.asarray(v, np.float64) for k, v in jax.device_get(metrics).items()}
+      for k, v in jax.device_get(metrics).items():    # (K,) of one step, or (K, self.steps) of the epoch's
+        values = per_step.setdefault(k, np.zeros((len(self.keys), self.steps), np.float32))
+        values[:, done:done + count] = v[:, done:done + count] if v.ndim == 2 else v[:, None]
       self._step_seconds = (time.perf_counter() - start) / count
-      sums = {k: sums.get(k, 0.0) + v for k, v in metrics.items()}
       done += count
       progress(done, steps)
-    return states, {k: v / steps for k, v in sums.items()}
+    # Each step's value as the step computed it, summed in one order: the same for any call sizes.
+    return states, {k: v[:, :steps].sum(axis=1, dtype=np.float64) / steps for k, v in per_step.items()}
 
   def evaluate(self, states):
     """-> ({'test_accuracy': (K,)}, parameters finite (K,))."""
@@ -220,18 +242,20 @@ def _plan_fn(steps, batch_size, examples):
 
 
 def _steps_fn(rule, mesh):
-  """(state, x, y, batches, keys, start, count) -> (state, {metric: sum over the steps}): steps
-  start .. start + count - 1 of an epoch's plan, as one loop (one program for any count)."""
+  """(state, x, y, batches, keys, start, count) -> (state, {metric: (steps,) each step's value at its
+  index, zeros elsewhere}): steps start .. start + count - 1 of an epoch's plan, as one loop (one
+  program for any count). Per-step values, not a sum, so that the epoch's metrics do not depend on
+  how the epoch is split into calls."""
 
   def run(state, x, y, batches, keys, start, count):
     def step(i, carry):
-      state, sums = carry
+      state, values = carry
       state, metrics = _step(rule, mesh, state, x, y, batches, keys, i)
-      return state, jax.tree.map(lambda total, m: total + m.astype(jnp.float32), sums, metrics)
+      return state, jax.tree.map(lambda v, m: v.at[i].set(m.astype(jnp.float32)), values, metrics)
 
     shapes = jax.eval_shape(lambda: _step(rule, mesh, state, x, y, batches, keys, 0)[1])
-    sums = jax.tree.map(lambda m: jnp.zeros(m.shape, jnp.float32), shapes)
-    return jax.lax.fori_loop(start, start + count, step, (state, sums))
+    values = jax.tree.map(lambda m: jnp.zeros((batches.shape[0],), jnp.float32), shapes)
+    return jax.lax.fori_loop(start, start + count, step, (state, values))
 
   return run
 
