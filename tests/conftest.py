@@ -1,6 +1,7 @@
 """Shared fixtures: the repository root, CLI runners, a user's plugin folder and real MNIST when present."""
 import contextlib
 import io
+import json
 import os
 import pathlib
 import subprocess
@@ -21,6 +22,17 @@ def run_cli(*args, env=None, module='local_learning.main', timeout=300):
   full_env = dict(os.environ, **(env or {}))
   return subprocess.run([sys.executable, '-m', module, *args], cwd=ROOT, env=full_env,
                         capture_output=True, text=True, timeout=timeout)
+
+
+def run_cli_batch(*commands, env=None, timeout=600):
+  """Runs the command lines `commands` (each a list of args) one after another in one new process
+  (tests/cli_batch.py, through run_main) -> a CompletedProcess-like per command."""
+  result = subprocess.run([sys.executable, str(ROOT / 'tests' / 'cli_batch.py')], input=json.dumps(commands),
+                          cwd=ROOT, env=dict(os.environ, **(env or {})), capture_output=True, text=True,
+                          timeout=timeout)
+  assert result.returncode == 0, result.stderr
+  results = json.loads(result.stdout.splitlines()[-1])
+  return [subprocess.CompletedProcess(args, *r) for args, r in zip(commands, results)]
 
 
 def run_main(*args):
