@@ -1,7 +1,8 @@
-"""Shared fixtures: the repository root, CLI runners and real MNIST when present."""
+"""Shared fixtures: the repository root, CLI runners, a user's plugin folder and real MNIST when present."""
 import atexit
 import contextlib
 import io
+import json
 import os
 import pathlib
 import shutil
@@ -12,7 +13,7 @@ import tempfile
 import pytest
 from absl import flags
 
-from local_learning import cpu_flags
+from local_learning import cpu_flags, registry
 
 cpu_flags.apply()    # as the command line does, before JAX's first computation
 # JAX's compilation cache (config.compilation_cache 'auto') goes to a folder of this session, shared by the xdist
@@ -31,6 +32,17 @@ def run_cli(*args, env=None, module='local_learning.main', timeout=300):
   full_env = dict(os.environ, **(env or {}))
   return subprocess.run([sys.executable, '-m', module, *args], cwd=ROOT, env=full_env,
                         capture_output=True, text=True, timeout=timeout)
+
+
+def run_cli_batch(*commands, env=None, timeout=600):
+  """Runs the command lines `commands` (each a list of args) one after another in one new process
+  (tests/cli_batch.py, through run_main) -> a CompletedProcess-like per command."""
+  result = subprocess.run([sys.executable, str(ROOT / 'tests' / 'cli_batch.py')], input=json.dumps(commands),
+                          cwd=ROOT, env=dict(os.environ, **(env or {})), capture_output=True, text=True,
+                          timeout=timeout)
+  assert result.returncode == 0, result.stderr
+  results = json.loads(result.stdout.splitlines()[-1])
+  return [subprocess.CompletedProcess(args, *r) for args, r in zip(commands, results)]
 
 
 def run_main(*args):
@@ -52,6 +64,29 @@ def run_main(*args):
     sys.argv = argv
     os.chdir(cwd)
   return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def on_pythonpath(tmp_path, monkeypatch):
+  """tmp_path, importable as if it were on PYTHONPATH (its modules and its *.dist-info entry points):
+  the rules, modules and entry points found there leave with the test, so that the command line can
+  run in this process (run_main) what a user's own rule module does in theirs."""
+  monkeypatch.syspath_prepend(str(tmp_path))
+  monkeypatch.setattr(sys, 'dont_write_bytecode', True)        # a module edited within a second is re-read
+  monkeypatch.setattr(registry, '_RULES', dict(registry._RULES))
+  monkeypatch.setattr(registry, '_entry_points_loaded', False)  # the entry points under tmp_path are read too
+  yield tmp_path
+  forget_modules(*(name for name, module in list(sys.modules.items())
+                   if str(getattr(module, '__file__', None) or '').startswith(str(tmp_path))))
+
+
+def forget_modules(*names):
+  """Forgets imported modules (and the rules they registered), as a new process would not know them."""
+  for name in names:
+    sys.modules.pop(name, None)
+  for rule, cls in list(registry._RULES.items()):
+    if cls.__module__ in names:
+      del registry._RULES[rule]
 
 
 def error_lines(result):

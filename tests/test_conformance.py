@@ -4,7 +4,7 @@ import json
 import jax
 import jax.numpy as jnp
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_main
 
 import local_learning as ll
 from local_learning import registry
@@ -28,14 +28,14 @@ def test_check_rule_catches_a_rule_that_hides_a_nan():
     ll.testing.check_rule(Hiding)
 
 
-def test_the_fa_plugin_example_fits_in_40_lines_is_in_the_readme_and_trains_from_its_own_module(tmp_path):
+def test_the_fa_plugin_example_fits_in_40_lines_is_in_the_readme_and_trains_from_its_own_module(on_pythonpath):
   source = EXAMPLE.read_text()
   assert len(source.splitlines()) <= 40
   assert source.split('"""', 2)[2].strip() in (ROOT / 'README.md').read_text()
-  (tmp_path / 'my_fa.py').write_text(source)
-  workdir = tmp_path / 'run'
-  result = run_cli('--config=configs/default.py:rule=my_fa', '--config.rule_module=my_fa',
-                   '--config.num_epochs=3', f'--workdir={workdir}', env={'PYTHONPATH': str(tmp_path)})
+  (on_pythonpath / 'my_fa.py').write_text(source)
+  workdir = on_pythonpath / 'run'
+  result = run_main('--config=configs/default.py:rule=my_fa', '--config.rule_module=my_fa',
+                    '--config.num_epochs=3', f'--workdir={workdir}')
   assert result.returncode == 0, result.stderr
   summary = json.loads((workdir / 'summary.json').read_text())
   assert summary['status'] == 'ok' and summary['test_accuracy'] > 0.5

@@ -4,7 +4,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import MNIST_SOURCE, error_lines, run_cli
+from conftest import MNIST_SOURCE, error_lines, run_main
 
 import local_learning as ll
 from local_learning import data
@@ -62,8 +62,8 @@ def test_damaged_idx_file_is_refused(tmp_path):
 
 
 def test_unprepared_mnist_says_how_to_prepare(tmp_path):
-  result = run_cli('--config=configs/mnist_mlp.py:rule=bp', f'--config.dataset.data_dir={tmp_path}',
-                   f'--workdir={tmp_path / "run"}')
+  result = run_main('--config=configs/mnist_mlp.py:rule=bp', f'--config.dataset.data_dir={tmp_path}',
+                    f'--workdir={tmp_path / "run"}')
   assert result.returncode == 2
   (line,) = error_lines(result)
   assert 'not prepared' in line and 'local_learning.data.prepare' in line

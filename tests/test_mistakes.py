@@ -83,11 +83,10 @@ def test_command_line_mistake(tmp_path, args, message):
     ('raise RuntimeError("no GPU here")\n', 'raised RuntimeError: no GPU here when imported'),
     ('def broken(:\n', 'has a syntax error'),
 ])
-def test_broken_rule_module(tmp_path, text, message):
+def test_broken_rule_module(on_pythonpath, text, message):
+  tmp_path = on_pythonpath
   (tmp_path / 'broken_lab.py').write_text(text)
-  result = run_cli(DEFAULT, '--config.rule_module=broken_lab', f'--workdir={tmp_path / "run"}',
-                   env={'PYTHONPATH': str(tmp_path)})
-  _one_error(result, message)
+  _one_error(run_main(DEFAULT, '--config.rule_module=broken_lab', f'--workdir={tmp_path / "run"}'), message)
 
 
 def test_workdir_that_is_a_file(tmp_path):
@@ -105,11 +104,11 @@ def test_workdir_that_is_not_writable_is_refused_before_compiling(tmp_path, monk
     train.train_and_evaluate(config, str(tmp_path / 'run'))
 
 
-def test_list_rules_with_a_rule_module_needs_no_config(tmp_path):
-  (tmp_path / 'my_lab_rule.py').write_text(
+def test_list_rules_with_a_rule_module_needs_no_config(on_pythonpath):
+  (on_pythonpath / 'my_lab_rule.py').write_text(
       'import local_learning as ll\n\n@ll.register\nclass Mine(ll.Rule):\n  name = "mine"\n'
       '  description = "a rule of my lab"\n')
-  result = run_cli('--list_rules', '--config.rule_module=my_lab_rule', env={'PYTHONPATH': str(tmp_path)})
+  result = run_main('--list_rules', '--config.rule_module=my_lab_rule')
   assert result.returncode == 0, result.stderr
   assert 'mine' in result.stdout and 'a rule of my lab' in result.stdout
 
@@ -235,6 +234,7 @@ def test_a_cache_decoded_from_other_files_is_not_used(tiny_mnist, tmp_path):
 
 
 def test_two_epoch_run_prints_progress_and_nothing_else(tmp_path):
+  """In a process of its own: all that a user's terminal shows."""
   result = run_cli(DEFAULT, '--config.num_epochs=2', f'--workdir={tmp_path / "run"}')
   assert result.returncode == 0, result.stderr
   assert result.stderr.strip() == '', result.stderr

@@ -1,7 +1,7 @@
 """Rule registry: decorator, entry points, user modules, unknown and broken plugins."""
 
 import pytest
-from conftest import error_lines, run_cli
+from conftest import error_lines, run_cli, run_main
 
 import local_learning as ll
 from local_learning import registry
@@ -18,11 +18,11 @@ class {cls}(Base):
 
 
 @pytest.fixture
-def plugin_dir(tmp_path):
+def plugin_dir(on_pythonpath):
   """A folder on PYTHONPATH with a rule module whose rule is a renamed BP."""
-  (tmp_path / 'rules_under_test_base.py').write_text(
+  (on_pythonpath / 'rules_under_test_base.py').write_text(
       'from local_learning.rules.bp import BP as Base\n')
-  return tmp_path
+  return on_pythonpath
 
 
 def _dist(path, name, entry_points):
@@ -60,12 +60,13 @@ def test_unknown_rule_lists_known_names():
 def test_entry_point_plugin_is_listed(plugin_dir):
   (plugin_dir / 'third_party_rule.py').write_text(FAKE_RULE.format(cls='ThirdParty', name='third'))
   _dist(plugin_dir, 'third_party', 'third = third_party_rule:ThirdParty\n')
-  result = run_cli('--list_rules', env={'PYTHONPATH': str(plugin_dir)})
+  result = run_main('--list_rules')
   assert result.returncode == 0, result.stderr
   assert 'third ' in result.stdout and 'a rule written for a test' in result.stdout
 
 
 def test_broken_plugin_warns_and_the_rest_still_works(plugin_dir):
+  """In a process of its own: the warning reaches stderr as a user sees it."""
   (plugin_dir / 'broken_rule.py').write_text('raise ImportError("missing dependency xyz")\n')
   _dist(plugin_dir, 'broken', 'broken = broken_rule:Broken\n')
   result = run_cli('--list_rules', env={'PYTHONPATH': str(plugin_dir)})
@@ -77,15 +78,15 @@ def test_broken_plugin_warns_and_the_rest_still_works(plugin_dir):
 def test_user_module_rule_trains(plugin_dir, tmp_path):
   (plugin_dir / 'my_rule.py').write_text(FAKE_RULE.format(cls='MyRule', name='my_rule'))
   workdir = tmp_path / 'run'
-  result = run_cli('--config=configs/default.py:rule=my_rule', '--config.rule_module=my_rule',
-                   '--config.num_epochs=1', f'--workdir={workdir}', env={'PYTHONPATH': str(plugin_dir)})
+  result = run_main('--config=configs/default.py:rule=my_rule', '--config.rule_module=my_rule',
+                    '--config.num_epochs=1', f'--workdir={workdir}')
   assert result.returncode == 0, result.stderr
   assert (workdir / 'summary.json').exists()
 
 
 def test_missing_user_module_is_one_clear_line(tmp_path):
-  result = run_cli('--config=configs/default.py', '--config.rule_module=no_such_module_here',
-                   f'--workdir={tmp_path / "run"}')
+  result = run_main('--config=configs/default.py', '--config.rule_module=no_such_module_here',
+                    f'--workdir={tmp_path / "run"}')
   assert result.returncode == 2
   assert error_lines(result) == [line for line in result.stderr.splitlines() if line.strip()][-1:]
   assert "no_such_module_here" in error_lines(result)[0]
@@ -101,10 +102,11 @@ class MyPC(ll.Rule):
 '''
 
 
-def test_a_user_rule_taking_a_builtin_name_is_refused(tmp_path):
+def test_a_user_rule_taking_a_builtin_name_is_refused(on_pythonpath):
+  tmp_path = on_pythonpath
   (tmp_path / 'clashing_rule.py').write_text(CLASH)
-  result = run_cli('--config=configs/default.py', '--config.rule_module=clashing_rule',
-                   f'--workdir={tmp_path / "run"}', env={'PYTHONPATH': str(tmp_path)})
+  result = run_main('--config=configs/default.py', '--config.rule_module=clashing_rule',
+                    f'--workdir={tmp_path / "run"}')
   assert result.returncode == 2
   (line,) = error_lines(result)
   assert 'local_learning.rules.pc.PC' in line and 'clashing_rule.MyPC' in line

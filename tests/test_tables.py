@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from conftest import ROOT, error_lines
 
-from local_learning import bench
-from local_learning.bench import render, runner
+from local_learning import bench, registry
+from local_learning.bench import render, runner, spec
 from local_learning.errors import UserError
 
 TINY_SPEC = '''
@@ -64,9 +64,9 @@ def test_two_shards_make_the_same_table_as_one_run(tiny_run, tmp_path):
   assert _table_rows(whole) == _table_rows(sharded)
 
 
-def test_interrupted_table_resumes_without_recomputing(tmp_path):
-  spec, workdir = _spec(tmp_path, epochs=30), tmp_path / 'run'
-  command = [sys.executable, 'benchmarks/run.py', f'--table={spec}', f'--workdir={workdir}']
+def test_interrupted_table_resumes_without_recomputing(tmp_path, capsys):
+  path, workdir = _spec(tmp_path, epochs=30), tmp_path / 'run'
+  command = [sys.executable, 'benchmarks/run.py', f'--table={path}', f'--workdir={workdir}']
   first = workdir / 'bp__digits_mlp' / 'summary.json'
   process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   deadline = time.time() + 240
@@ -77,9 +77,9 @@ def test_interrupted_table_resumes_without_recomputing(tmp_path):
   assert first.exists()
   assert not (workdir / 'pc__digits_mlp' / 'summary.json').exists(), 'killed too late to test resuming'
   stamp = first.stat().st_mtime_ns
-  result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-  assert result.returncode == 0, result.stderr
-  assert 'bp__digits_mlp: finished before, skipped' in result.stdout
+  outcome = runner.run_table(bench.load_table(path), str(workdir), str(ROOT))    # the command, run again
+  assert outcome == {'bp__digits_mlp': 'skipped', 'pc__digits_mlp': 'done'}
+  assert 'bp__digits_mlp: finished before, skipped' in capsys.readouterr().out
   assert first.stat().st_mtime_ns == stamp
   assert (workdir / 'pc__digits_mlp' / 'summary.json').exists()
 
@@ -150,18 +150,20 @@ def get_table(rules=None):
 
 
 def test_check_fails_outside_the_reference_band_and_passes_inside(tmp_path):
-  workdir, spec = tmp_path / 'run', tmp_path / 'ref.py'
-  spec.write_text(REFERENCE_SPEC.format(value=0.0))
-  assert subprocess.run([sys.executable, 'benchmarks/run.py', f'--table={spec}', f'--workdir={workdir}'],
-                        cwd=ROOT, capture_output=True).returncode == 0
+  workdir, path = tmp_path / 'run', tmp_path / 'ref.py'
+  path.write_text(REFERENCE_SPEC.format(value=0.0))
+  table = bench.load_table(str(path))
+  runner.run_table(table, str(workdir), str(ROOT))
+  render.render(table, str(workdir))                                  # as the command does after training
   with open(workdir / 'table.csv') as f:
     ours = float(next(csv.DictReader(f))['mean'])
-  for value, code in ((ours + 20, 1), (ours + 0.1, 0)):
-    spec.write_text(REFERENCE_SPEC.format(value=value))
-    result = subprocess.run([sys.executable, 'benchmarks/run.py', f'--table={spec}', f'--workdir={workdir}',
-                             '--render_only', '--check'], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == code, result.stderr
-    assert ('OUTSIDE' in result.stderr) == (code == 1)
+  path.write_text(REFERENCE_SPEC.format(value=ours + 20))
+  result = subprocess.run([sys.executable, 'benchmarks/run.py', f'--table={path}', f'--workdir={workdir}',
+                           '--render_only', '--check'], cwd=ROOT, capture_output=True, text=True)
+  assert result.returncode == 1 and 'OUTSIDE' in result.stderr, result.stderr
+  path.write_text(REFERENCE_SPEC.format(value=ours + 0.1))
+  report = render.render(bench.load_table(str(path)), str(workdir))    # --render_only --check, in this process
+  assert report.references and report.failed_references() == []
 
 
 USER_RULE = '''
@@ -175,14 +177,15 @@ class Mine(BP):
 '''
 
 
-def test_a_users_rule_joins_the_quick_and_classic_tables(tmp_path):
+def test_a_users_rule_joins_the_quick_and_classic_tables(on_pythonpath):
+  tmp_path = on_pythonpath
   (tmp_path / 'my_lab_rules.py').write_text(USER_RULE)
+  registry.import_module('my_lab_rules')    # --table=quick --rules=my_bp --rule_module=my_lab_rules --seeds=1
+  quick, workdir = spec.load_table('quick', ['my_bp']), str(tmp_path / 'quick')
+  assert set(runner.run_table(quick, workdir, spec.root(), 1).values()) == {'done'}
+  assert '| my_bp |' in render.render(quick, workdir).markdown
+  assert (tmp_path / 'quick' / 'my_bp__digits_mlp' / 'summary.json').exists()
   env = dict(os.environ, PYTHONPATH=str(tmp_path))
-  quick = subprocess.run([sys.executable, 'benchmarks/run.py', '--table=quick', '--rules=my_bp',
-                          '--rule_module=my_lab_rules', '--seeds=1', f'--workdir={tmp_path / "quick"}'],
-                         cwd=ROOT, env=env, capture_output=True, text=True)
-  assert quick.returncode == 0, quick.stderr
-  assert '| my_bp |' in quick.stdout and (tmp_path / 'quick' / 'my_bp__digits_mlp' / 'summary.json').exists()
   classic = subprocess.run([sys.executable, 'benchmarks/run.py', '--table=classic', '--rule_module=my_lab_rules',
                             f'--workdir={tmp_path / "classic"}', '--render_only'],
                            cwd=ROOT, env=env, capture_output=True, text=True)

@@ -3,7 +3,7 @@ import json
 import shutil
 
 import pytest
-from conftest import ROOT, error_lines, run_cli, run_main
+from conftest import ROOT, error_lines, forget_modules, run_main
 
 from local_learning import bench
 from local_learning.bench import render, runner
@@ -81,20 +81,19 @@ class Edited(BP):
 '''
 
 
-def test_a_run_of_an_edited_rule_is_stale(tmp_path):
-  plugin = tmp_path / 'lab'
-  plugin.mkdir()
-  (plugin / 'edited_rule.py').write_text(RULE.format(version=1))
+def test_a_run_of_an_edited_rule_is_stale(on_pythonpath):
+  tmp_path = on_pythonpath
+  (tmp_path / 'edited_rule.py').write_text(RULE.format(version=1))
   args = ['--config=configs/default.py:rule=edited_bp', '--config.rule_module=edited_rule',
           '--config.num_epochs=1', f'--workdir={tmp_path / "run"}']
-  env = {'PYTHONPATH': str(plugin)}
-  assert run_cli(*args, env=env).returncode == 0
+  assert run_main(*args).returncode == 0
   summary = json.loads((tmp_path / 'run' / 'summary.json').read_text())
   assert summary['provenance']['rule']['class'] == 'edited_rule.Edited'
-  (plugin / 'edited_rule.py').write_text(RULE.format(version=2))
-  result = run_cli(*args, env=env)
+  (tmp_path / 'edited_rule.py').write_text(RULE.format(version=2))
+  forget_modules('edited_rule')                     # each command is a new process: it imports the edited file
+  result = run_main(*args)
   assert result.returncode == 2 and 'another version of rule' in error_lines(result)[0], result.stderr
-  result = run_cli(*args, '--overwrite', env=env)
+  result = run_main(*args, '--overwrite')
   assert result.returncode == 0 and 'epoch 1/1' in result.stdout, result.stderr
   assert json.loads((tmp_path / 'run' / 'summary.json').read_text())['provenance'] != summary['provenance']
 
