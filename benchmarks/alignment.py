@@ -49,10 +49,15 @@ def main(argv):
     line = measure(name)
     kernels = sorted((k for k in line if k.startswith('bp_cosine/') and k.endswith('kernel')),
                      key=lambda k: int(k.split('/')[2]))
-    ratio = f"{line['energy_loss_ratio']:.3f}" if 'energy_loss_ratio' in line else '-'
-    accuracy = next(line[k] for k in ('test_accuracy', 'accuracy') if k in line)
-    print(f"| {name} | {line['bp_cosine']:.4f} | {line['bp_norm_ratio']:.4f} | "
-          f"{', '.join(f'{line[k]:.3f}' for k in kernels)} | {ratio} | {100 * accuracy:.2f}% |", flush=True)
+    ratio = _number(line['energy_loss_ratio'], 3) if 'energy_loss_ratio' in line else '-'
+    print(f"| {name} | {_number(line['bp_cosine'], 4)} | {_number(line['bp_norm_ratio'], 4)} | "
+          f"{', '.join(_number(line[k], 3) for k in kernels)} | {ratio} | {100 * line['test_accuracy']:.2f}% |",
+          flush=True)
+
+
+def _number(value, digits):
+  """value to `digits` decimals; None (a NaN in metrics.jsonl: a zero update, e.g. ff's unused output block) 'nan'."""
+  return 'nan' if value is None else f'{value:.{digits}f}'
 
 
 if __name__ == '__main__':
