@@ -2,14 +2,22 @@
 
   bp_alignment(rule, state, batch, rng) -> {'cosine', 'norm_ratio', 'per_layer', ...}
 
-The rule's direction is its gradient estimate g_rule at params(state):
-  * a GradientRule (bp, pc and the PC family, fa, dfa, ep, ...): rule.grads(state, batch, rng);
-  * any other rule (its own train_step): the step it takes, -(theta' - theta) for
-    (state', _) = rule.train_step(state, batch, rng). Its cosine is as meaningful as
-    a gradient's; its norm ratio includes the rule's step size (learning rate,
-    optimizer), so read it as a ratio of steps, not of gradients.
-BP's direction g_bp is jax.grad of the batch-mean output loss at the same weights:
-the rule's own loss (config.loss) where it has one, else cross-entropy.
+The rule's direction g_rule is the update it applies to params(state) in one
+`train_step`, whatever that step is (a GradientRule's `grads`, or a step of its
+own: ipc's T interleaved weight steps, hpc's and bpc's steps beside a second
+network, nudging's schedule): the train_step runs once with the rule's weight
+optimizer replaced by plain SGD of rate eta (the rule's optimizer.learning_rate;
+no momentum, weight decay or schedule; every optimizer state in the state rebuilt
+for it) that also sums the gradients it applies, so g_rule = sum_t g_t =
+-(theta' - theta) / eta, read without the cancellation of a difference. For a rule
+that takes one weight step per batch it is that step's gradient, the same at any
+eta; for ipc it is the sum of its T steps at the step size it trains with.
+BP's direction g_bp is jax.grad of the batch-mean loss of the rule's prediction
+(`rule.output`) at the same weights, with the rule's own loss (config.loss): the
+feedforward output for most rules, and for ep the output neurons at the end of
+its free phase (its fixed point; the gradient taken through the free steps, to
+which EP's estimate tends as beta -> 0). A rule without an output loss (ff) is
+compared with cross-entropy's gradient through the feedforward output.
 
 Per parameter array (per layer: a kernel, a bias) and overall (every array
 flattened into one vector, as the limits paper's utils.py does):
@@ -21,38 +29,67 @@ clamped (beta = 1) it is 1 / s(theta) for a linear network with one output
 (Innocenti et al. 2024; local_learning.pc.equilibrium), and it tends to 1 where
 PC computes BP's gradient; for a nudged rule the energy carries beta * loss.
 """
+import copy
+from typing import Any, NamedTuple
+
 import jax
 import jax.numpy as jnp
+import optax
 
 from local_learning import losses
-from local_learning import rule as rule_lib
+from local_learning.arrays import Batch, Key, Metrics, Params, State
 
 
 def bp_alignment(rule, state, batch, rng=None):
   """{'cosine': (), 'norm_ratio': (), 'per_layer': {path: {'cosine', 'norm_ratio'}},
   ['energy_loss_ratio': ()]} for one batch (x (B, ...), y (B,)); jittable, vmappable over states."""
   rng = jax.random.key(0) if rng is None else rng
-  params = rule.params(state)
   direction, metrics = rule_direction(rule, state, batch, rng)
-  loss = rule.loss if getattr(rule, 'loss', None) is not None else losses.loss_fn('ce')
-  x, y = batch
-  reference = jax.grad(lambda p: jnp.mean(loss(rule.model.forward(p, x)[-1], y)))(params)
+  reference = bp_direction(rule, state, batch)
   paths, ours = zip(*jax.tree_util.tree_flatten_with_path(direction)[0])
   theirs = jax.tree.leaves(reference)
-  out = dict(_compare(jnp.concatenate([a.ravel() for a in ours]), jnp.concatenate([b.ravel() for b in theirs])),
-             per_layer={_name(p): _compare(a.ravel(), b.ravel()) for p, a, b in zip(paths, ours, theirs)})
+  out: dict[str, Any] = dict(
+      _compare(jnp.concatenate([a.ravel() for a in ours]), jnp.concatenate([b.ravel() for b in theirs])),
+      per_layer={_name(p): _compare(a.ravel(), b.ravel()) for p, a, b in zip(paths, ours, theirs)})
   if 'energy' in metrics and 'loss' in metrics:
     out['energy_loss_ratio'] = metrics['energy'] / metrics['loss']
   return out
 
 
-def rule_direction(rule, state, batch, rng):
-  """(the rule's update direction like params(state), its metrics): see the module docstring."""
-  if isinstance(rule, rule_lib.GradientRule) and type(rule).grads is not rule_lib.GradientRule.grads:
-    return rule.grads(state, batch, rng)
-  new_state, metrics = rule.train_step(state, batch, rng)
-  step = jax.tree.map(lambda old, new: old - new, rule.params(state), rule.params(new_state))
-  return step, metrics
+def rule_direction(rule, state: State, batch: Batch, rng: Key) -> tuple[Params, Metrics]:
+  """(the sum of the gradients one train_step applies to params(state) under SGD, its metrics)."""
+  probe = copy.copy(rule)
+  probe.tx = summing_sgd(rule.config.optimizer.learning_rate)
+  fresh = probe.init(jax.random.key(0))
+  state = dict(state, **{key: value for key, value in fresh.items() if key.endswith('opt_state')})
+  new_state, metrics = probe.train_step(state, batch, rng)
+  return new_state['opt_state'].applied, metrics
+
+
+def bp_direction(rule, state: State, batch: Batch) -> Params:
+  """jax.grad of the batch-mean loss of rule.output at params(state) (see the module docstring)."""
+  x, y = batch
+  if getattr(rule, 'loss', None) is None:
+    return jax.grad(lambda p: jnp.mean(losses.loss_fn('ce')(rule.model.output(p, x), y)))(rule.params(state))
+  return jax.grad(lambda p: jnp.mean(rule.loss(rule.output(dict(state, params=p), x), y)))(rule.params(state))
+
+
+class SummingState(NamedTuple):
+  """The gradients summed so far, like the parameters."""
+  applied: Any
+
+
+def summing_sgd(learning_rate: Any) -> optax.GradientTransformation:
+  """Plain SGD of rate learning_rate whose state sums the gradients it has applied."""
+  def init(params):
+    return SummingState(jax.tree.map(jnp.zeros_like, params))
+
+  def update(updates, state, params=None):
+    del params
+    return (jax.tree.map(lambda g: -learning_rate * g, updates),
+            SummingState(jax.tree.map(jnp.add, state.applied, updates)))
+
+  return optax.GradientTransformation(init, update)
 
 
 def flat(alignment):

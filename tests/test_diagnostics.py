@@ -5,6 +5,7 @@ import jax
 import numpy as np
 import pytest
 
+import local_learning as ll
 from local_learning import diagnostics, testing
 
 
@@ -51,10 +52,58 @@ def test_pc_with_a_vanishing_nudge_approaches_bp(model):
   assert errors[2] < 1e-3
 
 
-def test_a_rule_without_grads_is_measured_by_its_step(model):
-  """ipc writes its own train_step: its direction is the negated parameter change."""
-  out = _alignment('ipc', model)
-  assert -1.0 <= float(out['cosine']) <= 1.0 and float(out['cosine']) > 0.0
+def _direction(rule, state):
+  return diagnostics.rule_direction(rule, state, testing.batch(), jax.random.key(2))[0]
+
+
+def _flat(tree):
+  return np.concatenate([np.ravel(leaf) for leaf in jax.tree.leaves(tree)])
+
+
+def _relative_difference(a, b):
+  a, b = _flat(a), _flat(b)
+  return np.linalg.norm(a - b) / np.linalg.norm(b)
+
+
+@pytest.mark.parametrize('name,overrides,amortiser', [
+    ('ipc', {}, False),
+    ('hpc', {}, True),                    # the amortiser starts as a copy: its guess is the feedforward pass
+    ('bpc', dict(gen_weight=1.0), False),
+])
+def test_a_rule_with_its_own_step_is_measured_by_that_step(model, name, overrides, amortiser):
+  """ipc, hpc and bpc inherit PCRule.grads (plain pc's direction); their direction is their own step's,
+  -(theta' - theta) / eta under SGD of rate eta, and it is not pc's."""
+  rule = testing.make_rule(name, model, **overrides)
+  state = rule.init(jax.random.key(0))
+  if amortiser:                         # one that has learned: other weights than the network's
+    state = dict(state, amortiser=rule.model.init(jax.random.key(5)))
+  direction = _direction(rule, state)
+  pc_direction = ll.pc.PCRule.grads(rule, state, testing.batch(), jax.random.key(2))[0]
+  assert _relative_difference(direction, pc_direction) > 0.05
+  sgd = dict(rule.config.optimizer.to_dict(), name='sgd', weight_decay=0.0, momentum=0.0, schedule='constant')
+  stepper = testing.make_rule(name, model, optimizer=sgd, **overrides)
+  moved = stepper.train_step(dict(stepper.init(jax.random.key(0)), **{k: v for k, v in state.items()
+                                                                      if not k.endswith('opt_state')}),
+                             testing.batch(), jax.random.key(2))[0]
+  step = jax.tree.map(lambda old, new: (old - new) / sgd['learning_rate'], state['params'], moved['params'])
+  assert _relative_difference(direction, step) < 1e-2
+  out = jax.jit(lambda s: diagnostics.bp_alignment(rule, s, testing.batch()))(state)
+  assert -1.0 <= float(out['cosine']) <= 1.0
+
+
+def test_ep_is_compared_with_bp_at_its_free_fixed_point():
+  """BP's gradient for ep is taken through its free phase, to the fixed point it predicts from: EP's
+  estimate tends to it as beta -> 0 (relaxed to convergence), not to the feedforward network's gradient."""
+  model = testing.tiny_model('mlp', activation='hard_sigmoid')
+  converged = dict(beta=0.001, free_steps=200, nudged_steps=100)
+  rule = testing.make_rule('ep', model, **converged)
+  state = rule.init(jax.random.key(0))
+  x, y = testing.batch()
+  feedforward = jax.grad(lambda p: np.mean(rule.loss(rule.model.output(p, x), y)))(state['params'])
+  direction = _direction(rule, state)
+  a, b = _flat(direction), _flat(feedforward)
+  assert np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)) < 0.5
+  assert float(_alignment('ep', model, **converged)['cosine']) > 0.999
 
 
 def test_trainer_logs_alignment_every_k_epochs(tmp_path):

@@ -133,3 +133,58 @@ def test_dfa_on_a_cnn_trains_the_output_block_as_backprop():
 def test_dfa_refuses_a_model_with_stacked_layers():
   with pytest.raises(ll.UserError, match='dfa needs a model without stacked layers'):
     testing.make_rule('dfa', testing.tiny_model('resmlp'))
+
+
+def test_usf_brsf_frsf_scale_a_conv_feedback_by_its_fans_with_the_kernel_area():
+  """A conv kernel (k, k, C_in, C_out): usf's B = sqrt(2 / ((C_in + C_out) k^2)) sign(W), brsf's and frsf's
+  magnitudes U(0, sqrt(6 / ((C_in + C_out) k^2))), as PyTorch counts a conv's fans (BioTorch's scale)."""
+  model = testing.tiny_model('vgg')
+  usf = testing.make_rule('usf', model)
+  state = usf.init(jax.random.key(0))
+  kernels = model.kernels(state['params'])
+  conv = [l for l, k in enumerate(kernels) if l > 0 and k.ndim == 4]
+  assert conv
+  fans = lambda k: (k.shape[-2] + k.shape[-1]) * k.shape[0] * k.shape[1] if k.ndim == 4 else sum(k.shape[-2:])
+  feedback = [np.sqrt(2 / fans(k)) * jnp.sign(k) for k in kernels[1:]]
+  _assert_same(_grads(usf, state), _grads(testing.make_rule('fa', model), dict(state, feedback=feedback)))
+  for name in ('brsf', 'frsf'):
+    rule = testing.make_rule(name, model)
+    state = rule.init(jax.random.key(0))
+    magnitudes = state['magnitudes'] if name == 'frsf' else rule.magnitudes(state, jax.random.key(1))
+    for l in conv:
+      m, bound = np.asarray(magnitudes[l - 1]), np.sqrt(6 / fans(kernels[l]))
+      assert np.min(m) >= 0 and 0.9 * bound < np.max(m) <= bound
+
+
+@pytest.mark.parametrize('name', ['usf', 'brsf', 'frsf'])
+@pytest.mark.parametrize('model_name,param', [('mlp', 'mup'), ('resmlp', 'mupc')])
+def test_sign_symmetric_feedback_under_mup_and_mupc(name, model_name, param):
+  """Under a parameterisation with multipliers a_l (mup: 1/sqrt(n); mupc's hidden layers 1/sqrt(n L)), B_l
+  keeps the xavier scale of W_l's shape (it does not follow W's N(0, 1) init) and takes W_l's place inside
+  the block's map: the error goes down as a_l (delta B_l^T), the update of W_l is a_l phi(z_l)^T delta."""
+  model = testing.tiny_model(model_name, param=param)
+  rule = testing.make_rule(name, model)
+  state = rule.init(jax.random.key(0))
+  params, rng = state['params'], jax.random.key(3)
+  kernels = model.kernels(params)
+  if name == 'usf':
+    feedback = [np.sqrt(2 / sum(k.shape[-2:])) * jnp.sign(k) for k in kernels[1:]]
+  else:
+    magnitudes = state['magnitudes'] if name == 'frsf' else rule.magnitudes(state, rng)
+    feedback = [m * jnp.sign(k) for m, k in zip(magnitudes, kernels[1:])]
+    bound = np.sqrt(6 / sum(kernels[1].shape[-2:]))
+    assert 0.9 * bound < np.max(magnitudes[0]) <= bound
+  l = len(kernels) - 1                                      # the output block: a_L = 1/N under mup and mupc
+  h = model.phi(params, l, model.forward(params, X)[l - 1])
+  n = kernels[l].shape[-2]
+  np.testing.assert_allclose(model.linear(params, l, h, feedback[l - 1]), (h @ feedback[l - 1]) / n, rtol=1e-5,
+                             atol=1e-7)
+  if param == 'mupc':                                       # a hidden (stacked) entry: 1/sqrt(n L)
+    stacked = next(i for i in range(1, l) if model.stack_size(i))
+    k = kernels[stacked][0]
+    depth = sum(max(model.stack_size(i), 1) for i in range(len(kernels)))
+    z = jax.random.normal(jax.random.key(5), (model.stack_size(stacked), len(X), k.shape[0]))
+    got = model.linear(params, stacked, z, feedback[stacked - 1])
+    np.testing.assert_allclose(got[0], z[0] @ feedback[stacked - 1][0] / np.sqrt(k.shape[0] * depth), rtol=1e-5,
+                               atol=1e-7)
+  _assert_same(_grads(rule, state, rng), _grads(testing.make_rule('fa', model), dict(state, feedback=feedback)))

@@ -42,3 +42,26 @@ def test_ff_scores_are_the_goodness_of_each_embedded_label_without_the_first_blo
   assert np.all(embedded[:, :10] == jax.nn.one_hot(3, 10)) and np.all(embedded[:, 10:] == x.reshape(4, -1)[:, 10:])
   want = sum(ff.goodness(state['params'], embedded)[1:])
   np.testing.assert_allclose(ff.output(state, x)[:, 3], want, rtol=1e-5)
+
+
+def test_ff_updates_never_cross_blocks():
+  """Each block's update is the gradient of its own loss alone, its input a constant: the same as summing
+  single-block gradients with the inputs computed outside the differentiated function."""
+  model = testing.tiny_model(widths=(16, 16, 16), activation='relu')
+  ff = testing.make_rule('ff', model)
+  state, rng = ff.init(jax.random.key(0)), jax.random.key(7)
+  params = state['params']
+  x, y = testing.batch(16)
+  grads, _ = ff.grads(state, (x, y), rng)
+  wrong = (y + jax.random.randint(rng, y.shape, 1, 10)) % 10
+  data = jnp.concatenate([ff.embed(x, y), ff.embed(x, wrong)])
+  sign = jnp.concatenate([jnp.ones(len(x)), -jnp.ones(len(x))])
+  h, want = np.asarray(model.phi(params, 0, data)), jax.tree.map(jnp.zeros_like, params)
+  for l, shape in enumerate(model.kernel_shapes[:-1]):
+    h = h / (np.sqrt(np.mean(np.square(h), axis=-1, keepdims=True)) + 1e-8)
+    block = lambda p, h=h, l=l, width=shape[-1]: jnp.mean(jax.nn.softplus(
+        -sign * (jnp.sum(jnp.square(model.phi(p, l + 1, model.linear(p, l, h))), axis=-1) - width)))
+    want = jax.tree.map(jnp.add, want, jax.grad(block)(params))
+    h = np.asarray(model.phi(params, l + 1, model.linear(params, l, h)))
+  for got, expected in zip(jax.tree.leaves(grads), jax.tree.leaves(want), strict=True):
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)

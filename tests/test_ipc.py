@@ -52,3 +52,28 @@ def test_the_first_simultaneous_step_learns_only_the_output_block():
   assert len(moved) == 2     # the output block's kernel and bias
   for i in moved:
     np.testing.assert_allclose(step[i], np.ravel(jax.tree.leaves(bp)[i]), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize('schedule', ['simultaneous', 'sequential'])
+def test_a_weight_step_follows_each_of_the_t_inference_steps(schedule):
+  """T = 3 under SGD of rate 0.05: ipc's batch is, written out, 3 rounds of one gd activity step on F at the
+  current weights and one weight step of -0.05 dF/dW (at the old activities, or the new ones if sequential)."""
+  model, params = tiny_mlp()
+  x, y = batch()
+  lr, activity_lr = 0.05, 0.2
+  sgd = ll.optim.default_config(name='sgd', learning_rate=lr, weight_decay=0.0)
+  ipc = make_rule('ipc', model, schedule=schedule, inference_steps=3, activity_lr=activity_lr, optimizer=sgd)
+  _, got, _, _ = jax.jit(ipc.learn)(params, ipc.tx.init(params), x, y)
+  feedforward = model.forward(params, x)
+  output = ll.pc.nudged_loss(ipc.loss, y, 1.0)
+  hidden, want = list(feedforward[:-1]), params
+  for _ in range(3):
+    grad = jax.grad(lambda h: jnp.sum(ll.pc.energy(model, want, h, x, output)))(hidden)
+    moved = [h - activity_lr * g for h, g in zip(hidden, grad)]
+    weight_grad, _ = ll.pc.weight_grads(model, want, moved if schedule == 'sequential' else hidden, x, output, 1.0)
+    want = jax.tree.map(lambda p, g: p - lr * g, want, weight_grad)
+    hidden = moved
+  np.testing.assert_allclose(_flat(got), _flat(want), rtol=1e-5, atol=1e-6)
+  once = jax.tree.map(lambda p, g: p - 3 * lr * g, params,
+                      ll.pc.weight_grads(model, params, hidden, x, output, 1.0)[0])
+  assert np.max(np.abs(_flat(got) - _flat(once))) > 1e-4      # not one step of T times the rate at the end

@@ -23,9 +23,9 @@ def problem():
   output = ll.pc.nudged_loss(ll.classification.loss_fn('mse'), y, 1.0)
 
   @functools.partial(jax.jit, static_argnums=(0, 1, 4))
-  def solve(name, steps, lr, tol=1e-3, max_steps=64):
-    """(hidden activities, steps taken): `steps` steps of size lr (adaptive: over steps x lr)."""
-    solver = ll.pc.ActivitySolver(name, steps, lr, tol=tol, max_steps=max_steps)
+  def solve(name, steps, lr, tol=1e-3, max_steps=64, t1=20.0):
+    """(hidden activities, steps taken): `steps` steps of size lr (adaptive: from 0 to at most t1)."""
+    solver = ll.pc.ActivitySolver(name, steps, lr, tol=tol, max_steps=max_steps, t1=t1)
     return ll.pc.infer(model, params, x, output, solver, feedforward)
 
   return model, params, x, y, feedforward, output, solve
@@ -61,21 +61,45 @@ def test_heun_is_second_order_and_euler_first(problem):
 
 
 def test_the_adaptive_solver_meets_its_tolerance(problem):
-  """Within ~the tolerance of the flow; a tighter tolerance takes more steps; running out is NaN."""
+  """Over a fixed span (max_t1 = 1, no steady state before it), within ~the tolerance of the flow; a
+  tighter tolerance takes more steps."""
   *_, solve = problem
-  reference = _flat(solve('adaptive', 8, 1 / 8, 1e-7, 1000)[0])
+  reference = _flat(solve('adaptive', 8, 1 / 8, 1e-7, 4096, 1.0)[0])
   taken = {}
   for tol in (1e-2, 1e-3):
-    hidden, taken[tol] = solve('adaptive', 8, 1 / 8, tol, 1000)
+    hidden, taken[tol] = solve('adaptive', 8, 1 / 8, tol, 4096, 1.0)
     assert np.max(np.abs(_flat(hidden) - reference) / (tol * (1 + np.abs(reference)))) < 2.0
   assert taken[1e-3] > taken[1e-2]
-  assert not np.isfinite(_flat(solve('adaptive', 8, 1 / 8, 1e-10, 1000)[0])).any()
+
+
+def test_the_adaptive_solver_reaches_the_steady_state_within_jpcs_span(problem):
+  """JPC's solve_inference: from 0 to max_t1 = 20 (or the steady state), the first step diffrax's own: the
+  flow there is below the steady-state tolerance, well within the step budget."""
+  model, params, x, _, _, output, solve = problem
+  hidden, steps = solve('adaptive', 8, 1 / 8, 1e-3, 4096, 20.0)
+  flow = _flat(jax.grad(lambda h: jnp.sum(ll.pc.energy(model, params, h, x, output)))(hidden))
+  rms = lambda v: np.sqrt(np.mean(np.square(v)))
+  assert rms(flow) < 1e-3 + 1e-3 * rms(_flat(hidden))
+  assert 0 < steps < 4096
+
+
+def test_running_out_of_solver_steps_is_a_metric_not_a_divergence():
+  """A budget of 2 steps: the activities reached are kept (finite), the step counts as exhausted."""
+  model, params = tiny_mlp()
+  x, y = batch()
+  for budget, exhausted in ((2, 1.0), (4096, 0.0)):
+    pc = make_rule('pc', model, activity_solver='adaptive', activity_max_steps=budget)
+    state = dict(pc.init(jax.random.key(0)), params=params)
+    new, metrics = jax.jit(pc.train_step)(state, (x, y), None)
+    assert float(metrics['inference_budget_exhausted']) == exhausted
+    assert all(np.isfinite(a).all() for a in jax.tree.leaves(new['params'])) and np.isfinite(float(metrics['energy']))
+  assert float(metrics['inference_steps']) < 4096
 
 
 def test_rules_take_the_solver_from_their_config():
   model, params = tiny_mlp()
   x, y = batch()
   pc = make_rule('pc', model, activity_solver='heun', inference_steps=3, activity_lr=0.05)
-  assert pc.solver(len(x)) == ll.pc.ActivitySolver('heun', 3, 0.05, 0.0, 1e-3, 64)
+  assert pc.solver(len(x)) == ll.pc.ActivitySolver('heun', 3, 0.05, 0.0, 1e-3, 4096, 20.0)
   hidden, _ = infer(pc, params, x, y)
   assert all(np.isfinite(_flat(hidden)))

@@ -7,7 +7,9 @@ output), its activities moved by each activity solver: gradient descent
 (optax, today's default), explicit Euler and Heun (diffrax) with the same
 steps, Heun with 4 steps of 0.2 (the same time span and the same number of
 gradient evaluations as 8 of gradient descent), and Heun with diffrax's
-PID step-size controller (tolerance 1e-3) over the same span. Final-epoch
+PID step-size controller (tolerance 1e-3) as JPC's solve_inference runs it (up
+to t = 20 or a steady state; docs/results/pc-family.md: the printed row is of
+the earlier solver, over the same span as gd's). Final-epoch
 test accuracy, 3 seeds. Times per step compare best within one run:
 benchmarks/pc_speed.py (rows pc/euler, pc/heun, pc/heun4, pc/adaptive).
 """

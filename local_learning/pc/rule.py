@@ -44,11 +44,11 @@ class PCRule(rule.GradientRule):
   the batch-mean energy as in JPC, a step of activity_lr / B per sample for a
   batch of B, read from the batch when the step is traced), activity_momentum
   (gd only), activity_solver (gd, euler, heun, adaptive: see
-  local_learning.pc.solvers) with activity_tol and activity_max_steps for
-  'adaptive', and the weight optimizer. activity_solver='closed_form' puts the
-  activities at the energy's minimum directly (local_learning.pc.equilibrium): for
-  linear networks and the mse output only, where inference run to convergence
-  reaches the same point.
+  local_learning.pc.solvers) with activity_tol, activity_max_steps and
+  activity_max_t1 for 'adaptive' (JPC's solve_inference), and the weight
+  optimizer. activity_solver='closed_form' puts the activities at the energy's
+  minimum directly (local_learning.pc.equilibrium): for linear networks and the
+  mse output only, where inference run to convergence reaches the same point.
 
   A step is `estimate` = `settle` (`clamp`: feedforward pass -> output term; then `infer`) then
   `learn_from` (weight gradient dF/dW / beta -> `metrics`). A variant overrides only
@@ -72,7 +72,8 @@ class PCRule(rule.GradientRule):
   def default_config(cls) -> ml_collections.ConfigDict:
     config = super().default_config()
     config.update(dict(loss='mse', beta=1.0, inference_steps=8, activity_lr=0.1, activity_energy='sum',
-                       activity_momentum=0.0, activity_solver='gd', activity_tol=1e-3, activity_max_steps=64))
+                       activity_momentum=0.0, activity_solver='gd', activity_tol=1e-3, activity_max_steps=4096,
+                       activity_max_t1=20.0))
     return config
 
   @classmethod
@@ -169,8 +170,10 @@ class PCRule(rule.GradientRule):
   def metrics(self, output: Scores, y: Labels, energy_value: Scalar,
               steps: Scalar | None) -> Metrics:
     """loss: mean feedforward output loss; energy: mean energy after inference; the
-    adaptive solver's mean number of steps."""
+    adaptive solver's number of steps and inference_budget_exhausted (1 where it ran
+    out of steps: averaged by the trainer, the fraction of batches)."""
     metrics: Metrics = dict(loss=jnp.mean(self.loss(output, y)), energy=energy_value)
     if self.config.activity_solver == 'adaptive' and steps is not None:
       metrics['inference_steps'] = steps
+      metrics['inference_budget_exhausted'] = self.solver(output.shape[0]).exhausted(steps)
     return metrics

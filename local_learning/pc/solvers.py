@@ -4,10 +4,17 @@
   euler      T explicit Euler steps of the flow (diffrax.Euler), dt = activity_lr:
              gradient descent without momentum, as an ODE solver
   heun       T Heun steps (diffrax.Heun, second order, two gradients per step)
-  adaptive   Heun with diffrax's PIDController (rtol = atol = tol) over the same
-             time span, T x activity_lr, in as many steps as the tolerance needs
-             (at most max_steps; a solve that runs out returns NaN activities, so
-             the trainer records the seed as diverged)
+  adaptive   as JPC's solve_inference runs it: Heun with diffrax's PIDController
+             (rtol = atol = tol) from t = 0 to at most max_t1 (JPC's 20), its
+             first step chosen by diffrax (dt0=None), stopped at the steady state
+             (diffrax's steady_state_event: rms ||dF/dz|| < tol + tol rms ||z||;
+             JPC's own event compares the activities' norm, not the flow's, and so
+             in practice runs to max_t1), within diffrax's budget of max_steps
+             steps (4096). A solve that runs out of steps keeps the activities it
+             reached (the metric inference_budget_exhausted counts it; the seed is
+             not diverged). max_t1 is in the time of the energy activity_lr steps
+             on: with activity_energy='mean' (JPC's batch-mean energy) the
+             per-sample flow is B times slower, so it spans max_t1 / B
   closed_form not a solver: PCRule computes the minimum of a linear network's
              quadratic energy (local_learning.pc.equilibrium)
 
@@ -43,13 +50,15 @@ SOLVERS = ('gd', 'euler', 'heun', 'adaptive', CLOSED_FORM)
 
 @dataclasses.dataclass(frozen=True)
 class ActivitySolver:
-  """name in SOLVERS; steps T; lr: the step (gd, euler, heun) or first step (adaptive)."""
+  """name in SOLVERS; steps T (adaptive: 0 is no inference); lr: the step (gd, euler, heun); for
+  adaptive, the per-sample time span t1 (from_config: max_t1, or max_t1 / B for the batch-mean energy)."""
   name: str
   steps: int
   lr: float | Array
   momentum: float = 0.0
   tol: float = 1e-3
-  max_steps: int = 64
+  max_steps: int = 4096
+  t1: float | Array = 20.0
 
   @property
   def stages(self) -> int:
@@ -97,15 +106,20 @@ class ActivitySolver:
     return optax.sgd(self.lr, momentum=self.momentum or None)
 
   def _adaptive(self, grad, y):
+    """-> (the activities at the steady state, at t1, or where the step budget ran out; steps taken)."""
     import diffrax  # pylint: disable=g-import-not-at-top  (1-2 s to import: only the ODE solvers need it)
     term = diffrax.ODETerm(lambda _, y, __: jax.tree.map(jnp.negative, grad(y, 0)))
     solution = diffrax.diffeqsolve(
-        term, diffrax.Heun(), 0.0, self.steps * self.lr, self.lr, y,
+        term, diffrax.Heun(), 0.0, self.t1, None, y,
         stepsize_controller=diffrax.PIDController(rtol=self.tol, atol=self.tol),
+        event=diffrax.Event(diffrax.steady_state_event(rtol=self.tol, atol=self.tol)),
         max_steps=self.max_steps, throw=False)
-    solved = solution.result == diffrax.RESULTS.successful
-    y = jax.tree.map(lambda a: jnp.where(solved, a[-1], jnp.nan), solution.ys)
-    return y, jnp.asarray(solution.stats['num_steps'], jnp.float32)
+    return jax.tree.map(lambda a: a[-1], solution.ys), jnp.asarray(solution.stats['num_steps'], jnp.float32)
+
+  def exhausted(self, steps: Scalar) -> Scalar:
+    """1.0 where an adaptive solve used its whole budget of max_steps (one that reached its end on
+    exactly the last allowed step counts too), else 0.0."""
+    return (steps >= self.max_steps).astype(jnp.float32)
 
 
 def wave_bottoms(sizes: Sequence[int], steps: int, stages: int = 1) -> list[int]:
@@ -141,10 +155,13 @@ def problems(config: ml_collections.ConfigDict) -> list[str]:
     out.append(f'activity_tol must be positive, got {config.activity_tol}')
   if not (isinstance(config.activity_max_steps, int) and config.activity_max_steps >= 1):
     out.append(f'activity_max_steps must be an integer >= 1, got {config.activity_max_steps}')
+  if not config.activity_max_t1 > 0:
+    out.append(f'activity_max_t1 must be positive, got {config.activity_max_t1}')
   return out
 
 
 def from_config(config: ml_collections.ConfigDict, steps: int, lr: float | Array) -> ActivitySolver:
-  """The ActivitySolver of a PC rule's config, taking `steps` steps of size `lr`."""
-  return ActivitySolver(config.activity_solver, steps, lr, config.activity_momentum,
-                        config.activity_tol, config.activity_max_steps)
+  """The ActivitySolver of a PC rule's config, taking `steps` steps of size `lr` (activity_lr, divided
+  by the batch size for the batch-mean energy: t1 = activity_max_t1 is divided alike)."""
+  return ActivitySolver(config.activity_solver, steps, lr, config.activity_momentum, config.activity_tol,
+                        config.activity_max_steps, config.activity_max_t1 * lr / config.activity_lr)
