@@ -4,6 +4,8 @@ A rule is one class, registered with `@local_learning.register`:
 
   name, tasks, description       what it is and which tasks it supports
   default_config()               its hyperparameters (ConfigDict), merged into config.rule
+  search_space()                 {dotted field of config.rule: ll.space distribution}: what a
+                                 tuned table tunes (local_learning.space); empty by default
   Rule(model, config, num_steps) binds the static parts: the model's pure functions,
                                  hyperparameters, the total number of training steps
   init(rng)                      -> state, a pytree (params, optimizer states, buffers)
@@ -32,7 +34,7 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from local_learning import optim
+from local_learning import optim, space
 
 
 class Rule:
@@ -49,6 +51,11 @@ class Rule:
   @classmethod
   def default_config(cls):
     return ml_collections.ConfigDict()
+
+  @classmethod
+  def search_space(cls):
+    """{dotted field of config.rule: ll.space distribution}; nothing to tune by default."""
+    return {}
 
   def init(self, rng):
     raise NotImplementedError
@@ -79,6 +86,15 @@ class GradientRule(Rule):
   @classmethod
   def default_config(cls):
     return ml_collections.ConfigDict(dict(optimizer=optim.default_config(), loss='ce'))
+
+  @classmethod
+  def search_space(cls):
+    """The weight optimizer's rate and weight decay. Rate: our choice, a decade either side of the default
+    1e-3 (PCX's hypertune configs, e.g. liukidar/pcx examples/pc_decoder/pc_mnist_adamw_hypertune.yaml,
+    search AdamW's 3e-5..1e-3 for 25-epoch runs; short runs want the upper decade too). Weight decay:
+    PCX's range there, log-uniform 1e-5..1e-2."""
+    return {'optimizer.learning_rate': space.LogUniform(1e-4, 1e-2),
+            'optimizer.weight_decay': space.LogUniform(1e-5, 1e-2)}
 
   def __init__(self, model, config, num_steps):
     super().__init__(model, config, num_steps)

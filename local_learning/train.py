@@ -8,7 +8,10 @@ each it evaluates every seed, appends a line to metrics.jsonl, and
 checkpoints the whole state, so re-running the same command resumes after
 the last checkpoint. A seed whose parameters, training metrics or evaluation
 turn NaN (or whose parameters or training metrics turn infinite) is
-recorded as diverged; the run stops when every seed has diverged.
+recorded as diverged; the run stops when every seed has diverged. An
+optional `on_round(r, line)` sees each round's metrics.jsonl line after its
+checkpoint; an exception it raises stops the run there and propagates (a
+tuner prunes a trial this way; re-running resumes after round r).
 """
 import importlib.util
 import time
@@ -51,8 +54,9 @@ def check(config):
   return task, rule_cls
 
 
-def train_and_evaluate(config, workdir, overwrite=False):
-  """Trains config.rule on config.dataset; writes workdir; returns the Summary."""
+def train_and_evaluate(config, workdir, overwrite=False, on_round=None):
+  """Trains config.rule on config.dataset; writes workdir; returns the Summary. on_round(r, line): called
+  after round r's line (metrics.jsonl's dict) is logged and checkpointed."""
   task, rule_cls = check(config)
   out = Workdir(workdir, task)
   out.check()
@@ -91,6 +95,8 @@ def train_and_evaluate(config, workdir, overwrite=False):
     _say(_progress(run, task, r, line, len(seeds)))
     if checkpoints and (r % config.checkpoint_every == 0 or r == run.rounds or diverged.all()):
       checkpoints.save(r, states, record)
+    if on_round is not None:
+      on_round(r, line)
     if diverged.all():
       _say('every seed diverged; stopping')
       break

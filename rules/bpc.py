@@ -49,6 +49,14 @@ class BPC(ll.pc.PCRule):
     config.update(dict(gen_weight=1e-3, disc_weight=1.0))
     return config
 
+  @classmethod
+  def search_space(cls):
+    """pc's space (PCX's ranges for PC: activity step log 1e-2..5e-1, momentum 0..0.95, weight decay; T 4..12,
+    our choice) and gen_weight, our choice: a decade either side of the default 1e-3."""
+    return {**super().search_space(), 'activity_lr': ll.space.LogUniform(1e-2, 5e-1),
+            'activity_momentum': ll.space.Uniform(0.0, 0.95), 'inference_steps': ll.space.Int(4, 12),
+            'gen_weight': ll.space.LogUniform(1e-4, 1e-2)}
+
   def __init__(self, model, config, num_steps):
     super().__init__(model, config, num_steps)
     if any(model.stacks) or any(model.skips) or any(len(s) != 2 for s in model.kernel_shapes):

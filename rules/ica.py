@@ -31,6 +31,11 @@ class FastICA(ll.SeparationRule):
   def default_config(cls):
     return ml_collections.ConfigDict(dict(iterations=50))
 
+  @classmethod
+  def search_space(cls):
+    """Our choice: the fixed-point iterations, log-scale 10..200 around the default 50 (FastICA has no rate)."""
+    return {'iterations': ll.space.Int(10, 200, log=True)}
+
   def __init__(self, model, config, num_steps):
     super().__init__(model, config, num_steps)
     if config.iterations < 1:
