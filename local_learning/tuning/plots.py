@@ -22,11 +22,11 @@ def draw(folder, title, storage=''):
   paths = []
   if complete:
     ax = optuna.visualization.matplotlib.plot_optimization_history(study)
-    ax.set_title(f'{title}: optimisation history')
+    _title(ax, f'{title}: optimisation history')
     paths.append(_save(ax, os.path.join(folder, 'history.png')))
   if len(complete) >= 2 and complete[0].params:
     ax = optuna.visualization.matplotlib.plot_param_importances(study)
-    ax.set_title(f'{title}: parameter importances')
+    _title(ax, f'{title}: parameter importances')
     paths.append(_save(ax, os.path.join(folder, 'importances.png')))
   return paths
 
@@ -35,6 +35,13 @@ def _storage(url):
   if url.startswith(storage_lib.JOURNAL):
     return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(url[len(storage_lib.JOURNAL):]))
   return url
+
+
+def _title(ax, text):
+  """Replaces Optuna's title (left or centre) with ours."""
+  for loc in ('left', 'center', 'right'):
+    ax.set_title('', loc=loc)
+  ax.set_title(text)
 
 
 def _save(ax, path):
