@@ -1,5 +1,6 @@
 """Tuning (issue 29): search spaces, Optuna studies of runs, recovery from SIGKILL, shared studies, tuned tables."""
 import csv
+import dataclasses
 import json
 import os
 import signal
@@ -135,6 +136,20 @@ def test_two_processes_on_one_study_finish_the_budget_together_without_repeating
   ran = [line.split(':')[0] for out, _ in outputs for line in out.splitlines() if line.startswith('trial ')]
   assert sorted(ran) == sorted(f'trial {t.number}' for t in counted)                  # each trial run once
   assert len(os.listdir(workdir / 'trials')) == 4
+
+
+def test_a_journal_study_re_runs_a_trial_left_running_with_fail_running(tmp_path):
+  base = small_config(epochs=1)
+  settings = study_lib.Settings(storage=f'journal:{tmp_path / "study.log"}')
+  study, dists, _ = study_lib.open_study(base, str(tmp_path), settings)
+  orphan = study.ask(study_lib.distributions(dists))       # a process died while running it
+  lines = []
+  study_lib.tune(base, str(tmp_path), 2, settings, say=lines.append)
+  assert [t.state for t in study.trials] == [optuna.trial.TrialState.RUNNING, COMPLETE]   # no heartbeat: kept
+  study = study_lib.tune(base, str(tmp_path), 2, dataclasses.replace(settings, fail_running=True), say=lines.append)
+  states = {t.number: t.state for t in study.trials}
+  assert states == {0: FAIL, 1: COMPLETE, 2: COMPLETE} and study.trials[2].params == orphan.params
+  assert study.trials[2].system_attrs['failed_trial'] == 0 and lines[0].startswith('trial 1:')
 
 
 def test_a_tuned_table_trains_the_best_settings_with_fresh_seeds(tmp_path):

@@ -11,7 +11,9 @@ study stop together at exactly `trials`. A diverged trial is PRUNED (user
 attribute diverged), never a value. A trial of a killed process is marked
 FAIL (Optuna's heartbeat, RDB storages) and re-queued with its parameters;
 its re-run resumes from its workdir's last checkpoint (same config). A trial
-interrupted by an exception is marked FAIL and re-queued the same way.
+interrupted by an exception is marked FAIL and re-queued the same way. The
+journal storage has no heartbeat: there Settings.fail_running (--fail_running)
+does it at start for a study no other process is working on.
 """
 import dataclasses
 import json
@@ -45,6 +47,7 @@ class Settings:
   timeout_minutes: float = 0.0      # no new trial after this long (0: none)
   heartbeat_seconds: int = 10
   grace_seconds: int = 60           # a RUNNING trial without a heartbeat this long is failed and re-run
+  fail_running: bool = False        # at start, fail and re-queue every RUNNING trial (no other process runs)
 
 
 def distributions(dists):
@@ -108,6 +111,11 @@ def tune(config, folder, trials, settings=Settings(), say=print):
   warnings.filterwarnings('ignore', category=optuna.exceptions.ExperimentalWarning)
   study, dists, storage = open_study(config, folder, settings)
   beating = storage if storage_lib.has_heartbeat(storage) else None
+  if settings.fail_running:
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+      study.tell(trial.number, state=TrialState.FAIL)
+      requeue(study, _frozen_number(study, trial.number))
+      say(f'trial {trial.number}: was RUNNING, marked FAIL and queued again')
   start = time.monotonic()
   while True:
     if beating:
@@ -241,4 +249,8 @@ def _last(study, trial):
 
 def _frozen(study, trial):
   """The FrozenTrial of a running Trial (its parameters, attributes, reported values)."""
-  return next(t for t in study.get_trials(deepcopy=False) if t.number == trial.number)
+  return _frozen_number(study, trial.number)
+
+
+def _frozen_number(study, number):
+  return next(t for t in study.get_trials(deepcopy=False) if t.number == number)
