@@ -14,6 +14,7 @@ from conftest import ROOT
 
 from local_learning import bench, config, registry, space, testing, train
 from local_learning.bench import render, tuned
+from local_learning.errors import UserError
 from local_learning.tasks import separation
 from local_learning.tuning import study as study_lib
 from local_learning.tuning import trials as trials_lib
@@ -69,6 +70,23 @@ def test_check_rule_rejects_a_search_space_naming_a_missing_field_or_the_wrong_t
     testing._check_search_space(Typo, testing.tiny_model(), testing.batch(), 10, {})  # pylint: disable=protected-access
   with pytest.raises(AssertionError, match="kind: search_space\\(\\) gives 'inference_steps' a LogUniform"):
     testing._check_search_space(Kind, testing.tiny_model(), testing.batch(), 10, {})  # pylint: disable=protected-access
+
+
+def test_tuning_mistakes_are_one_clear_line_and_write_nothing(tmp_path):
+  folder = str(tmp_path / 'study')
+  no_split = small_config()
+  no_split.validation_examples = 0
+  with pytest.raises(UserError, match='tuning needs a validation split: set --config.validation_examples=N'):
+    study_lib.tune(no_split, folder, 2)
+  with pytest.raises(UserError, match="--storage='runs/x.db' is not a storage URL"):
+    study_lib.tune(small_config(), folder, 2, study_lib.Settings(storage='runs/x.db'))
+  with pytest.raises(UserError, match='--trials must be an integer >= 1'):
+    study_lib.tune(small_config(), folder, 0)
+  assert not os.path.exists(folder)
+  (tmp_path / 'other').mkdir()
+  study_lib.open_study(small_config(), str(tmp_path / 'other'))
+  with pytest.raises(UserError, match='was made for another base config; use another --workdir'):
+    study_lib.open_study(small_config(epochs=5), str(tmp_path / 'other'))
 
 
 def test_a_study_finishes_its_budget_prunes_a_bad_trial_and_its_best_reproduces(tmp_path):

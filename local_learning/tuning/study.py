@@ -96,9 +96,10 @@ def open_study(config, folder, settings=Settings()):
   return study, dists, storage
 
 
-def tune(config, folder, trials, settings=Settings(), say=print):
+def tune(config, folder, trials, settings=Settings(), say=None):
   """Runs the study of config's rule in folder until `trials` trials count (see the module docstring);
   returns the study. config: the base config, its validation split set (config.validation_examples)."""
+  say = say or _print
   if not (isinstance(trials, int) and trials >= 1):
     raise UserError(f'--trials must be an integer >= 1, got {trials!r}')
   task, _ = train.check(config)
@@ -186,7 +187,7 @@ def _run(study, trial, config, folder, task, beating, settings, say):
     say(f'trial {trial.number}: {params} value {value:.4g}: COMPLETE')
 
 
-def summarize(study, folder, trials, settings, dists, say=print):
+def summarize(study, folder, trials, settings, dists, say):
   """Writes STUDY_DIR/best.json (the best trial, the counts, the study's settings) and prints the best."""
   counts = {state.name: len(study.get_trials(deepcopy=False, states=(state,))) for state in TrialState}
   complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
@@ -232,6 +233,10 @@ class _Heartbeat:
   def stop(self):
     self._stop.set()
     self._thread.join()
+
+
+def _print(line):
+  print(line, flush=True)
 
 
 def _text(params):
