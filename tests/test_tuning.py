@@ -156,6 +156,19 @@ def test_two_processes_on_one_study_finish_the_budget_together_without_repeating
   assert len(os.listdir(workdir / 'trials')) == 4
 
 
+def test_trials_asked_together_go_to_the_runner_together_and_the_budget_stays_exact(tmp_path):
+  calls = []
+
+  def runner(configs, workdirs, on_rounds):      # where a K-lane runner plugs in
+    calls.append([c.rule.optimizer.learning_rate for c in configs])
+    return trials_lib.run_trials(configs, workdirs, on_rounds)
+
+  settings = study_lib.Settings(trials_per_call=2, runner=runner)
+  study = study_lib.tune(small_config(epochs=1), str(tmp_path), 3, settings, say=lambda line: None)
+  assert [len(c) for c in calls] == [2, 1] and [t.state for t in study.trials] == [COMPLETE] * 3
+  assert [lr for c in calls for lr in c] == [t.params['optimizer.learning_rate'] for t in study.trials]
+
+
 def test_a_journal_study_re_runs_a_trial_left_running_with_fail_running(tmp_path):
   base = small_config(epochs=1)
   settings = study_lib.Settings(storage=f'journal:{tmp_path / "study.log"}')

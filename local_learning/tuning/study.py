@@ -22,6 +22,7 @@ import os
 import threading
 import time
 import warnings
+from typing import Callable
 
 import optuna
 
@@ -48,6 +49,8 @@ class Settings:
   heartbeat_seconds: int = 10
   grace_seconds: int = 60           # a RUNNING trial without a heartbeat this long is failed and re-run
   fail_running: bool = False        # at start, fail and re-queue every RUNNING trial (no other process runs)
+  trials_per_call: int = 1          # trials asked at once and handed to runner together
+  runner: Callable = run_trials     # (configs, workdirs, on_rounds) -> [TrialResult]; K lanes: one program
 
 
 def distributions(dists):
@@ -132,14 +135,17 @@ def tune(config, folder, trials, settings=Settings(), say=None):
         break
       time.sleep(POLL_SECONDS)       # others' trials run; one that stops beating comes back to us
       continue
-    study.sampler = optuna.samplers.TPESampler(seed=settings.sampler_seed + len(study.get_trials(deepcopy=False)))
-    trial = study.ask(distributions(dists))
-    ahead = sorted(t.number for t in study.get_trials(deepcopy=False, states=BUDGET_STATES))
-    if trial.number not in ahead[:trials]:       # another process took the last place at the same time
+    asked = []
+    for _ in range(min(settings.trials_per_call, max(trials - len(counted), 1))):
+      study.sampler = optuna.samplers.TPESampler(seed=settings.sampler_seed + len(study.get_trials(deepcopy=False)))
+      asked.append(study.ask(distributions(dists)))
+    ahead = sorted(t.number for t in study.get_trials(deepcopy=False, states=BUDGET_STATES))[:trials]
+    for trial in [t for t in asked if t.number not in ahead]:    # another process took the last places meanwhile
       trial.set_user_attr('surplus', True)
       study.tell(trial, state=TrialState.FAIL)
-      continue
-    _run(study, trial, config, folder, task, beating, settings, say)
+    asked = [t for t in asked if t.number in ahead]
+    if asked:
+      _run(study, asked, config, folder, task, beating, settings, say)
   summarize(study, folder, trials, settings, dists, say)
   return study
 
@@ -150,11 +156,41 @@ def trial_dir(folder, trial):
   return os.path.join(folder, 'trials', f'{number:04d}')
 
 
-def _run(study, trial, config, folder, task, beating, settings, say):
-  """Trains one asked trial and tells the study its outcome; beating: the storage whose heartbeat it records."""
-  workdir = trial_dir(folder, _frozen(study, trial))
+def _run(study, asked, config, folder, task, beating, settings, say):
+  """Trains the asked trials with settings.runner and tells the study each outcome; beating: the storage
+  whose heartbeat they record (None: no heartbeat)."""
   # Optuna's Trial has no public id; the storage's heartbeat takes it.
-  beat = _Heartbeat(beating, trial._trial_id, settings.heartbeat_seconds) if beating else None  # pylint: disable=protected-access
+  beats = [_Heartbeat(beating, t._trial_id, settings.heartbeat_seconds) for t in asked] if beating else []  # pylint: disable=protected-access
+  try:
+    results = settings.runner([trial_config(config, t.params) for t in asked],
+                              [trial_dir(folder, _frozen(study, t)) for t in asked],
+                              [_on_round(t, task) for t in asked])
+  except BaseException:
+    for trial in asked:
+      study.tell(trial, state=TrialState.FAIL)
+      requeue(study, _frozen(study, trial))
+    raise
+  finally:
+    for beat in beats:
+      beat.stop()
+  for trial, result in zip(asked, results, strict=True):
+    params = _text(trial.params)
+    if result.diverged:
+      trial.set_user_attr('diverged', True)
+      study.tell(trial, state=TrialState.PRUNED)
+      say(f'trial {trial.number}: {params} diverged{_at(task, result.pruned_round)}: PRUNED')
+    elif result.summary is None:
+      study.tell(trial, state=TrialState.PRUNED)
+      say(f'trial {trial.number}: {params} value {_last(study, trial):.4g}{_at(task, result.pruned_round)}: PRUNED')
+    else:
+      value = result.summary.mean(task.metric)
+      study.tell(trial, value)
+      say(f'trial {trial.number}: {params} value {value:.4g}: COMPLETE')
+
+
+def _on_round(trial, task):
+  """The trainer's on_round for a trial: reports the round's metric, raises Pruned when the pruner says so
+  or a seed diverged."""
 
   def on_round(r, line):
     value = line.get(task.metric)
@@ -164,27 +200,7 @@ def _run(study, trial, config, folder, task, beating, settings, say):
     if trial.should_prune():
       raise Pruned(r)
 
-  try:
-    result = run_trials([trial_config(config, trial.params)], [workdir], [on_round])[0]
-  except BaseException:
-    study.tell(trial, state=TrialState.FAIL)
-    requeue(study, _frozen(study, trial))
-    raise
-  finally:
-    if beat:
-      beat.stop()
-  params = _text(trial.params)
-  if result.diverged:
-    trial.set_user_attr('diverged', True)
-    study.tell(trial, state=TrialState.PRUNED)
-    say(f'trial {trial.number}: {params} diverged{_at(task, result.pruned_round)}: PRUNED')
-  elif result.summary is None:
-    study.tell(trial, state=TrialState.PRUNED)
-    say(f'trial {trial.number}: {params} value {_last(study, trial):.4g}{_at(task, result.pruned_round)}: PRUNED')
-  else:
-    value = result.summary.mean(task.metric)
-    study.tell(trial, value)
-    say(f'trial {trial.number}: {params} value {value:.4g}: COMPLETE')
+  return on_round
 
 
 def summarize(study, folder, trials, settings, dists, say):
