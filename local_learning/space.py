@@ -115,6 +115,27 @@ def apply(config, point):
   return config
 
 
+def contains(dist, value):
+  """Whether value is a point of dist (within its bounds, or one of its options)."""
+  if isinstance(dist, Choice):
+    return value in dist.options
+  return isinstance(value, (int, float)) and not isinstance(value, bool) and dist.low <= value <= dist.high
+
+
+def values(config, space):
+  """{path: config's value} for the paths of space that config holds inside their distribution."""
+  out = {}
+  for path, dist in space.items():
+    node = config
+    for name in path.split('.'):
+      node = node[name] if name in node else None
+      if node is None:
+        break
+    if node is not None and contains(dist, node):
+      out[path] = node
+  return out
+
+
 def digest(space):
   """SHA-256 of a space (its paths, kinds and bounds): a tuned table's manifest records it."""
   text = json.dumps({path: [type(dist).__name__, _fields(dist)] for path, dist in sorted(space.items())},

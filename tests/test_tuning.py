@@ -167,6 +167,7 @@ def test_trials_asked_together_go_to_the_runner_together_and_the_budget_stays_ex
   study = study_lib.tune(small_config(epochs=1), str(tmp_path), 3, settings, say=lambda line: None)
   assert [len(c) for c in calls] == [2, 1] and [t.state for t in study.trials] == [COMPLETE] * 3
   assert [lr for c in calls for lr in c] == [t.params['optimizer.learning_rate'] for t in study.trials]
+  assert study.trials[0].params == {'optimizer.learning_rate': 1e-3, 'optimizer.weight_decay': 1e-4}   # the config's
 
 
 def test_a_journal_study_re_runs_a_trial_left_running_with_fail_running(tmp_path):

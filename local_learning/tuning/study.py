@@ -7,7 +7,9 @@ validation metric, maximised) lives in a storage (tuning.storage; by default
 STUDY_DIR/study.db) and each trial in STUDY_DIR/trials/NNNN. The budget is
 counted in trials that finished (COMPLETE) or were pruned (PRUNED, diverged
 trials too), plus those running or queued: any number of processes on one
-study stop together at exactly `trials`. A diverged trial is PRUNED (user
+study stop together at exactly `trials`. A new study's first trial is the base
+config's own settings (Settings.start_from_config), so the best trial is at
+least as good on the validation split. A diverged trial is PRUNED (user
 attribute diverged), never a value. A trial of a killed process is marked
 FAIL (Optuna's heartbeat, RDB storages) and re-queued with its parameters;
 its re-run resumes from its workdir's last checkpoint (same config). A trial
@@ -51,6 +53,7 @@ class Settings:
   fail_running: bool = False        # at start, fail and re-queue every RUNNING trial (no other process runs)
   trials_per_call: int = 1          # trials asked at once and handed to runner together
   runner: Callable = run_trials     # (configs, workdirs, on_rounds) -> [TrialResult]; K lanes: one program
+  start_from_config: bool = True    # a new study's first trial: the base config's own values (those in range)
 
 
 def distributions(dists):
@@ -120,6 +123,8 @@ def tune(config, folder, trials, settings=Settings(), say=None):
       study.tell(trial.number, state=TrialState.FAIL)
       requeue(study, _frozen_number(study, trial.number))
       say(f'trial {trial.number}: was RUNNING, marked FAIL and queued again')
+  if settings.start_from_config and not study.get_trials(deepcopy=False):
+    study.enqueue_trial(space.values(config.rule, dists), skip_if_exists=True)   # tuning never starts below it
   start = time.monotonic()
   while True:
     if beating:
