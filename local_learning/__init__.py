@@ -13,12 +13,13 @@ The public API, all a rule plugin needs:
   dynamics              neural dynamics of separation networks (relax)
   lanes                 helpers for steps written over a trailing seeds axis (seeds_last)
   testing               the conformance kit: check_rule, tiny models and batches
+  space                 search-space distributions for a rule's search_space() (LogUniform, Uniform, Int, Choice)
 
 Importing it changes nothing global. The command-line entry points set
 XLA:CPU flags that local rules run faster with; in a notebook, call
 `local_learning.cpu_flags.apply()` before JAX's first computation to get them.
 """
-from local_learning import cpu_flags, dynamics, lanes, losses, optim, pc, testing
+from local_learning import cpu_flags, dynamics, lanes, losses, optim, pc, space, testing
 from local_learning.errors import UserError
 from local_learning.registry import register
 from local_learning.rule import GradientRule, Rule
@@ -26,4 +27,4 @@ from local_learning.tasks import classification, separation
 from local_learning.tasks.separation import SeparationRule
 
 __all__ = ['GradientRule', 'Rule', 'SeparationRule', 'UserError', 'classification', 'cpu_flags', 'dynamics',
-           'lanes', 'losses', 'optim', 'pc', 'register', 'separation', 'testing']
+           'lanes', 'losses', 'optim', 'pc', 'register', 'separation', 'space', 'testing']

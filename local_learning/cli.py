@@ -52,6 +52,20 @@ def _free(path):
   return f'{shutil.disk_usage(folder).free / 2**20:.0f} MiB free there'
 
 
+def split_overrides(argv, prefix='--config.'):
+  """(argv without the --config.FIELD=VALUE arguments, {FIELD: VALUE text}); one without a value fails."""
+  rest, overrides = [], {}
+  for arg in argv:
+    if arg.startswith(prefix):
+      field, sep, text = arg[len(prefix):].partition('=')
+      if not sep:
+        fail(f'{arg}: a config override needs a value, as in {prefix}num_epochs=3')
+      overrides[field] = text
+    else:
+      rest.append(arg)
+  return rest, overrides
+
+
 def fail(message):
   print(f'error: {message}', file=sys.stderr)
   sys.exit(2)

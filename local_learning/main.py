@@ -78,15 +78,7 @@ def _check_distributed_flags():
 
 def run():
   """Entry point: --config.FIELD=VALUE arguments are taken out for main, the rest go to absl."""
-  argv, overrides = [], {}
-  for arg in sys.argv:
-    if arg.startswith(OVERRIDE):
-      field, sep, text = arg[len(OVERRIDE):].partition('=')
-      if not sep:
-        cli.fail(f'{arg}: a config override needs a value, as in --config.num_epochs=3')
-      overrides[field] = text
-    else:
-      argv.append(arg)
+  argv, overrides = cli.split_overrides(sys.argv, OVERRIDE)
   cli.run(functools.partial(main, overrides=overrides), argv)
 
 

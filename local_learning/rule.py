@@ -6,6 +6,8 @@ A rule is one class, registered with `@local_learning.register`:
   default_config()               its hyperparameters (ConfigDict), merged into config.rule
   problems(config)               its constraints on them: every mistake, one line each (default
                                  none); the trainer's check lists them with the config's others
+  search_space()                 {dotted field of config.rule: ll.space distribution}: what a
+                                 tuned table tunes (local_learning.space); empty by default
   Rule(model, config, num_steps) binds the static parts: the model's pure functions,
                                  hyperparameters, the total number of training steps; raises
                                  UserError for problems(config), and for what only the model
@@ -38,7 +40,7 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from local_learning import losses, optim
+from local_learning import losses, optim, space
 from local_learning.arrays import Array, Batch, Inputs, Key, Metrics, Params, Scalar, Scores, State
 from local_learning.errors import UserError
 from local_learning.models.layered import FunctionalModel
@@ -67,6 +69,11 @@ class Rule:
     """Every mistake in config (this rule's section, defaults merged), one line each; [] if none."""
     del config
     return []
+
+  @classmethod
+  def search_space(cls) -> dict[str, space.Dist]:
+    """{dotted field of config.rule: ll.space distribution}; nothing to tune by default."""
+    return {}
 
   def init(self, rng: Key) -> State:
     raise NotImplementedError
@@ -107,6 +114,15 @@ class GradientRule(Rule):
     if 'loss' in config and config.loss not in losses.LOSSES:
       out.append(f'unknown loss {config.loss!r}; choose one of {", ".join(losses.LOSSES)}')
     return out
+
+  @classmethod
+  def search_space(cls) -> dict[str, space.Dist]:
+    """The weight optimizer's rate and weight decay. Rate: our choice, a decade either side of the default
+    1e-3 (PCX's hypertune configs, e.g. liukidar/pcx examples/pc_decoder/pc_mnist_adamw_hypertune.yaml,
+    search AdamW's 3e-5..1e-3 for 25-epoch runs; short runs want the upper decade too). Weight decay:
+    PCX's range there, log-uniform 1e-5..1e-2."""
+    return {'optimizer.learning_rate': space.LogUniform(1e-4, 1e-2),
+            'optimizer.weight_decay': space.LogUniform(1e-5, 1e-2)}
 
   def __init__(self, model: FunctionalModel, config: ml_collections.ConfigDict, num_steps: int):
     super().__init__(model, config, num_steps)

@@ -11,7 +11,9 @@ pure (two traces give one program) and vmaps over seeds; train_step jits, is det
 keeps the state's structure; params(state) has the model's structure; output
 gives (B, C) scores; the state survives an orbax checkpoint round trip (the
 step after it is the same); a NaN in the data makes the step's params or
-metrics non-finite, so the trainer records the seed as diverged. Separation
+metrics non-finite, so the trainer records the seed as diverged; every field of
+search_space() is a config field of the distribution's type, and a point drawn
+from it (NumPy, a fixed seed) builds and trains one finite step. Separation
 rules are checked on a tiny problem (3 sources, 5 mixtures) with their
 per-seed step (not the seeds-last lanes step). Every failure is an
 AssertionError naming the rule and the property.
@@ -24,7 +26,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from local_learning import models, records, registry
+from local_learning import models, records, registry, space
 from local_learning.arrays import Batch
 from local_learning.models.layered import FunctionalModel
 from local_learning.rule import Rule
@@ -56,10 +58,14 @@ def make_rule(rule_cls: type[Rule] | str, model: Any, num_steps: int = 100, **ov
   """rule_cls (a class or a registered name) bound to model with its defaults and overrides."""
   if isinstance(rule_cls, str):
     rule_cls = registry.get(rule_cls)
+  return rule_cls(model, _config(rule_cls, overrides), num_steps)
+
+
+def _config(rule_cls, overrides, point=None):
   config = rule_cls.default_config()
   config.name = rule_cls.name
   config.update(overrides)
-  return rule_cls(model, config, num_steps)
+  return space.apply(config, point or {})
 
 
 def check_rule(rule_cls: type[Rule], model: FunctionalModel | separation.SeparationModel | None = None,
@@ -115,6 +121,32 @@ def check_rule(rule_cls: type[Rule], model: FunctionalModel | separation.Separat
   nan_state, nan_metrics = step(state, poisoned, rng)
   _check(not (_finite(rule.params(nan_state)) and _finite(nan_metrics)),
          f'{name}: a NaN in the data left params and metrics finite; the trainer could not see the divergence')
+  _check_search_space(rule_cls, model, data, num_steps, overrides)
+
+
+def _check_search_space(rule_cls, model, data, num_steps, overrides):
+  """search_space()'s fields exist with the distribution's type; a drawn point builds and trains one step."""
+  name, dists = rule_cls.name, rule_cls.search_space()
+  if not dists:
+    return
+  defaults = _config(rule_cls, overrides)
+  for path, dist in dists.items():
+    node = defaults
+    for part in path.split('.'):
+      _check(isinstance(node, ml_collections.ConfigDict) and part in node,
+             f'{name}: search_space() names {path!r}, which is not a field of its config')
+      node = node[part]
+    kind = {space.LogUniform: float, space.Uniform: float, space.Int: int}.get(type(dist))
+    _check(kind is None or (isinstance(node, kind) and not isinstance(node, bool)),
+           f'{name}: search_space() gives {path!r} a {type(dist).__name__}, but the field holds {node!r}')
+  point = space.sample(dists, np.random.default_rng(0))
+  try:
+    rule = rule_cls(model, _config(rule_cls, overrides, point), num_steps)
+  except Exception as e:  # pylint: disable=broad-except
+    raise AssertionError(f'{name}: a point of its search space, {point}, does not build: {e}') from e
+  state, metrics = jax.jit(rule.train_step)(rule.init(jax.random.key(0)), data, jax.random.key(1))
+  _check(_finite(rule.params(state)) and _finite(metrics),
+         f'{name}: a point of its search space, {point}, gave a non-finite step on a tiny problem')
 
 
 def _check_checkpoint(name, step, states, data, rng):

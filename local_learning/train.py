@@ -11,7 +11,10 @@ round, after the last, and when SIGTERM or SIGINT stops the run (it finishes
 the round first; stopping.py); re-running the same command resumes after the
 last checkpoint. A seed whose parameters, training metrics or evaluation
 turn NaN (or whose parameters or training metrics turn infinite) is
-recorded as diverged; the run stops when every seed has diverged.
+recorded as diverged; the run stops when every seed has diverged. An
+optional `on_round(r, line)` sees each round's metrics.jsonl line after its
+checkpoint; an exception it raises stops the run there and propagates (a
+tuner prunes a trial this way; re-running resumes after round r).
 """
 import functools
 import importlib.util
@@ -67,22 +70,23 @@ def check(config):
   return task, rule_cls
 
 
-def train_and_evaluate(config, workdir, overwrite=False):
+def train_and_evaluate(config, workdir, overwrite=False, on_round=None):
   """Trains config.rule on config.dataset; writes workdir; returns the Summary. SIGTERM or SIGINT
-  during training stops it after the round, checkpointed: errors.Stopped."""
+  during training stops it after the round, checkpointed: errors.Stopped. on_round(r, line): called
+  after round r's line (metrics.jsonl's dict) is logged and checkpointed."""
   with stopping.Signals() as signals:
-    return _train_and_evaluate(config, workdir, overwrite, signals)
+    return _train_and_evaluate(config, workdir, overwrite, signals, on_round)
 
 
-def _train_and_evaluate(config, workdir, overwrite, signals):
+def _train_and_evaluate(config, workdir, overwrite, signals, on_round=None):
   task, rule_cls = check(config)
   out = Workdir(workdir, task)
   out.check()
   with out.locked():
-    return _train(config, workdir, overwrite, task, rule_cls, out, signals)
+    return _train(config, workdir, overwrite, task, rule_cls, out, signals, on_round)
 
 
-def _train(config, workdir, overwrite, task, rule_cls, out, signals):
+def _train(config, workdir, overwrite, task, rule_cls, out, signals, on_round):
   """train_and_evaluate's work, in `out` checked and locked."""
   provenance = provenance_lib.of_run(rule_cls)
   if (summary := out.finished(config, overwrite, provenance)) is not None:
@@ -124,6 +128,8 @@ def _train(config, workdir, overwrite, task, rule_cls, out, signals):
     if checkpoints and (r == run.rounds or diverged.all() or signals.received or _checkpoint_due(config, r, saved_at)):
       checkpoints.save(r, states, record)
       saved_at = time.monotonic()
+    if on_round is not None:
+      on_round(r, line)
     if diverged.all():
       _say('every seed diverged; stopping')
       break

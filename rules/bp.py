@@ -8,6 +8,11 @@ class BP(ll.GradientRule):
   name = 'bp'
   description = 'backpropagation of the output loss (the baseline)'
 
+  @classmethod
+  def search_space(cls):
+    """The weight optimizer's rate and weight decay: ll.GradientRule's space (its docstring cites the ranges)."""
+    return super().search_space()
+
   def grads(self, state, batch, rng):
     del rng
     loss, grads = self.loss_grads(state['params'], batch)

@@ -56,6 +56,14 @@ class BPC(ll.pc.PCRule):
       out.append(f'bpc needs gen_weight >= 0 and disc_weight > 0, got {config.gen_weight} and {config.disc_weight}')
     return out
 
+  @classmethod
+  def search_space(cls):
+    """pc's space (PCX's ranges for PC: activity step log 1e-2..5e-1, momentum 0..0.95, weight decay; T 4..12,
+    our choice) and gen_weight, our choice: a decade either side of the default 1e-3."""
+    return {**super().search_space(), 'activity_lr': ll.space.LogUniform(1e-2, 5e-1),
+            'activity_momentum': ll.space.Uniform(0.0, 0.95), 'inference_steps': ll.space.Int(4, 12),
+            'gen_weight': ll.space.LogUniform(1e-4, 1e-2)}
+
   def __init__(self, model, config, num_steps):
     if any(model.stacks) or any(model.skips) or any(len(s) != 2 for s in model.kernel_shapes):
       raise ll.UserError('bpc needs the mlp model (dense blocks, no skips or stacked layers): its top-down '

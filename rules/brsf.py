@@ -16,6 +16,11 @@ class BRSF(ll.GradientRule):
   name = 'brsf'
   description = 'batchwise random-magnitude sign-concordant feedback: B = |M| sign(W), M redrawn each step'
 
+  @classmethod
+  def search_space(cls):
+    """BP's space (ll.GradientRule's): the same optimizer; BioTorch publishes no sweep, so our choice."""
+    return super().search_space()
+
   def magnitudes(self, state, rng):
     """|M_l| for blocks 1..L-1, fresh from the step's key."""
     del state

@@ -77,6 +77,13 @@ class CorInfoMax(ll.SeparationRule):
       out.append(f'{cls.name} needs lr_schedule in {ll.dynamics.SCHEDULES}, got {c.lr_schedule!r}')
     return out
 
+  @classmethod
+  def search_space(cls):
+    """Our choice: a decade around the 2022 code's settings (our defaults) for the weight rate and the error
+    weight, and lam_y from 0.9 to 0.999 around its 0.99."""
+    return {'lr': ll.space.LogUniform(5e-3, 0.5), 'error_weight': ll.space.LogUniform(10.0, 1000.0),
+            'lam_y': ll.space.Uniform(0.9, 0.999)}
+
   def __init__(self, model, config, num_steps):
     super().__init__(model, config, num_steps)
     ll.separation.check_domain(model.domain)
@@ -126,6 +133,13 @@ class PEMCorInfoMax(CorInfoMax):
     config.update(error_weight=10.0, lr=0.05, lr_schedule='log', lr_decay=5000.0, lr_min=1e-8, w_noise=0.01,
                   neural_lr=0.5, neural_lr_min=1e-6, neural_steps=250, tol=1e-7, threshold_lr=0.5)
     return config
+
+  @classmethod
+  def search_space(cls):
+    """Our choice: a decade around the PEM repository's settings (our defaults) for the weight rate and the
+    error weight, lam_y as corinfomax."""
+    return {'lr': ll.space.LogUniform(5e-3, 0.5), 'error_weight': ll.space.LogUniform(1.0, 100.0),
+            'lam_y': ll.space.Uniform(0.9, 0.999)}
 
   def params(self, state):
     return state['W']

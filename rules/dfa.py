@@ -22,6 +22,11 @@ class DFA(ll.GradientRule):
   name = 'dfa'
   description = 'direct feedback alignment: the output error projected to each layer (Nokland 2016)'
 
+  @classmethod
+  def search_space(cls):
+    """BP's space (ll.GradientRule's): the same optimizer; Nokland (2016) publishes no sweep, so our choice."""
+    return super().search_space()
+
   def __init__(self, model, config, num_steps):
     super().__init__(model, config, num_steps)
     if any(model.stacks):

@@ -44,6 +44,12 @@ class EP(ll.GradientRule):
       out.append('ep needs beta > 0, free_steps >= 1 and nudged_steps >= 1')
     return out
 
+  @classmethod
+  def search_space(cls):
+    """ll.GradientRule's optimizer space and beta, our choice: log-uniform 0.05..1, from Laborieux et al.'s
+    MNIST beta 0.1 (their check/train_mnist.sh) to our default 1; the phase lengths stay fixed."""
+    return {**super().search_space(), 'beta': ll.space.LogUniform(0.05, 1.0)}
+
   def __init__(self, model, config, num_steps):
     super().__init__(model, config, num_steps)
     if any(model.stacks) or any(model.skips) or any(len(shape) != 2 for shape in model.kernel_shapes):

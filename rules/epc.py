@@ -20,6 +20,13 @@ class EPC(ll.pc.PCRule):
   description = 'error-optimised PC: inference over the prediction errors, then the local PC weight update'
   closed_form = False     # its inference is its own
 
+  @classmethod
+  def search_space(cls):
+    """pc's space (PCX's ranges for PC: activity step log 1e-2..5e-1, momentum 0..0.95, weight decay; T 4..12,
+    our choice); ePC's authors publish no sweep, so for ePC it is our choice."""
+    return {**super().search_space(), 'activity_lr': ll.space.LogUniform(1e-2, 5e-1),
+            'activity_momentum': ll.space.Uniform(0.0, 0.95), 'inference_steps': ll.space.Int(4, 12)}
+
   def __init__(self, model, config, num_steps):
     if model.stack_size(0):
       raise ll.UserError(f'{self.name} needs a model whose first entry is a plain layer, not a stack')

@@ -17,6 +17,11 @@ class FA(ll.GradientRule):
   name = 'fa'
   description = 'feedback alignment: errors sent down through fixed random matrices (Lillicrap et al. 2016)'
 
+  @classmethod
+  def search_space(cls):
+    """BP's space (ll.GradientRule's): the same optimizer; BioTorch publishes no sweep, so our choice."""
+    return super().search_space()
+
   def buffers(self, rng):
     return dict(feedback=self.model.random_feedback(rng))
 

@@ -35,6 +35,11 @@ class FF(ll.GradientRule):
     del config.loss         # goodness, not an output loss
     return config
 
+  @classmethod
+  def search_space(cls):
+    """ll.GradientRule's optimizer space; loeweX's Forward-Forward code publishes no sweep, so our choice."""
+    return super().search_space()
+
   def __init__(self, model, config, num_steps):
     super().__init__(model, config, num_steps)
     if any(model.stacks) or any(model.skips) or model.num_layers < 2:

@@ -15,6 +15,11 @@ class FRSF(ll.GradientRule):
   name = 'frsf'
   description = 'fixed random-magnitude sign-concordant feedback: B = |M| sign(W), M drawn once'
 
+  @classmethod
+  def search_space(cls):
+    """BP's space (ll.GradientRule's): the same optimizer; BioTorch publishes no sweep, so our choice."""
+    return super().search_space()
+
   def buffers(self, rng):
     return dict(magnitudes=[jnp.abs(b) for b in self.model.random_feedback(rng)])
 

@@ -36,6 +36,13 @@ class HPC(ll.pc.PCRule):
   description = 'hybrid PC: a bottom-up amortiser trained alongside initialises inference'
   closed_form = False     # its inference is its own
 
+  @classmethod
+  def search_space(cls):
+    """pc's space (PCX's ranges for PC: activity step log 1e-2..5e-1, momentum 0..0.95, weight decay; T 4..12,
+    our choice); Tschantz et al. publish no sweep for this discriminative form, so for hpc it is our choice."""
+    return {**super().search_space(), 'activity_lr': ll.space.LogUniform(1e-2, 5e-1),
+            'activity_momentum': ll.space.Uniform(0.0, 0.95), 'inference_steps': ll.space.Int(4, 12)}
+
   def init(self, rng):
     state = super().init(rng)
     return dict(state, amortiser=state['params'], amortiser_opt_state=self.tx.init(state['params']))

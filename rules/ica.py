@@ -38,6 +38,11 @@ class FastICA(ll.SeparationRule):
       out.append(f'ica needs iterations >= 1, got {config.iterations}')
     return out
 
+  @classmethod
+  def search_space(cls):
+    """Our choice: the fixed-point iterations, log-scale 10..200 around the default 50 (FastICA has no rate)."""
+    return {'iterations': ll.space.Int(10, 200, log=True)}
+
   def init(self, rng):
     n, m = self.model.n, self.model.m
     return dict(W=_decorrelate(jax.random.normal(rng, (n, n))), K=jnp.zeros((n, m)))

@@ -64,6 +64,11 @@ class Infomax(ll.SeparationRule):
         kurt_size=6000,         # samples of each kurtosis estimate (MNE's default)
     ))
 
+  @classmethod
+  def search_space(cls):
+    """Our choice: a decade around the PEM reference's l_rate 1e-3 (src/bss/ica_utils.py)."""
+    return {'l_rate': ll.space.LogUniform(1e-4, 1e-2)}
+
   def __init__(self, model, config, num_steps):
     super().__init__(model, config, num_steps)
     c = config

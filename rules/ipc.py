@@ -52,6 +52,14 @@ class IPC(ll.pc.PCRule):
       out.append('ipc needs inference_steps >= 1')
     return out
 
+  @classmethod
+  def search_space(cls):
+    """PCX's ranges (liukidar/pcx hypertune configs: x.momentum 0..0.95, w.wd log 1e-5..1e-2) with the activity
+    step's upper end raised to 1 to hold PCX's tuned iPC value 0.85 (examples/s4_1_discriminative_mode/hps/MLP/
+    MNIST/MLP_iPC_MNIST.yaml); ll.GradientRule's weight rate; T 4..12 our choice around PCX's 8."""
+    return {**super().search_space(), 'activity_lr': ll.space.LogUniform(1e-2, 1.0),
+            'activity_momentum': ll.space.Uniform(0.0, 0.95), 'inference_steps': ll.space.Int(4, 12)}
+
   def __init__(self, model, config, num_steps):
     super().__init__(model, config, num_steps)
     self.tx = ll.optim.build(config.optimizer, num_steps * config.inference_steps)

@@ -31,6 +31,12 @@ class MuPC(ll.pc.PCRule):
                        optimizer=ll.optim.default_config(name='adam', learning_rate=0.1, weight_decay=0.0)))
     return config
 
+  @classmethod
+  def search_space(cls):
+    """Our choice: a decade around the defaults (Adam's rate 0.1, activity step 0.5 on the batch-mean energy),
+    the two rates muPC's paper (Innocenti et al. 2025) scans; T stays the depth's, the weight decay 0."""
+    return {'optimizer.learning_rate': ll.space.LogUniform(1e-2, 1.0), 'activity_lr': ll.space.LogUniform(5e-2, 5.0)}
+
   def __init__(self, model, config, num_steps):
     super().__init__(model, config, num_steps)
     self.inference_steps = config.inference_steps or model.depth - 1

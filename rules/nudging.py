@@ -58,6 +58,17 @@ class Nudged(ll.pc.PCRule):
         out.append(f'{cls.name}: beta_increment takes beta from {config.beta} to {last}; it must keep its sign')
     return out
 
+  @classmethod
+  def search_space(cls):
+    """PCX's ranges for the nudging rules (liukidar/pcx hypertune configs: x.lr log 1e-2..5e-1, x.momentum
+    0..0.95, w.wd log 1e-5..1e-2), ll.GradientRule's weight rate, T 4..12 (our choice around PCX's tuned 4-7,
+    examples/s4_1_discriminative_mode/hps/MLP/MNIST/MLP_PC-{PN,NN,CN}_MNIST.yaml) and |beta| 0.05..1 around
+    PCX's tuned 0.2-0.55, with the rule's sign (nn's negative)."""
+    sign = cls.direction or 1
+    return {**super().search_space(), 'activity_lr': ll.space.LogUniform(1e-2, 5e-1),
+            'activity_momentum': ll.space.Uniform(0.0, 0.95), 'inference_steps': ll.space.Int(4, 12),
+            'beta': ll.space.Uniform(*sorted((0.05 * sign, 1.0 * sign)))}
+
   def buffers(self, rng):
     signs = jnp.where(jax.random.bernoulli(rng, shape=(self.config.beta_phases,)), 1.0, -1.0)
     return dict(step=jnp.zeros((), jnp.int32), signs=signs)

@@ -68,6 +68,13 @@ class PEM(ll.SeparationRule):
       out.append(f"{cls.name} needs lr_schedule 'inverse' or 'log', got {c.lr_schedule!r}")
     return out
 
+  @classmethod
+  def search_space(cls):
+    """Our choice: a decade around the PEM reference's antisparse settings (our defaults; configs/bss.py cites
+    them per domain) for the weight rate lr and gamma, and lam from 0.9 to 0.999 around its 0.99 (or 0.95)."""
+    return {'lr': ll.space.LogUniform(5e-3, 0.5), 'gamma': ll.space.LogUniform(25.0, 2500.0),
+            'lam': ll.space.Uniform(0.9, 0.999)}
+
   def __init__(self, model, config, num_steps):
     super().__init__(model, config, num_steps)
     ll.separation.check_domain(model.domain)
@@ -120,6 +127,11 @@ class UPEM(PEM):
     config = super().default_config()
     config.lateral_gain = 10.0
     return config
+
+  @classmethod
+  def search_space(cls):
+    """PEM's space and, our choice, a decade around the default lateral_gain 10."""
+    return {**super().search_space(), 'lateral_gain': ll.space.LogUniform(1.0, 100.0)}
 
   def lateral(self, c):
     diagonal = lanes.diagonal(c)

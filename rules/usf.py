@@ -26,6 +26,11 @@ class USF(ll.GradientRule):
   name = 'usf'
   description = 'uniform sign-concordant feedback: B = scale * sign(W) (Liao et al. 2016)'
 
+  @classmethod
+  def search_space(cls):
+    """BP's space (ll.GradientRule's): the same optimizer; BioTorch publishes no sweep, so our choice."""
+    return super().search_space()
+
   def grads(self, state, batch, rng):
     del rng
     params = state['params']

@@ -6,19 +6,26 @@
   local-learning-table --table=depth --workdir=/shared/runs/depth --shard=$SLURM_ARRAY_TASK_ID/8
   local-learning-table --table=pem_antisparse --workdir=runs/pem_antisparse --check
   local-learning-table --table=limits --workdir=runs/limits_ce --table_args=loss=ce
+  local-learning-table --table=quick --workdir=runs/quick_tuned --tune=8
+  local-learning-table --table=classic --cells=MNIST_MLP --workdir=runs/mnist_tuned --tune=20 --tune_epochs=5
 
 Cells already finished in --workdir are skipped (re-run to resume). With
 --shard=I/N (0 <= I < N) this process runs every N-th cell from the I-th;
 run all shards against the same workdir, then --render_only to build the
 table. --check exits 1 when a cell with a published reference falls outside
-its band (or has no result).
+its band (or has no result). --tune=N first tunes each cell's rule with N
+trials on a validation split (CELL/tuning/, Optuna; bench/tuned.py), then
+trains its best settings with fresh seeds; the table adds the tuned settings
+and prints the whole command's wall time. `optuna-dashboard
+sqlite:///WORKDIR/CELL/tuning/study.db` shows a study live.
 """
 import sys
+import time
 
 from absl import flags
 
 from local_learning import cli, registry
-from local_learning.bench import render, runner, spec
+from local_learning.bench import render, runner, spec, tuned
 from local_learning.errors import UserError
 
 flags.DEFINE_string('table', 'quick', 'Built-in table name (benchmarks/tables/NAME.py) or a spec .py path.')
@@ -35,6 +42,11 @@ flags.DEFINE_enum('spread', 'ci', ['ci', 'std'], 'Show mean ± the 95% confidenc
 flags.DEFINE_bool('check', False, 'Exit 1 if a cell with a published reference falls outside its band.')
 flags.DEFINE_bool('overwrite', False, 'Replace cells whose config differs, re-run stale cells (their rule '
                   'code changed since); finished cells of the same config are kept.')
+flags.DEFINE_integer('tune', 0, 'Tune each cell\'s rule with this many trials first (0: no tuning).')
+flags.DEFINE_integer('tune_validation', 0, 'Validation examples of the tuning trials (0: 300 for digits, else '
+                     '10000).')
+flags.DEFINE_integer('tune_epochs', 0, 'Epochs of each tuning trial (0: the cell\'s).')
+flags.DEFINE_float('tune_timeout_minutes', 0.0, 'Per cell: start no new trial after this many minutes (0: none).')
 FLAGS = flags.FLAGS
 
 
@@ -50,12 +62,20 @@ def main(argv):
     raise UserError(f'--seeds={FLAGS.seeds}: seeds per cell must be >= 1')
   if FLAGS.rule_module:
     registry.import_module(FLAGS.rule_module)
+  start = time.perf_counter()
   table = spec.load_table(FLAGS.table, FLAGS.rules, FLAGS.table_args)
-  if not FLAGS.render_only:
+  if FLAGS.tune and not FLAGS.render_only:
+    tuned.run_tuned_table(table, FLAGS.workdir, spec.root(), FLAGS.tune, FLAGS.seeds, (int(index), int(count)),
+                          FLAGS.cells, FLAGS.overwrite, FLAGS.tune_validation, FLAGS.tune_epochs,
+                          FLAGS.tune_timeout_minutes)
+  elif not FLAGS.render_only:
     runner.run_table(table, FLAGS.workdir, spec.root(), FLAGS.seeds, (int(index), int(count)),
                      FLAGS.cells, FLAGS.overwrite)
   report = render.render(table, FLAGS.workdir, FLAGS.best, FLAGS.spread)
   print(report.markdown)
+  if FLAGS.tune and not FLAGS.render_only:
+    print(f'tuned table {table.name}: {FLAGS.tune} trials a cell; wall time {time.perf_counter() - start:.0f} s '
+          '(tuning, final runs, rendering)', flush=True)
   if FLAGS.check:
     if not report.references:
       raise UserError(f'--check: table {table.name!r} has no cell with a published reference value to check; '

@@ -7,7 +7,9 @@ each cell paired with its column's baseline rule (mean difference, paired
 t-test, Cohen's d), its costs (compile time, speed, memory, FLOPs, and both
 relative to the baseline), and its reproduction of a published number where
 the spec gives one. Each summary's task (local_learning.tasks) says which
-metric it shows and how.
+metric it shows and how. A tuned table's cells (CELL/tuning/best.json, bench.tuned)
+add a "Tuned settings" section, CSV columns, the studies in manifest.json and
+each study's optimisation history and parameter importances.
 """
 import csv
 import dataclasses
@@ -23,8 +25,12 @@ from local_learning.bench import plots
 from local_learning.bench import report as report_lib
 from local_learning.bench.stats import Paired, Spread
 from local_learning.errors import UserError
+from local_learning.tuning import plots as tuning_plots
+from local_learning.tuning import storage as tuning_storage
+from local_learning.tuning import study as tuning_study
 
 UNAVAILABLE = 'unavailable.json'   # written by the runner where a dataset is not prepared
+TUNING = 'tuning'                  # a tuned table's study of a cell: CELL/tuning/
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +40,7 @@ class Result:
   summary: Any = None             # records.Summary of a finished run
   unavailable: str = ''           # the reason, where the dataset was not prepared
   lines: tuple = ()
+  tuning: dict | None = None             # CELL/tuning/best.json of a tuned table's cell
 
   @property
   def task(self):
@@ -56,11 +63,12 @@ def collect(table, workdir):
     path = os.path.join(workdir, cell.id)
     unavailable = workdir_lib.read_json(os.path.join(path, UNAVAILABLE))
     data = workdir_lib.read_json(os.path.join(path, 'summary.json'))
+    tuning = tuning_study.read_best(os.path.join(path, TUNING))
     if data is None:
-      results.append(Result(cell, unavailable=unavailable['reason'] if unavailable else ''))
+      results.append(Result(cell, unavailable=unavailable['reason'] if unavailable else '', tuning=tuning))
       continue
     results.append(Result(cell, _summary(data, os.path.join(path, 'summary.json')),
-                          lines=_metrics(os.path.join(path, 'metrics.jsonl'))))
+                          lines=_metrics(os.path.join(path, 'metrics.jsonl')), tuning=tuning))
   return results
 
 
@@ -118,6 +126,9 @@ def render(table, workdir, best=False, spread='ci'):
   results = collect(table, workdir)
   os.makedirs(workdir, exist_ok=True)
   manifest = manifest_lib.build(table, [r.summary for r in results if r.summary])
+  studies = {r.cell.id: _study_record(r, workdir) for r in results if r.tuning}
+  if studies:
+    manifest['tuning'] = studies
   workdir_lib.write_atomic(os.path.join(workdir, 'manifest.json'), json.dumps(manifest, indent=2))
   sections = _sections(table, results, best, spread)
   extra_sections, extra_images = table.extra(results, workdir) if table.extra else ([], [])
@@ -130,6 +141,10 @@ def render(table, workdir, best=False, spread='ci'):
   workdir_lib.write_atomic(os.path.join(workdir, 'table.md'), text)
   write_csv(table, results, os.path.join(workdir, 'table.csv'))
   images = plots.draw(table, results, workdir) + list(extra_images)
+  for r in results:
+    if r.tuning:
+      folder = os.path.join(workdir, r.cell.id, TUNING)
+      images += [os.path.relpath(p, workdir) for p in tuning_plots.draw(folder, r.cell.id, r.tuning['storage'])]
   report_lib.write_html(os.path.join(workdir, 'table.html'), table.name, ' '.join(intro), header, sections,
                         [os.path.join(workdir, name) for name in images])
   return Report(text, references)
@@ -165,6 +180,11 @@ def _sections(table, results, best, spread):
                        f'seeds); matrix-product FLOPs of one seed\'s step; time and FLOPs per step relative to '
                        f'{table.baseline} in the column',
                        lambda r: cost_text(r, baselines.get(r.cell.column))))
+  if any(r.tuning for r in results):
+    sections.append(grid('Tuned settings', 'each cell\'s rule tuned on a validation split (the task\'s metric '
+                         'there), trials counted as complete + pruned (diverged trials are pruned); the best trial\'s '
+                         'hyperparameters then trained on the full training set with fresh seeds (the cells above)',
+                         tuned_text))
   references = [r for r in results if r.cell.reference]
   if references:
     sections.append(Section('Reproduction', 'a published number beside ours: inside if |difference| <= '
@@ -190,6 +210,21 @@ def cell_text(result, spread='ci', best=False):
     inside, _ = reference_check(result)
     text += f' (ref {result.cell.reference.value:g}{"" if inside else ", outside"})'
   return text + (' (stale)' if _stale(summary) else '')
+
+
+def tuned_text(result):
+  """'8/8 trials (2 pruned, 0 diverged); best validation 97.33; optimizer.learning_rate=0.0012, ...'."""
+  tuning = result.tuning
+  if not tuning:
+    return ''
+  counts = tuning['counts']
+  text = (f'{counts["COMPLETE"] + counts["PRUNED"]}/{tuning["budget"]} trials ({counts["PRUNED"]} pruned, '
+          f'{tuning["diverged"]} diverged)')
+  best = tuning['best']
+  if best is None:
+    return text + '; no trial completed'
+  scale = result.task.scale if result.summary else 1.0
+  return text + f'; best validation {best["value"] * scale:.2f} (trial {best["number"]}); ' + _params(best['params'])
 
 
 def paired_text(result, baseline):
@@ -241,7 +276,8 @@ def write_csv(table, results, path):
             'best_mean', f'paired_{table.baseline}_difference', 'paired_p', 'cohens_d', 'compile_seconds',
             'steps_per_second', 'samples_per_second', 'seconds_per_epoch', 'train_seconds', 'memory_bytes',
             'flops_per_step', f'time_x{table.baseline}', f'flops_x{table.baseline}', 'reference',
-            'reference_source', 'band', 'inside']
+            'reference_source', 'band', 'inside', 'tuned_budget', 'tuned_trials', 'tuned_pruned', 'tuned_diverged',
+            'tuned_best_validation', 'tuned_best_trial', 'tuned_params']
   at = {(r.cell.row, r.cell.column): r for r in results}
   with open(path, 'w', newline='') as f:
     writer = csv.DictWriter(f, fieldnames=fields)
@@ -263,11 +299,31 @@ def write_csv(table, results, path):
           row.update({f'paired_{table.baseline}_difference': p.difference, 'paired_p': p.p, 'cohens_d': p.d})
         for name, value in _relative(r, baseline).items():
           row[f'{name}_x{table.baseline}'] = value
+      if r.tuning:
+        counts, best = r.tuning['counts'], r.tuning['best']
+        row.update(tuned_budget=r.tuning['budget'], tuned_trials=counts['COMPLETE'] + counts['PRUNED'],
+                   tuned_pruned=counts['PRUNED'], tuned_diverged=r.tuning['diverged'])
+        if best:
+          row.update(tuned_best_validation=best['value'], tuned_best_trial=best['number'],
+                     tuned_params=json.dumps(best['params'], sort_keys=True))
       if r.cell.reference:
         inside, _ = reference_check(r)
         row.update(reference=r.cell.reference.value, reference_source=r.cell.reference.source,
                    band=_band(r.cell.reference, r.spread) if r.summary else None, inside=inside)
       writer.writerow(row)
+
+
+def _params(params):
+  return ', '.join(f'{k}={v:.3g}' if isinstance(v, float) else f'{k}={v}' for k, v in sorted(params.items()))
+
+
+def _study_record(result, workdir):
+  """A cell's study for manifest.json: its storage (a path relative to the table's folder), sampler, pruner,
+  search space and its SHA-256, budget and counts."""
+  tuning = result.tuning
+  storage = tuning['storage'] or f'sqlite:///{result.cell.id}/{TUNING}/study.db'
+  keys = ('budget', 'counts', 'sampler', 'pruner', 'space', 'space_sha256', 'diverged')
+  return dict(storage=tuning_storage.without_path(storage, workdir), **{k: tuning[k] for k in keys})
 
 
 def _paired(result, baseline):

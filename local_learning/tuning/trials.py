@@ -1,0 +1,55 @@
+"""Trials as ordinary runs: a trial's config, and run_trials, the one place trials are trained.
+
+A trial is train.train_and_evaluate on the study's base config with the
+trial's point of the rule's search space set in config.rule, in its own
+workdir (provenance, checkpoints, resume, divergence records like any run).
+`run_trials` trains a list of them one after another; a runner that trains K
+trials as lanes of one compiled program replaces it with the same arguments
+and results.
+"""
+import copy
+import dataclasses
+
+from local_learning import records, space, train
+
+
+class Pruned(Exception):
+  """Raised by a trial's on_round to stop it: pruned after round `round` (diverged: a seed diverged)."""
+
+  def __init__(self, round_, diverged=False):
+    super().__init__(f'{"diverged" if diverged else "pruned"} after round {round_}')
+    self.round, self.diverged = round_, diverged
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialResult:
+  """A finished trial's Summary, or the round after which it was pruned (or diverged)."""
+  summary: records.Summary | None = None
+  pruned_round: int | None = None
+  diverged: bool = False
+
+
+def trial_config(base, point):
+  """A copy of the locked config `base` with point {path in config.rule: value} set; a value of the
+  wrong type is a TypeError (the search space disagrees with the config)."""
+  config = copy.deepcopy(base)
+  space.apply(config.rule, point)
+  return config
+
+
+def run_trials(configs, workdirs, on_rounds):
+  """Trains configs[i] in workdirs[i], calling on_rounds[i](r, line) after each round -> [TrialResult].
+
+  An on_round that raises Pruned ends its trial (a pruned or diverged
+  result); any other exception propagates. Today one trial after another
+  (each a vmapped program over its seeds).
+  """
+  results = []
+  for config, workdir, on_round in zip(configs, workdirs, on_rounds, strict=True):
+    try:
+      summary = train.train_and_evaluate(config, workdir, on_round=on_round)
+    except Pruned as e:
+      results.append(TrialResult(pruned_round=e.round, diverged=e.diverged))
+    else:
+      results.append(TrialResult(summary=summary, diverged=bool(summary.diverged_seeds)))
+  return results
