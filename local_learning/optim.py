@@ -43,11 +43,8 @@ def build(config, num_steps):
     raise UserError(problem)
   if config.schedule == 'constant':
     lr = config.learning_rate
-  elif _traced(config.learning_rate):
-    lr = _warmup_cosine(config.learning_rate, min(config.warmup_steps, num_steps - 1), max(num_steps, 1))
   else:
-    lr = optax.warmup_cosine_decay_schedule(
-        0.0, config.learning_rate, min(config.warmup_steps, num_steps - 1), max(num_steps, 1))
+    lr = _warmup_cosine(config.learning_rate, min(config.warmup_steps, num_steps - 1), max(num_steps, 1))
   if config.name == 'sgd':
     momentum = config.momentum if _traced(config.momentum) else config.momentum or None
     return _with_decay(optax.sgd(lr, momentum=momentum), config.weight_decay)
@@ -61,8 +58,8 @@ def _traced(value):
 
 
 def _warmup_cosine(peak, warmup_steps, decay_steps):
-  """optax.warmup_cosine_decay_schedule(0, peak, ...) for a traced peak: the same two pieces, with
-  the alpha (end / peak = 0) that optax finds by a comparison a traced peak does not allow."""
+  """optax.warmup_cosine_decay_schedule(0, peak, warmup_steps, decay_steps), also for a traced peak:
+  the same two pieces, with the alpha (end / peak = 0) that optax finds by comparing peak with 0."""
   return optax.join_schedules([
       optax.linear_schedule(init_value=0.0, end_value=peak, transition_steps=warmup_steps),
       optax.cosine_decay_schedule(init_value=peak, decay_steps=decay_steps - warmup_steps, alpha=0.0),

@@ -25,8 +25,8 @@ import ml_collections
 import numpy as np
 import optuna
 
-from local_learning import provenance as provenance_lib
 from local_learning import parallel, records, train
+from local_learning import provenance as provenance_lib
 from local_learning.errors import UserError
 from local_learning.workdir import Workdir, read_json
 
@@ -70,8 +70,9 @@ def train_lanes(configs, workdirs, on_round=None):
   group = _Group(task, rule_cls, [configs[i] for i in todo], fields)
   if (reason := group.untraceable()) is not None:
     train._say(f'{rule_cls.name}: {reason}; training the {len(todo)} trials one program each')
-    groups = [_Group(task, rule_cls, [configs[i]], []) for i in todo]
-    for i, one in zip(todo, groups):
+    del group                                       # every trial's rule was built: no mistake is left to find
+    for i in todo:
+      one = _Group(task, rule_cls, [configs[i]], [])
       summaries[i] = one.train([outs[i]], provenance, _trial_hook(on_round, [i]))[0]
     return summaries
   for i, summary in zip(todo, group.train([outs[i] for i in todo], provenance, _trial_hook(on_round, todo))):
@@ -127,6 +128,7 @@ class _Group:
       lane = jax.eval_shape(rule.init_lane, key, values)
       jax.eval_shape(rule.train_step, lane, batch, key)
       jax.eval_shape(rule.output, lane, batch[0])
+      jax.eval_shape(rule.params, lane)
     except NOT_TRACEABLE as e:
       return f'cannot trace its config.rule.{"/".join(self.fields)} as lane values ({str(e).splitlines()[0][:120]})'
     for concrete in self.concrete:
@@ -167,19 +169,20 @@ class _Group:
           on_round(t, r, line)
         except optuna.TrialPruned:
           trial.pruned = r
-      live = [t for t, trial in enumerate(trials) if not trial.stopped]
-      train._say(f'{run.title} lanes {len(lanes)} ({len(live)}/{len(trials)} trials on) '
-                 f'{task.round_name} {r}/{run.rounds} ({seconds:.2f}s)')
       for t, trial in enumerate(trials):
         if not trial.done and (trial.stopped or r == run.rounds):
           trial.summary = self._summary(trial, compile_seconds, flops_per_step, memory_bytes, provenance, group)
           outs[t].write_summary(trial.summary)
+      live = [t for t, trial in enumerate(trials) if not trial.done]
+      train._say(f'{run.title} lanes {len(lanes)} ({len(live)}/{len(trials)} trials go on) '
+                 f'{task.round_name} {r}/{run.rounds} ({seconds:.2f}s)')
       if not live:
         break
       keep = np.isin(self.trial_of[lanes], live)
       if keep.sum() <= len(lanes) // 2:          # half the lanes idle: a smaller program
-        states = jax.tree.map(lambda a, k=np.flatnonzero(keep): a[k], states)
-        run.init_keys, run.train_keys, lanes = run.init_keys[keep], run.train_keys[keep], lanes[keep]
+        kept = np.flatnonzero(keep)
+        states = jax.device_put(jax.tree.map(lambda a: a[kept], states), parallel.replicated(run.mesh))
+        run.init_keys, run.train_keys, lanes = run.init_keys[kept], run.train_keys[kept], lanes[kept]
         compile_seconds += run.compile(states)
     return [trial.summary for trial in trials]
 
