@@ -32,6 +32,8 @@ from local_learning.workdir import Workdir, read_json
 
 FREE_FIELDS = ('seed', 'num_seeds', 'checkpoint_every', 'tensorboard')   # may differ: not part of the program
 NOT_TRACEABLE = (jax.errors.ConcretizationTypeError, UserError, TypeError)
+LAYOUTS = ('vmap', 'loop')   # the lanes batched, or one after another: on CPU both are timed, the faster kept
+PROBE_STEPS = 16             # steps timed per layout
 
 
 @dataclasses.dataclass
@@ -145,12 +147,12 @@ class _Group:
     """Trains every trial into outs[t] -> [LaneSummary] per trial."""
     run, task = self.run, self.task
     states = self.init()
-    compile_seconds = run.compile(states)
+    compile_seconds, layout = self._compile(states)
     flops_per_step, memory_bytes = run.costs(states)
     for out, config in zip(outs, self.configs):
       out.start(config, provenance)
       out.keep_rounds(0)      # an unfinished earlier attempt starts again
-    group = dict(trials=len(self.configs), lanes=len(self.trial_of), fields=self.fields)
+    group = dict(trials=len(self.configs), lanes=len(self.trial_of), fields=self.fields, layout=layout)
     trials = [_Trial(seeds, records.RunRecord.start(len(seeds))) for seeds in self.seeds]
     lanes = np.arange(len(self.trial_of))          # the group's lanes still in the program
     for r in range(1, run.rounds + 1):
@@ -185,6 +187,27 @@ class _Group:
         run.init_keys, run.train_keys, lanes = run.init_keys[kept], run.train_keys[kept], lanes[kept]
         compile_seconds += run.compile(states)
     return [trial.summary for trial in trials]
+
+  def _compile(self, states):
+    """Compiles the lanes' program -> (seconds, layout). On CPU each of LAYOUTS is timed on
+    PROBE_STEPS steps and the faster kept: 'vmap' (the lanes batched) or 'loop' (one after another,
+    jax.lax.map: XLA:CPU ran PC's batched inference about 1.5-2x slower per lane than one lane)."""
+    run = self.run
+    layouts = LAYOUTS if jax.default_backend() == 'cpu' and len(self.trial_of) > 1 else ('vmap',)
+    seconds, calls, times = 0.0, {}, {}
+    for layout in layouts:
+      run.seeds_loop = layout == 'loop'
+      seconds += run.compile(states)
+      if len(layouts) == 1:
+        return seconds, layout
+      steps = min(PROBE_STEPS, run.steps)
+      jax.block_until_ready(run.train_round(states, 1, steps=steps)[0])     # sizes its calls
+      start = time.perf_counter()
+      jax.block_until_ready(run.train_round(states, 1, steps=steps)[0])
+      calls[layout], times[layout] = run._call, time.perf_counter() - start   # pylint: disable=protected-access
+    layout = min(times, key=times.get)
+    run.seeds_loop, run._call = layout == 'loop', calls[layout]              # pylint: disable=protected-access
+    return seconds, layout
 
   def _summary(self, trial, compile_seconds, flops_per_step, memory_bytes, provenance, group):
     run, record = self.run, trial.record

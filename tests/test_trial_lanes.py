@@ -65,12 +65,14 @@ def _train_alone(config, path):
   return train.train_and_evaluate(config, str(path))
 
 
-def test_identical_lanes_each_match_the_one_trial_run(tmp_path):
+@pytest.mark.parametrize('layout', ['vmap', 'loop'])
+def test_identical_lanes_each_match_the_one_trial_run(tmp_path, monkeypatch, layout):
+  monkeypatch.setattr(trial_lanes, 'LAYOUTS', (layout,))
   configs = [_config() for _ in range(3)]
   summaries = trial_lanes.train_lanes(configs, [str(tmp_path / f'lane{i}') for i in range(3)])
   alone = _train_alone(_config(), tmp_path / 'alone')
   for i, summary in enumerate(summaries):
-    assert summary.lane_group == dict(trials=3, lanes=3, fields=[])
+    assert summary.lane_group == dict(trials=3, lanes=3, fields=[], layout=layout)
     assert summary.seeds == [0] and summary.status == 'ok'
     assert summary.results['test_accuracy'] == pytest.approx(alone.results['test_accuracy'], abs=1 / 360)
     _assert_same_run(tmp_path / f'lane{i}', tmp_path / 'alone')
@@ -85,7 +87,7 @@ def test_bp_lanes_with_different_rates_and_seeds_match_their_own_runs(tmp_path):
   configs[1].rule.optimizer.schedule, configs[1].rule.optimizer.warmup_steps = 'warmup_cosine', 5
   configs[1].num_seeds, configs[1].seed = 2, 5
   summaries = trial_lanes.train_lanes(configs, [str(tmp_path / f'lane{i}') for i in range(2)])
-  assert summaries[0].lane_group == dict(trials=2, lanes=3, fields=['optimizer.learning_rate'])
+  assert summaries[0].lane_group['fields'] == ['optimizer.learning_rate'] and summaries[0].lane_group['lanes'] == 3
   assert summaries[1].seeds == [5, 6]
   for i, config in enumerate(configs):
     _train_alone(config, tmp_path / f'alone{i}')
@@ -106,7 +108,7 @@ def test_pc_lanes_with_different_rates_match_their_own_runs(tmp_path):
 def test_pc_lanes_with_different_weight_rates_are_one_program(tmp_path):
   configs = [_config('pc', epochs=1, optimizer__learning_rate=lr) for lr in (1e-3, 3e-3)]
   summaries = trial_lanes.train_lanes(configs, [str(tmp_path / f'lane{i}') for i in range(2)])
-  assert summaries[1].lane_group == dict(trials=2, lanes=2, fields=['optimizer.learning_rate'])
+  assert summaries[1].lane_group['fields'] == ['optimizer.learning_rate'] and summaries[1].lane_group['trials'] == 2
   _train_alone(configs[1], tmp_path / 'alone')
   _assert_same_run(tmp_path / 'lane1', tmp_path / 'alone')
 

@@ -126,6 +126,7 @@ class _Run:
     self._plan = jax.jit(jax.vmap(_plan_fn(self.steps, self.batch_size, len(dataset.x_train))))
     self._call = None
     self._step_seconds = None
+    self.seeds_loop = False     # True: the seeds one after another in the program (jax.lax.map), not vmapped
 
   def init(self):
     return jax.jit(jax.vmap(self.rule.init), out_shardings=parallel.replicated(self.mesh))(self.init_keys)
@@ -135,7 +136,7 @@ class _Run:
     batches, keys = self._plan(jax.vmap(jax.random.fold_in, in_axes=(0, None))(self.train_keys, 1))
     axes = (0, None, None, 0, 0, None) if self.steps_per_call == 1 else (0, None, None, 0, 0, None, None)
     fn = (_one_step_fn if self.steps_per_call == 1 else _steps_fn)(self.rule, self.mesh)
-    fn = _over_seeds(fn, in_axes=axes, num_seeds=len(self.train_keys))
+    fn = _over_seeds(fn, in_axes=axes, num_seeds=len(self.train_keys), loop=self.seeds_loop)
     counts = (0,) if self.steps_per_call == 1 else (0, 1)
     start = time.perf_counter()
     with jax.set_mesh(self.mesh):           # the mesh that the model's split_layers sees
@@ -191,10 +192,24 @@ class _Run:
     return dict(steps_per_second=epochs * self.steps / seconds, seconds_per_epoch=seconds / epochs)
 
 
-def _over_seeds(fn, in_axes, num_seeds):
-  """jax.vmap(fn, in_axes) over the seeds axis; for a single seed, fn itself with that axis
-  taken off its inputs and put back on its outputs: XLA:CPU fused the deep resmlp's
-  inference loop worse around a batch axis of size 1."""
+def _over_seeds(fn, in_axes, num_seeds, loop=False):
+  """jax.vmap(fn, in_axes) over the seeds axis, or with `loop` jax.lax.map (the seeds one
+  after another: XLA:CPU ran PC's batched inference slower per seed, local_learning.trial_lanes);
+  for a single seed, fn itself with that axis taken off its inputs and put back on its outputs:
+  XLA:CPU fused the deep resmlp's inference loop worse around a batch axis of size 1."""
+  if num_seeds > 1 and loop:
+    mapped = [i for i, axis in enumerate(in_axes) if axis == 0]
+
+    def seeds_in_turn(*args):
+      def one_seed(values):
+        full = list(args)
+        for i, value in zip(mapped, values):
+          full[i] = value
+        return fn(*full)
+
+      return jax.lax.map(one_seed, [args[i] for i in mapped])
+
+    return seeds_in_turn
   if num_seeds > 1:
     return jax.vmap(fn, in_axes=in_axes)
 
