@@ -11,7 +11,8 @@ fixed seed. K = 1 is the plain trainer, train.train_and_evaluate, one trial afte
 trains K trials with trial_lanes.train_lanes. Each is timed from the call to its return (data,
 compilation, training, evaluation, workdir files); checkpoints are off for both (config.
 checkpoint_every = 0). trials/h = trials / seconds, the median of --rounds rounds (each round
-times every K once; an untimed trial first loads the libraries). The machine's load average is
+times every K once; an untimed trial first loads the libraries). The layout column says how
+each round's lanes ran: vmapped or one after another (trial_lanes.LAYOUTS, timed on CPU). The machine's load average is
 printed before and after: other processes on its cores slow every row alike, not the ratios.
 """
 import os
@@ -51,14 +52,15 @@ def _configs(rule, count, rng):
 
 
 def _seconds(configs, folder):
-  """Wall seconds to train configs: one train_and_evaluate each for one config, else as lanes."""
+  """(wall seconds to train configs, the lanes' layout): train_and_evaluate for one config, else lanes."""
   workdirs = [os.path.join(folder, f'trial{i}') for i in range(len(configs))]
   start = time.perf_counter()
   if len(configs) == 1:
     train.train_and_evaluate(configs[0], workdirs[0])
+    layout = 'trainer'
   else:
-    trial_lanes.train_lanes(configs, workdirs)
-  return time.perf_counter() - start
+    layout = trial_lanes.train_lanes(configs, workdirs)[0].lane_group['layout']
+  return time.perf_counter() - start, layout
 
 
 def main(argv):
@@ -74,22 +76,24 @@ def main(argv):
     warm.num_epochs, warm.train_examples = 1, warm.batch_size
     _seconds([warm], os.path.join(folder, 'warm'))
     for rule in FLAGS.rules:
-      times = {k: [] for k in lanes}
+      times, layouts = {k: [] for k in lanes}, {k: [] for k in lanes}
       for r in range(FLAGS.rounds):
         for k in lanes:
-          times[k].append(_seconds(_configs(rule, k, rng), os.path.join(folder, f'{rule}{r}_{k}')))
+          seconds, layout = _seconds(_configs(rule, k, rng), os.path.join(folder, f'{rule}{r}_{k}'))
+          times[k].append(seconds)
+          layouts[k].append(layout)
       base = 3600 / statistics.median(times[1]) if 1 in times else None
       for k in lanes:
         seconds = statistics.median(times[k])
         rate = 3600 * k / seconds
-        rows.append(f'| {rule} | {k} | {seconds:.1f} | {seconds / k:.1f} | {rate:.0f} | '
+        rows.append(f'| {rule} | {k} | {"/".join(layouts[k])} | {seconds:.1f} | {seconds / k:.1f} | {rate:.0f} | '
                     f'{f"{rate / base:.2f}x" if base else "-"} |')
   load = os.getloadavg()
   examples = FLAGS.train_examples or 'all'
   print(f'{FLAGS.dataset}, {FLAGS.epochs} epoch(s) a trial, train_examples {examples}, validation_examples '
         f'{FLAGS.validation_examples}; median of {FLAGS.rounds} rounds')
-  print('| rule | K (trials per program) | seconds per call | seconds per trial | trials/h | vs K=1 |')
-  print('|---|---|---|---|---|---|')
+  print('| rule | K (trials a program) | layout per round | seconds per call | seconds per trial | trials/h | vs K=1 |')
+  print('|---|---|---|---|---|---|---|')
   print('\n'.join(rows))
   print(f'load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1, 5, 15 min) at the end')
 

@@ -8,6 +8,10 @@ values of the differing fields (P,), and every traced step builds the rule
 from a copy of config.rule holding them, so no rule needs to change. A rule
 whose constructor or step branches in Python on such a value cannot be
 traced this way: the trials then run one program each (said in one line).
+On CPU the lanes run batched (vmap) or one after another inside the program
+(jax.lax.map), whichever a probe of a few steps finds faster (LAYOUTS); on
+other backends batched. Half the lanes stopped (pruned or diverged trials)
+shrinks the program to the others (one more compilation).
 
 Each trial writes a normal workdir through workdir.py and records.py
 (config.json, metrics.jsonl, summary.json with its own seeds and results);
