@@ -3,7 +3,7 @@
 The numeric fields may be traced values (trial_lanes: one per lane of a program); their checks
 are then skipped (each lane's value was checked concretely) and build branches on no value.
 """
-import jax
+import jax.core
 import ml_collections
 import optax
 

@@ -43,8 +43,8 @@ PROBE_STEPS = 16             # steps timed per layout
 @dataclasses.dataclass
 class LaneSummary(records.Summary):
   """A trial's Summary with its lane group ({trials, lanes, fields}) and the round that pruned it."""
-  lane_group: dict = None
-  pruned_round: int = None
+  lane_group: dict | None = None
+  pruned_round: int | None = None
 
   @property
   def status(self):
@@ -209,7 +209,7 @@ class _Group:
       start = time.perf_counter()
       jax.block_until_ready(run.train_round(states, 1, steps=steps)[0])
       calls[layout], times[layout] = run._call, time.perf_counter() - start   # pylint: disable=protected-access
-    layout = min(times, key=times.get)
+    layout = min(times, key=lambda name: times[name])
     run.seeds_loop, run._call = layout == 'loop', calls[layout]              # pylint: disable=protected-access
     return seconds, layout
 
