@@ -1,7 +1,7 @@
 """Tuning trials per hour: K trials as K lanes of one program (trial_lanes) against one trial at a time.
 
   .venv/bin/python benchmarks/tune_speed.py [--rules=bp,pc] [--lanes=1,4,8,16] [--epochs=1]
-      [--train_examples=0] [--validation_examples=10000] [--rounds=2] [--dataset=mnist]
+      [--train_examples=0] [--validation_examples=10000] [--rounds=2] [--dataset=mnist] [--layouts=vmap]
 
 Trials are the MNIST MLP protocol (configs/mnist_mlp.py; `make mnist` first, or --dataset=digits)
 for --epochs epochs, trained on all but the last --validation_examples training examples (the
@@ -12,8 +12,9 @@ trains K trials with trial_lanes.train_lanes. Each is timed from the call to its
 compilation, training, evaluation, workdir files); checkpoints are off for both (config.
 checkpoint_every = 0). trials/h = trials / seconds, the median of --rounds rounds (each round
 times every K once; an untimed trial first loads the libraries). The layout column says how
-each round's lanes ran: vmapped or one after another (trial_lanes.LAYOUTS, timed on CPU). The machine's load average is
-printed before and after: other processes on its cores slow every row alike, not the ratios.
+each round's lanes ran: vmapped, or one after another (--layouts=vmap,loop times both on a
+probe and keeps the faster). The machine's load average is printed before and after: other
+processes on its cores slow every row alike, not the ratios.
 """
 import os
 import statistics
@@ -35,6 +36,7 @@ flags.DEFINE_integer('train_examples', 0, 'Train on the first N training example
 flags.DEFINE_integer('validation_examples', 10000, 'Examples held out of training to evaluate trials on.')
 flags.DEFINE_integer('rounds', 2, 'Timed rounds (median reported).')
 flags.DEFINE_string('dataset', 'mnist', 'mnist (prepared by `make mnist`) or digits.')
+flags.DEFINE_list('layouts', ['vmap'], 'Lane layouts to try (trial_lanes.LAYOUTS; several: the faster on a probe).')
 FLAGS = flags.FLAGS
 
 
@@ -59,7 +61,7 @@ def _seconds(configs, folder):
     train.train_and_evaluate(configs[0], workdirs[0])
     layout = 'trainer'
   else:
-    layout = trial_lanes.train_lanes(configs, workdirs)[0].lane_group['layout']
+    layout = trial_lanes.train_lanes(configs, workdirs, layouts=FLAGS.layouts)[0].lane_group['layout']
   return time.perf_counter() - start, layout
 
 

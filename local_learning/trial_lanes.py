@@ -8,9 +8,11 @@ values of the differing fields (P,), and every traced step builds the rule
 from a copy of config.rule holding them, so no rule needs to change. A rule
 whose constructor or step branches in Python on such a value cannot be
 traced this way: the trials then run one program each (said in one line).
-On CPU the lanes run batched (vmap) or one after another inside the program
-(jax.lax.map), whichever a probe of a few steps finds faster (LAYOUTS); on
-other backends batched. Half the lanes stopped (pruned or diverged trials)
+The lanes run batched (vmap) by default; on CPU `layouts=('vmap', 'loop')`
+also tries them one after another inside the program (jax.lax.map) and keeps
+whichever a probe of PROBE_STEPS steps finds faster (one more compilation:
+worth it for long PC trials, whose batched inference XLA:CPU ran about 1.5-2x
+slower per lane than one lane alone). Half the lanes stopped (pruned or diverged trials)
 shrinks the program to the others (one more compilation).
 
 Each trial writes a normal workdir through workdir.py and records.py
@@ -36,8 +38,8 @@ from local_learning.workdir import Workdir, read_json
 
 FREE_FIELDS = ('seed', 'num_seeds', 'checkpoint_every', 'tensorboard')   # may differ: not part of the program
 NOT_TRACEABLE = (jax.errors.ConcretizationTypeError, UserError, TypeError)
-LAYOUTS = ('vmap', 'loop')   # the lanes batched, or one after another: on CPU both are timed, the faster kept
-PROBE_STEPS = 16             # steps timed per layout
+LAYOUTS = ('vmap', 'loop')   # the lanes batched, or one after another (jax.lax.map)
+PROBE_STEPS = 16             # steps timed per layout when several are tried
 
 
 @dataclasses.dataclass
@@ -54,13 +56,16 @@ class LaneSummary(records.Summary):
     return dict(super().to_json(), lane_group=self.lane_group, pruned_round=self.pruned_round)
 
 
-def train_lanes(configs, workdirs, on_round=None):
+def train_lanes(configs, workdirs, on_round=None, layouts=('vmap',)):
   """Trains trials configs[i] into workdirs[i] as lanes of one program -> [Summary] per trial.
 
   on_round(trial index, round, metrics line) is called after each round a trial
   logs; raising optuna.TrialPruned stops that trial (its lanes stop counting,
   its summary says pruned at that round). The group stops when no lane counts.
+  layouts: of LAYOUTS, those to try on CPU (several: each timed, the faster kept).
   """
+  if not layouts or set(layouts) - set(LAYOUTS):
+    raise UserError(f'layouts {layouts!r}: choose from {", ".join(LAYOUTS)}')
   if len(configs) != len(workdirs) or not configs:
     raise UserError(f'train_lanes needs one workdir per config, got {len(configs)} configs, {len(workdirs)} workdirs')
   task, rule_cls = [train.check(config) for config in configs][0]
@@ -73,12 +78,12 @@ def train_lanes(configs, workdirs, on_round=None):
   todo = [i for i, summary in enumerate(summaries) if summary is None]
   if not todo:
     return summaries
-  group = _Group(task, rule_cls, [configs[i] for i in todo], fields)
+  group = _Group(task, rule_cls, [configs[i] for i in todo], fields, layouts)
   if (reason := group.untraceable()) is not None:
     train._say(f'{rule_cls.name}: {reason}; training the {len(todo)} trials one program each')
     del group                                       # every trial's rule was built: no mistake is left to find
     for i in todo:
-      one = _Group(task, rule_cls, [configs[i]], [])
+      one = _Group(task, rule_cls, [configs[i]], [], layouts)
       summaries[i] = one.train([outs[i]], provenance, _trial_hook(on_round, [i]))[0]
     return summaries
   for i, summary in zip(todo, group.train([outs[i] for i in todo], provenance, _trial_hook(on_round, todo))):
@@ -107,8 +112,9 @@ def lane_fields(configs):
 class _Group:
   """Trials (configs) of one rule as lanes: trials x their seeds on the run's seeds axis."""
 
-  def __init__(self, task, rule_cls, configs, fields):
+  def __init__(self, task, rule_cls, configs, fields, layouts):
     self.task, self.rule_cls, self.configs, self.fields = task, rule_cls, configs, fields
+    self.layouts = layouts
     self.seeds = [[c.seed + j for j in range(c.num_seeds)] for c in configs]
     self.trial_of = np.array([t for t, seeds in enumerate(self.seeds) for _ in seeds])
     values = [[_get(c.rule, f) for f in fields] for c in configs]
@@ -193,11 +199,11 @@ class _Group:
     return [trial.summary for trial in trials]
 
   def _compile(self, states):
-    """Compiles the lanes' program -> (seconds, layout). On CPU each of LAYOUTS is timed on
-    PROBE_STEPS steps and the faster kept: 'vmap' (the lanes batched) or 'loop' (one after another,
-    jax.lax.map: XLA:CPU ran PC's batched inference about 1.5-2x slower per lane than one lane)."""
+    """Compiles the lanes' program -> (seconds, layout): on CPU, of several layouts the one faster
+    on PROBE_STEPS steps; one layout, or another backend (then batched), is compiled alone."""
     run = self.run
-    layouts = LAYOUTS if jax.default_backend() == 'cpu' and len(self.trial_of) > 1 else ('vmap',)
+    cpu = jax.default_backend() == 'cpu' and len(self.trial_of) > 1
+    layouts = tuple(self.layouts) if cpu else ('vmap',)
     seconds, calls, times = 0.0, {}, {}
     for layout in layouts:
       run.seeds_loop = layout == 'loop'
