@@ -39,6 +39,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import optax
+from jax import core as jax_core
 
 from local_learning import losses, optim, space
 from local_learning.arrays import Array, Batch, Inputs, Key, Metrics, Params, Scalar, Scores, State
@@ -53,8 +54,11 @@ class Rule:
   description: str = ''
 
   def __init__(self, model: Any, config: ml_collections.ConfigDict, num_steps: int):
-    """model: a FunctionalModel (classification) or a SeparationModel (separation)."""
-    if problems := type(self).problems(config):
+    """model: a FunctionalModel (classification) or a SeparationModel (separation). A config with
+    traced values (tuning lanes, local_learning.trial_lanes) is not checked here: each lane's
+    concrete config was."""
+    traced = any(isinstance(v, jax_core.Tracer) for v in jax.tree.leaves(config.to_dict()))
+    if not traced and (problems := type(self).problems(config)):
       raise UserError('\n'.join(problems))
     self.model = model
     self.config = config

@@ -115,8 +115,9 @@ class _Run(base.Run):
     self.steps, self.batch_size = len(dataset.x_train) // config.batch_size, config.batch_size
     self.rounds = config.num_epochs
     self.rule = rule_cls(model, config.rule, num_steps=self.steps * self.rounds)
-    with jax.set_mesh(self.mesh):           # as the compiled call sees it
-      contract.check_classification(self.rule, config.model.name, dataset.input_shape, config.batch_size)
+    if not getattr(self.rule, 'traced_values', False):      # tuning lanes probe their traced rule themselves
+      with jax.set_mesh(self.mesh):           # as the compiled call sees it
+        contract.check_classification(self.rule, config.model.name, dataset.input_shape, config.batch_size)
     self.title, self.model_name = f'{self.rule.name} {dataset.name}', config.model.name
     self.devices, self.layer_parallel = self.mesh.size, config.layer_parallel
     self.keys = keys                      # (K, 2): init, train; indexed inside the programs
@@ -130,6 +131,7 @@ class _Run(base.Run):
     self._plan = _plans(_plan_fn(self.steps, self.batch_size, len(dataset.x_train)))
     self._call = None
     self._step_seconds = None
+    self.seeds_loop = False     # True: the seeds one after another in the program (jax.lax.map), not vmapped
 
   def init(self):
     def init(keys):
@@ -142,7 +144,7 @@ class _Run(base.Run):
     batches, keys = self._plan(self.keys, 1)
     axes = (0, None, None, 0, 0, None) if self.steps_per_call == 1 else (0, None, None, 0, 0, None, None)
     fn = (_one_step_fn if self.steps_per_call == 1 else _steps_fn)(self.rule, self.mesh)
-    fn = _over_seeds(fn, in_axes=axes, num_seeds=len(self.keys))
+    fn = _over_seeds(fn, in_axes=axes, num_seeds=len(self.keys), loop=self.seeds_loop)
     counts = (0,) if self.steps_per_call == 1 else (0, 1)
     start = time.perf_counter()
     with jax.set_mesh(self.mesh):           # the mesh that the model's split_layers sees
@@ -207,10 +209,24 @@ class _Run(base.Run):
     return dict(steps_per_second=epochs * self.steps / seconds, seconds_per_epoch=seconds / epochs)
 
 
-def _over_seeds(fn, in_axes, num_seeds):
-  """jax.vmap(fn, in_axes) over the seeds axis; for a single seed, fn itself with that axis
-  taken off its inputs and put back on its outputs: XLA:CPU fused the deep resmlp's
-  inference loop worse around a batch axis of size 1."""
+def _over_seeds(fn, in_axes, num_seeds, loop=False):
+  """jax.vmap(fn, in_axes) over the seeds axis, or with `loop` jax.lax.map (the seeds one
+  after another: XLA:CPU ran PC's batched inference slower per seed, local_learning.trial_lanes);
+  for a single seed, fn itself with that axis taken off its inputs and put back on its outputs:
+  XLA:CPU fused the deep resmlp's inference loop worse around a batch axis of size 1."""
+  if num_seeds > 1 and loop:
+    mapped = [i for i, axis in enumerate(in_axes) if axis == 0]
+
+    def seeds_in_turn(*args):
+      def one_seed(values):
+        full = list(args)
+        for i, value in zip(mapped, values):
+          full[i] = value
+        return fn(*full)
+
+      return jax.lax.map(one_seed, [args[i] for i in mapped])
+
+    return seeds_in_turn
   if num_seeds > 1:
     return jax.vmap(fn, in_axes=in_axes)
 
