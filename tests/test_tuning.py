@@ -170,6 +170,20 @@ def test_trials_asked_together_go_to_the_runner_together_and_the_budget_stays_ex
   assert study.trials[0].params == {'optimizer.learning_rate': 1e-3, 'optimizer.weight_decay': 1e-4}   # the config's
 
 
+def test_lanes_train_trials_as_one_program_with_the_values_each_would_get_alone(tmp_path):
+  settings = study_lib.Settings(**study_lib.lane_settings(2))
+  study = study_lib.tune(small_config(epochs=1), str(tmp_path), 2, settings, say=lambda line: None)
+  assert [t.state for t in study.trials] == [COMPLETE] * 2
+  for t in study.trials:
+    summary = json.loads(open(os.path.join(tmp_path, 'trials', f'{t.number:04d}', 'summary.json')).read())
+    assert summary['lane_group']['trials'] == 2 and summary['lane_group']['fields']    # both in one program
+    alone = train.train_and_evaluate(trials_lib.trial_config(small_config(epochs=1), t.params),
+                                     str(tmp_path / f'alone{t.number}'))
+    assert alone.mean('test_accuracy') == pytest.approx(t.value, abs=1 / 300 + 1e-9)   # one example at most
+  with pytest.raises(UserError, match='--lanes must be'):
+    study_lib.lane_settings(0)
+
+
 def test_a_journal_study_re_runs_a_trial_left_running_with_fail_running(tmp_path):
   base = small_config(epochs=1)
   settings = study_lib.Settings(storage=f'journal:{tmp_path / "study.log"}')

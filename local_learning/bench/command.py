@@ -46,6 +46,8 @@ flags.DEFINE_integer('tune', 0, 'Tune each cell\'s rule with this many trials fi
 flags.DEFINE_integer('tune_validation', 0, 'Validation examples of the tuning trials (0: 300 for digits, else '
                      '10000).')
 flags.DEFINE_integer('tune_epochs', 0, 'Epochs of each tuning trial (0: the cell\'s).')
+flags.DEFINE_integer('tune_lanes', 1, 'Tuning trials asked at once and trained as lanes of one program '
+                     '(where they differ only in float fields of config.rule).')
 flags.DEFINE_float('tune_timeout_minutes', 0.0, 'Per cell: start no new trial after this many minutes (0: none).')
 FLAGS = flags.FLAGS
 
@@ -67,7 +69,7 @@ def main(argv):
   if FLAGS.tune and not FLAGS.render_only:
     tuned.run_tuned_table(table, FLAGS.workdir, spec.root(), FLAGS.tune, FLAGS.seeds, (int(index), int(count)),
                           FLAGS.cells, FLAGS.overwrite, FLAGS.tune_validation, FLAGS.tune_epochs,
-                          FLAGS.tune_timeout_minutes)
+                          FLAGS.tune_timeout_minutes, lanes=FLAGS.tune_lanes)
   elif not FLAGS.render_only:
     runner.run_table(table, FLAGS.workdir, spec.root(), FLAGS.seeds, (int(index), int(count)),
                      FLAGS.cells, FLAGS.overwrite)

@@ -46,9 +46,10 @@ def final_config(cell, root, seeds, params):
 
 
 def run_tuned_table(table, workdir, root, trials, seeds=None, shard=(0, 1), cells_filter='', overwrite=False,
-                    validation=0, epochs=0, timeout_minutes=0.0, say=None):
+                    validation=0, epochs=0, timeout_minutes=0.0, say=None, lanes=1):
   """Tunes and retrains the selected cells; returns {cell id: 'done' | 'no trial completed' | 'unavailable: ...'}.
-  Every cell's tuning config is checked first; re-running resumes each study and skips finished runs."""
+  Every cell's tuning config is checked first; re-running resumes each study and skips finished runs.
+  lanes: trials asked at once, trained as lanes of one program where they can be."""
   say = say or _print
   seeds = table.seeds if seeds is None else seeds
   if not (isinstance(seeds, int) and seeds >= 1):
@@ -63,7 +64,7 @@ def run_tuned_table(table, workdir, root, trials, seeds=None, shard=(0, 1), cell
       raise UserError(f'cell {cell.id}: rule {rule_cls.name!r} declares no search space; it cannot be tuned')
     plans.append((cell, config))
   outcome = {}
-  settings = study_lib.Settings(timeout_minutes=timeout_minutes)
+  settings = study_lib.Settings(timeout_minutes=timeout_minutes, **study_lib.lane_settings(lanes))
   for i, (cell, config) in enumerate(plans, 1):
     cell_dir = os.path.join(workdir, cell.id)
     folder = os.path.join(cell_dir, TUNING)

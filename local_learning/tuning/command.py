@@ -33,6 +33,8 @@ flags.DEFINE_integer('sampler_seed', 0, 'The TPE sampler\'s seed.')
 flags.DEFINE_float('timeout_minutes', 0.0, 'Start no new trial after this many minutes (0: no limit).')
 flags.DEFINE_integer('heartbeat_seconds', 10, 'Seconds between a running trial\'s heartbeats (RDB storages).')
 flags.DEFINE_integer('grace_seconds', 60, 'A running trial without a heartbeat this long is failed and re-run.')
+flags.DEFINE_integer('lanes', 1, 'Trials asked at once and trained as lanes of one compiled program where they '
+                     'differ only in float fields of config.rule (1: one trial at a time).')
 flags.DEFINE_bool('fail_running', False, 'First mark every RUNNING trial FAIL and queue it again: for a storage '
                   'without a heartbeat (journal:PATH) after a killed process, when no other process works on it.')
 FLAGS = flags.FLAGS
@@ -53,7 +55,8 @@ def main(argv, overrides):
     raise UserError('--heartbeat_seconds must be >= 1 and --grace_seconds larger than it')
   settings = study_lib.Settings(storage=FLAGS.storage, sampler_seed=FLAGS.sampler_seed,
                                 timeout_minutes=FLAGS.timeout_minutes, heartbeat_seconds=FLAGS.heartbeat_seconds,
-                                grace_seconds=FLAGS.grace_seconds, fail_running=FLAGS.fail_running)
+                                grace_seconds=FLAGS.grace_seconds, fail_running=FLAGS.fail_running,
+                                **study_lib.lane_settings(FLAGS.lanes))
   study_lib.tune(config, FLAGS.workdir, FLAGS.trials, settings)
 
 

@@ -32,7 +32,7 @@ from local_learning import space, train
 from local_learning import workdir as workdir_lib
 from local_learning.errors import UserError
 from local_learning.tuning import storage as storage_lib
-from local_learning.tuning.trials import Pruned, run_trials, trial_config
+from local_learning.tuning.trials import Pruned, run_trial_lanes, run_trials, trial_config
 
 TrialState = optuna.trial.TrialState
 BUDGET_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
@@ -54,6 +54,13 @@ class Settings:
   trials_per_call: int = 1          # trials asked at once and handed to runner together
   runner: Callable = run_trials     # (configs, workdirs, on_rounds) -> [TrialResult]; K lanes: one program
   start_from_config: bool = True    # a new study's first trial: the base config's own values (those in range)
+
+
+def lane_settings(lanes: int) -> dict:
+  """Settings fields for `lanes` trials asked at once and trained as lanes of one program (1: one at a time)."""
+  if not (isinstance(lanes, int) and lanes >= 1):
+    raise UserError(f'--lanes must be an integer >= 1, got {lanes!r}')
+  return dict(trials_per_call=lanes, runner=run_trial_lanes if lanes > 1 else run_trials)
 
 
 def distributions(dists):
@@ -133,7 +140,7 @@ def tune(config, folder, trials, settings=Settings(), say=None):
       say(f'timeout: {settings.timeout_minutes:g} minutes passed; no new trial')
       break
     counted = study.get_trials(deepcopy=False, states=BUDGET_STATES)
-    waiting = any(t.state == TrialState.WAITING for t in counted)
+    waiting = sum(t.state == TrialState.WAITING for t in counted)     # queued: the next asks return them
     if len(counted) >= trials and not waiting:
       running = sum(t.state == TrialState.RUNNING for t in counted)
       if not (running and beating):
@@ -141,7 +148,7 @@ def tune(config, folder, trials, settings=Settings(), say=None):
       time.sleep(POLL_SECONDS)       # others' trials run; one that stops beating comes back to us
       continue
     asked = []
-    for _ in range(min(settings.trials_per_call, max(trials - len(counted), 1))):
+    for _ in range(min(settings.trials_per_call, max(trials - len(counted) + waiting, 1))):
       study.sampler = optuna.samplers.TPESampler(seed=settings.sampler_seed + len(study.get_trials(deepcopy=False)))
       asked.append(study.ask(distributions(dists)))
     ahead = sorted(t.number for t in study.get_trials(deepcopy=False, states=BUDGET_STATES))[:trials]

@@ -3,14 +3,18 @@
 A trial is train.train_and_evaluate on the study's base config with the
 trial's point of the rule's search space set in config.rule, in its own
 workdir (provenance, checkpoints, resume, divergence records like any run).
-`run_trials` trains a list of them one after another; a runner that trains K
-trials as lanes of one compiled program replaces it with the same arguments
-and results.
+`run_trials` trains a list of them one after another; `run_trial_lanes`
+trains them as lanes of one compiled program (local_learning.trial_lanes)
+where they differ only in float fields of config.rule, with the same
+arguments and results.
 """
 import copy
 import dataclasses
 
-from local_learning import records, space, train
+import optuna
+
+from local_learning import records, space, train, trial_lanes
+from local_learning.errors import UserError
 
 
 class Pruned(Exception):
@@ -50,6 +54,33 @@ def run_trials(configs, workdirs, on_rounds):
       summary = train.train_and_evaluate(config, workdir, on_round=on_round)
     except Pruned as e:
       results.append(TrialResult(pruned_round=e.round, diverged=e.diverged))
+    else:
+      results.append(TrialResult(summary=summary, diverged=bool(summary.diverged_seeds)))
+  return results
+
+
+def run_trial_lanes(configs, workdirs, on_rounds):
+  """run_trials with the trials as lanes of one program (trial_lanes.train_lanes) -> [TrialResult];
+  trials that differ in a field that changes the program (an int such as inference_steps) run one
+  after another instead."""
+  try:
+    trial_lanes.lane_fields(configs)
+  except UserError:
+    return run_trials(configs, workdirs, on_rounds)
+  diverged = {}
+
+  def on_round(t, r, line):
+    try:
+      on_rounds[t](r, line)
+    except Pruned as e:
+      diverged[t] = e.diverged
+      raise optuna.TrialPruned() from e
+
+  results = []
+  for t, summary in enumerate(trial_lanes.train_lanes(configs, workdirs, on_round)):
+    pruned = getattr(summary, 'pruned_round', None)
+    if pruned is not None:
+      results.append(TrialResult(pruned_round=pruned, diverged=diverged.get(t, False)))
     else:
       results.append(TrialResult(summary=summary, diverged=bool(summary.diverged_seeds)))
   return results
