@@ -48,7 +48,7 @@ def get_config(arg=''):
   else:
     config.model.update(dict(width=args.width, depth=depth))
   config.batch_size = config.train_examples = args.examples
-  config.test_examples = 1000
+  config.test_examples = 0 if args.dataset == 'digits' else 1000     # digits has 360 test images
   config.num_epochs = args.steps
   config.checkpoint_every, config.checkpoint_seconds = 0, 0.0     # no checkpoints
   config.diagnostics.bp_alignment_every = 1

@@ -11,7 +11,8 @@ from conftest import error_lines, run_main
 from local_learning import ownership
 from local_learning.errors import UserError
 
-ARGS = ['--config=configs/default.py:rule=bp', '--config.num_epochs=3', '--config.model.widths=(16,)']
+ARGS = ['--config=configs/default.py:rule=bp', '--config.num_epochs=3', '--config.model.widths=(16,)',
+        '--config.checkpoint_every=1']
 OTHER = ['--config=configs/default.py:rule=bp', '--config.num_epochs=1', '--config.model.widths=(16,)']
 
 

@@ -11,6 +11,7 @@ process stays RUNNING there (see tuning.study).
 """
 import inspect
 import os
+import time
 
 import optuna
 
@@ -23,6 +24,9 @@ SQLITE_TIMEOUT = 60      # seconds a process waits for SQLite's lock (several pr
 def url(storage, folder):
   """The storage URL of a study in `folder`: `storage`, or the default SQLite file there."""
   return storage or f'sqlite:///{os.path.abspath(os.path.join(folder, "study.db"))}'
+
+
+OPEN_ATTEMPTS = 5           # two processes creating a new SQLite study's tables race; the loser retries
 
 
 def open_storage(storage_url, heartbeat_seconds, grace_seconds, stale_callback):
@@ -42,11 +46,22 @@ def open_storage(storage_url, heartbeat_seconds, grace_seconds, stale_callback):
               if 'heartbeat_stale_trial_callback' in inspect.signature(optuna.storages.RDBStorage).parameters
               else 'failed_trial_callback')       # optuna < 4.9
   engine = {'connect_args': {'timeout': SQLITE_TIMEOUT}} if storage_url.startswith('sqlite') else None
-  try:
-    return optuna.storages.RDBStorage(storage_url, engine_kwargs=engine, heartbeat_interval=heartbeat_seconds,
-                                      grace_period=grace_seconds, **{callback: stale_callback})
-  except Exception as e:  # pylint: disable=broad-except  (SQLAlchemy: a missing driver, a bad URL)
-    raise UserError(f'cannot open the study storage {storage_url!r}: {type(e).__name__}: {e}') from None
+  for attempt in range(OPEN_ATTEMPTS):
+    try:
+      return optuna.storages.RDBStorage(storage_url, engine_kwargs=engine, heartbeat_interval=heartbeat_seconds,
+                                        grace_period=grace_seconds, **{callback: stale_callback})
+    except Exception as e:  # pylint: disable=broad-except  (SQLAlchemy: a missing driver, a bad URL)
+      if _racing(e) and attempt < OPEN_ATTEMPTS - 1:     # another process is creating the same schema
+        time.sleep(0.2 * (attempt + 1))
+        continue
+      raise UserError(f'cannot open the study storage {storage_url!r}: {type(e).__name__}: {e}') from None
+  raise AssertionError('unreachable')
+
+
+def _racing(error):
+  """Whether error is what two processes creating one new database's tables at once get."""
+  text = str(error).lower()
+  return any(s in text for s in ('unique constraint', 'already exists', 'database is locked', 'alembic_version'))
 
 
 def has_heartbeat(storage):
