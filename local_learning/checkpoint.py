@@ -15,6 +15,7 @@ named rather than resumed from (orbax restores flipped bytes silently). A
 step folder the run did not save (a copy left as checkpoints/99) is refused
 when the workdir is checked (ownership.owner).
 """
+import errno
 import hashlib
 import json
 import os
@@ -51,8 +52,14 @@ class Checkpoints:
       self.record.set_step(r, None)        # entered before it is written, so --overwrite may delete it
     loop = record.to_json()
     loop.update(states_sha256=digest(states), record_sha256=record_digest(loop))
-    self.manager.save(r, args=ocp.args.Composite(state=ocp.args.StandardSave(states), loop=ocp.args.JsonSave(loop)))
-    self.manager.wait_until_finished()
+    try:
+      self.manager.save(r, args=ocp.args.Composite(state=ocp.args.StandardSave(states),
+                                                   loop=ocp.args.JsonSave(loop)))
+      self.manager.wait_until_finished()
+    except Exception as e:  # pylint: disable=broad-except  (orbax wraps the OSError of a full disk in its own)
+      if not _disk_full(e):
+        raise
+      raise OSError(errno.ENOSPC, 'No space left on device', os.path.join(self.path, str(r))) from None
     if self.record is not None:
       self.record.set_step(r, ownership.digests(os.path.join(self.path, str(r))))
 
@@ -110,3 +117,12 @@ def record_digest(loop):
   """SHA-256 of a loop record's JSON (its digests left out), keys sorted."""
   rest = {k: v for k, v in loop.items() if k not in ('states_sha256', 'record_sha256')}
   return hashlib.sha256(json.dumps(rest, sort_keys=True).encode()).hexdigest()
+
+
+def _disk_full(error: BaseException | None) -> bool:
+  """Whether error, or an error it was raised from, is a full disk (ENOSPC, EDQUOT)."""
+  while error is not None:
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+      return True
+    error = error.__cause__ or error.__context__
+  return False

@@ -67,7 +67,13 @@ def split_overrides(argv, prefix='--config.'):
 
 
 def fail(message):
+  """Prints the one `error:` line and exits 2. In a real process (not a test's captured stderr), what
+  library threads print while the interpreter shuts down (orbax's event loop after a damaged
+  checkpoint) goes to /dev/null, so the line stays the only one."""
   print(f'error: {message}', file=sys.stderr)
+  sys.stderr.flush()
+  if sys.stderr is sys.__stderr__:
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
   sys.exit(2)
 
 

@@ -14,6 +14,7 @@ import time
 
 import jax
 import jax.numpy as jnp
+import orbax.checkpoint as ocp
 import pytest
 from conftest import ROOT, error_lines, run_main
 
@@ -125,6 +126,20 @@ def test_a_full_disk_is_one_line_naming_the_file_and_the_free_space(tmp_path, mo
   _one_error(result, 'no space left to write')
   line = error_lines(result)[0]
   assert 'metrics.jsonl' in line and 'MiB free there' in line and 'resume' in line, line
+
+
+def test_a_full_disk_while_checkpointing_is_one_line_naming_the_checkpoint(tmp_path, monkeypatch):
+  def full(self, step, *args, **kwargs):     # as orbax reports it: its own error, raised from the OSError
+    try:
+      raise OSError(errno.ENOSPC, 'No space left on device', os.path.join(str(self.directory), str(step)))
+    except OSError as e:
+      raise RuntimeError('async save failed') from e
+
+  monkeypatch.setattr(ocp.CheckpointManager, 'save', full)
+  result = run_main(*QUICK, f'--workdir={tmp_path / "run"}')
+  _one_error(result, 'no space left to write')
+  line = error_lines(result)[0]
+  assert 'checkpoints' in line and 'MiB free there' in line and 'resume' in line, line
 
 
 @pytest.mark.parametrize('name, damage', [('summary.json', '{"rule": '), ('summary.json', '[1, 2]'),
