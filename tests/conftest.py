@@ -103,3 +103,17 @@ def mnist_data_dir(tmp_path_factory):
   data_dir = tmp_path_factory.mktemp('tfds')
   prepare.prepare('mnist', str(MNIST_SOURCE), str(data_dir))
   return str(data_dir)
+
+
+# A finished 3-epoch bp run on digits (checkpoints of epochs 2 and 3, with its marker), built once per
+# worker: tests copy it before changing anything.
+FINISHED_ARGS = ['--config=configs/default.py:rule=bp', '--config.num_epochs=3', '--config.model.widths=(16,)',
+                 '--config.checkpoint_every=1']
+
+
+@pytest.fixture(scope='session')
+def finished(tmp_path_factory):
+  workdir = tmp_path_factory.mktemp('finished') / 'run'
+  result = run_main(*FINISHED_ARGS, f'--workdir={workdir}')
+  assert result.returncode == 0, result.stderr
+  return workdir

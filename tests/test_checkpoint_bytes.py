@@ -4,21 +4,14 @@ import json
 import shutil
 
 import pytest
-from conftest import error_lines, run_main
+from conftest import FINISHED_ARGS, error_lines, run_main
 
 from local_learning import ownership
 from local_learning.checkpoint import Checkpoints
 from local_learning.errors import UserError
 
-ARGS = ['--config=configs/default.py:rule=bp', '--config.num_epochs=3', '--config.model.widths=(16,)']
+ARGS = FINISHED_ARGS
 
-
-@pytest.fixture(scope='module')
-def finished(tmp_path_factory):
-  workdir = tmp_path_factory.mktemp('finished') / 'run'
-  result = run_main(*ARGS, f'--workdir={workdir}')
-  assert result.returncode == 0, result.stderr
-  return workdir
 
 
 def _unfinished(finished, tmp_path):

@@ -6,23 +6,14 @@ import random
 import shutil
 
 import pytest
-from conftest import error_lines, run_main
+from conftest import FINISHED_ARGS, error_lines, run_main
 
 from local_learning import ownership
 from local_learning.errors import UserError
 
-ARGS = ['--config=configs/default.py:rule=bp', '--config.num_epochs=3', '--config.model.widths=(16,)',
-        '--config.checkpoint_every=1']
+ARGS = FINISHED_ARGS
 OTHER = ['--config=configs/default.py:rule=bp', '--config.num_epochs=1', '--config.model.widths=(16,)']
 
-
-@pytest.fixture(scope='module')
-def finished(tmp_path_factory):
-  """A finished run (checkpoints of epochs 2 and 3) written with its marker."""
-  workdir = tmp_path_factory.mktemp('finished') / 'run'
-  result = run_main(*ARGS, f'--workdir={workdir}')
-  assert result.returncode == 0, result.stderr
-  return workdir
 
 
 def _copy(finished, tmp_path, name='run'):

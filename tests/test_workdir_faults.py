@@ -3,21 +3,14 @@ import json
 import shutil
 
 import pytest
-from conftest import ROOT, error_lines, forget_modules, run_main
+from conftest import FINISHED_ARGS, ROOT, error_lines, forget_modules, run_main
 
 from local_learning import bench
 from local_learning.bench import render, runner
 from local_learning.errors import UserError
 
-ARGS = ['--config=configs/default.py:rule=bp', '--config.num_epochs=3', '--config.model.widths=(16,)']
+ARGS = FINISHED_ARGS
 
-
-@pytest.fixture(scope='module')
-def finished(tmp_path_factory):
-  workdir = tmp_path_factory.mktemp('finished') / 'run'
-  result = run_main(*ARGS, f'--workdir={workdir}')
-  assert result.returncode == 0, result.stderr
-  return workdir
 
 
 def test_torn_last_metrics_line_is_dropped_on_resume(finished, tmp_path):

@@ -79,12 +79,17 @@ def run_table(table, workdir, root, seeds=None, shard=(0, 1), cells_filter='', o
       train.train_and_evaluate(config, cell_dir, overwrite)
       outcome[cell.id] = 'done'
     except DatasetUnavailable as e:
-      outcome[cell.id] = f'unavailable: {e}'
-      os.makedirs(cell_dir, exist_ok=True)
-      workdir_lib.write_atomic(os.path.join(cell_dir, render.UNAVAILABLE),
-                               json.dumps(dict(status='unavailable', reason=str(e))))
+      outcome[cell.id] = mark_unavailable(cell_dir, e)
       print(f'[{i}/{len(plans)}] {cell.id}: unavailable: {e}', flush=True)
     except Busy as e:
       outcome[cell.id] = f'busy: {e}'
       print(f'[{i}/{len(plans)}] {cell.id}: left to the process running it: {e}', flush=True)
   return outcome
+
+
+def mark_unavailable(cell_dir, error):
+  """Records in cell_dir that its dataset is not prepared (render shows why) -> the cell's outcome."""
+  os.makedirs(cell_dir, exist_ok=True)
+  workdir_lib.write_atomic(os.path.join(cell_dir, render.UNAVAILABLE),
+                           json.dumps(dict(status='unavailable', reason=str(error))))
+  return f'unavailable: {error}'

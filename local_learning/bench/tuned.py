@@ -10,12 +10,10 @@ with the table's number of seeds, from config.seed + FINAL_SEED_OFFSET (no
 tuning seed among them), in CELL/ as an untuned cell's run, and the table
 reports their test metric; render adds the tuned settings.
 """
-import json
 import os
 
 from local_learning import space, train
-from local_learning import workdir as workdir_lib
-from local_learning.bench import render, runner
+from local_learning.bench import runner
 from local_learning.errors import DatasetUnavailable, UserError
 from local_learning.tuning import study as study_lib
 
@@ -82,10 +80,7 @@ def run_tuned_table(table, workdir, root, trials, seeds=None, shard=(0, 1), cell
       train.train_and_evaluate(final, cell_dir, overwrite)
       outcome[cell.id] = 'done'
     except DatasetUnavailable as e:
-      outcome[cell.id] = f'unavailable: {e}'
-      os.makedirs(cell_dir, exist_ok=True)
-      workdir_lib.write_atomic(os.path.join(cell_dir, render.UNAVAILABLE),
-                               json.dumps(dict(status='unavailable', reason=str(e))))
+      outcome[cell.id] = runner.mark_unavailable(cell_dir, e)
       say(f'[{i}/{len(plans)}] {cell.id}: unavailable: {e}')
   return outcome
 
