@@ -185,6 +185,27 @@ def test_lanes_train_trials_as_one_program_with_the_values_each_would_get_alone(
     study_lib.lane_settings(0)
 
 
+def test_lanes_of_a_pc_study_share_inference_steps_so_they_train_as_one_program(tmp_path):
+  settings = study_lib.Settings(start_from_config=False, **study_lib.lane_settings(3))
+  study = study_lib.tune(small_config('pc', epochs=1), str(tmp_path), 3, settings, say=lambda line: None)
+  assert [t.state for t in study.trials] == [COMPLETE] * 3
+  assert len({t.params['inference_steps'] for t in study.trials}) == 1                  # the first one's T
+  assert len({t.params['activity_lr'] for t in study.trials}) == 3                      # TPE drew each float
+  for t in study.trials:
+    summary = json.loads(open(os.path.join(tmp_path, 'trials', f'{t.number:04d}', 'summary.json')).read())
+    assert summary['lane_group']['trials'] == 3
+
+
+def test_lane_runner_trains_one_program_per_structure(tmp_path):
+  configs = [small_config('pc', epochs=1) for _ in range(3)]
+  configs[1].rule.inference_steps = 5
+  configs[2].rule.activity_lr = 0.05
+  results = trials_lib.run_trial_lanes(configs, [str(tmp_path / f't{i}') for i in range(3)],
+                                       [lambda r, line: None] * 3)
+  groups = [r.summary.to_json().get('lane_group') for r in results]
+  assert groups[0]['trials'] == groups[2]['trials'] == 2 and groups[1] is None     # T=5 trained alone
+
+
 def test_a_journal_study_re_runs_a_trial_left_running_with_fail_running(tmp_path):
   base = small_config(epochs=1)
   settings = study_lib.Settings(storage=f'journal:{tmp_path / "study.log"}')

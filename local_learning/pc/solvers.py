@@ -103,6 +103,8 @@ class ActivitySolver:
     return y, jnp.asarray(self.steps, jnp.float32)
 
   def _tx(self):
+    if isinstance(self.momentum, jax.Array):      # a traced value (tuning lanes): momentum 0 is plain sgd
+      return optax.sgd(self.lr, momentum=self.momentum)
     return optax.sgd(self.lr, momentum=self.momentum or None)
 
   def _adaptive(self, grad, y):

@@ -12,7 +12,11 @@ config's own settings (Settings.start_from_config), so the best trial is at
 least as good on the validation split. A diverged trial is PRUNED (user
 attribute diverged), never a value. A trial of a killed process is marked
 FAIL (Optuna's heartbeat, RDB storages) and re-queued with its parameters;
-its re-run resumes from its workdir's last checkpoint (same config). A trial
+its re-run resumes from its workdir's last checkpoint (same config). With
+K lanes (Settings.trials_per_call), the K trials asked together share the
+first one's structural values (ints and choices such as inference_steps,
+through Optuna's enqueue_trial with those fixed), so they train as one
+program; TPE samples their floats, and the structure from batch to batch. A trial
 interrupted by an exception is marked FAIL and re-queued the same way. The
 journal storage has no heartbeat: there Settings.fail_running (--fail_running)
 does it at start for a study no other process is working on.
@@ -76,6 +80,13 @@ def distributions(dists):
     else:
       out[path] = optuna.distributions.CategoricalDistribution(dist.options)
   return out
+
+
+def structure(params, dists):
+  """The params whose distributions are not floats (Int, Choice): they change the compiled program, so
+  trials asked together as lanes take the first one's values and TPE samples only their floats."""
+  return {path: value for path, value in params.items()
+          if not isinstance(dists[path], (space.LogUniform, space.Uniform))}
 
 
 def requeue(study, trial):
@@ -149,6 +160,8 @@ def tune(config, folder, trials, settings=Settings(), say=None):
       continue
     asked = []
     for _ in range(min(settings.trials_per_call, max(trials - len(counted) + waiting, 1))):
+      if asked and not waiting:
+        study.enqueue_trial(structure(asked[0].params, dists))   # the rest of the batch shares its program
       study.sampler = optuna.samplers.TPESampler(seed=settings.sampler_seed + len(study.get_trials(deepcopy=False)))
       asked.append(study.ask(distributions(dists)))
     ahead = sorted(t.number for t in study.get_trials(deepcopy=False, states=BUDGET_STATES))[:trials]

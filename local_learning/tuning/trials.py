@@ -61,11 +61,35 @@ def run_trials(configs, workdirs, on_rounds):
 
 def run_trial_lanes(configs, workdirs, on_rounds):
   """run_trials with the trials as lanes of one program (trial_lanes.train_lanes) -> [TrialResult];
-  trials that differ in a field that changes the program (an int such as inference_steps) run one
-  after another instead."""
-  try:
-    trial_lanes.lane_fields(configs)
-  except UserError:
+  trials that differ in a field that changes the program (an int such as inference_steps) form one
+  program per distinct structure."""
+  results = [None] * len(configs)
+  for group in _same_program(configs):
+    for t, result in zip(group, _lanes([configs[t] for t in group], [workdirs[t] for t in group],
+                                       [on_rounds[t] for t in group])):
+      results[t] = result
+  return results
+
+
+def _same_program(configs):
+  """Indices of configs grouped so that each group differs only in lane fields (trial_lanes.lane_fields)."""
+  groups = []
+  for t, config in enumerate(configs):
+    for group in groups:
+      try:
+        trial_lanes.lane_fields([configs[group[0]], config])
+      except UserError:
+        continue
+      group.append(t)
+      break
+    else:
+      groups.append([t])
+  return groups
+
+
+def _lanes(configs, workdirs, on_rounds):
+  """Trials that differ only in lane fields, as lanes of one program -> [TrialResult]."""
+  if len(configs) == 1:
     return run_trials(configs, workdirs, on_rounds)
   diverged = {}
 
