@@ -48,7 +48,6 @@ from local_learning.arrays import Array, Batch, Inputs, Key, Metrics, Params, Sc
 from local_learning.errors import UserError
 from local_learning.models.layered import FunctionalModel
 
-
 # Rule.family's values, in the order tables and plots group rules by (other last).
 FAMILIES = ('backprop', 'PC family', 'feedback alignment', 'energy-based', 'forward-only', 'separation', 'other')
 

@@ -16,8 +16,8 @@ terminal a live line for the running cell), the trainer's lines only with
 --verbose (always in CELL/table.log), then where the table was written;
 --render_only prints the table. --cells names cells by id (ROW__COLUMN),
 row or column, exactly or as a glob. --override=FIELD=VALUE,... sets config
-fields of every cell; the overridden cells train in folders of their own
-(ROW__COLUMN__FIELD=VALUE), and manifest.json records the overrides.
+fields in every cell whose config has them; those cells train in folders of
+their own (ROW__COLUMN__FIELD=VALUE), and manifest.json records the overrides.
 Cells already finished in --workdir are skipped (re-run to resume). With
 --shard=I/N (0 <= I < N) this process runs every N-th cell from the I-th;
 run all shards against the same workdir, then --render_only to build the
@@ -44,8 +44,8 @@ flags.DEFINE_integer('seeds', None, "Seeds per cell (default: the table's).")
 flags.DEFINE_string('shard', '0/1', 'I/N: run the I-th of N deterministic shards of the cells (0-based).')
 flags.DEFINE_string('cells', '', 'Only these cells, comma-separated: each a cell id (ROW__COLUMN), a row or a '
                     'column, exactly, or a glob over ids (e.g. "pc*__MNIST_MLP").')
-flags.DEFINE_string('override', '', 'FIELD=VALUE,... config fields set in every cell (e.g. num_epochs=2); the '
-                    'cells train in folders named with them.')
+flags.DEFINE_string('override', '', 'FIELD=VALUE,... config fields set in every cell that has them (e.g. '
+                    'num_epochs=2); those cells train in folders named with them.')
 flags.DEFINE_bool('verbose', False, "Print the cells' own lines (epochs, trials) too, not only one line per cell.")
 flags.DEFINE_list('rules', None, "The rules of a table over rules (default: the table's own).")
 flags.DEFINE_string('table_args', '', "Arguments of a spec whose get_table takes args (e.g. 'loss=ce').")
@@ -80,7 +80,7 @@ def main(argv):
     registry.import_module(FLAGS.rule_module)
   start = time.perf_counter()
   table = spec.with_overrides(spec.load_table(FLAGS.table, FLAGS.rules, FLAGS.table_args),
-                              spec.parse_overrides(FLAGS.override))
+                              spec.parse_overrides(FLAGS.override), spec.root())
   if FLAGS.tune and not FLAGS.render_only:
     tuned.run_tuned_table(table, FLAGS.workdir, spec.root(), FLAGS.tune, FLAGS.seeds, (int(index), int(count)),
                           FLAGS.cells, FLAGS.overwrite, FLAGS.tune_validation, FLAGS.tune_epochs,

@@ -59,10 +59,10 @@ def draw(table, results, workdir):
   style = styles(results)
   files = []
   for column in dict.fromkeys(r.cell.column for r in results):
-    name = _curves_of_column(plt, column, [r for r in results if r.cell.column == column], style, workdir)
+    name = _cost_of_column(plt, table, column, results, style, workdir)
     files += [name] if name else []
   for column in dict.fromkeys(r.cell.column for r in results):
-    name = _cost_of_column(plt, table, column, results, style, workdir)
+    name = _curves_of_column(plt, column, [r for r in results if r.cell.column == column], style, workdir)
     files += [name] if name else []
   if table.plot_x:
     fig, ax = plt.subplots(figsize=(7, 4))

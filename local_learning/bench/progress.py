@@ -69,6 +69,8 @@ class Progress:
     elapsed = time.monotonic() - self.start
     eta = f', ETA {duration(self.left * sum(self.times) / len(self.times))}' if self.left else ''
     with self._lock:
+      if self.live and self._status:
+        self.stream.write('\r\x1b[K')
       self._status = ''
       self._write_line(f'{running.label}: {text}; {duration(seconds)} (table {duration(elapsed)}{eta})')
 

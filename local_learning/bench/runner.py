@@ -81,7 +81,7 @@ def run_table(table, workdir, root, seeds=None, shard=(0, 1), cells_filter='', o
     label = f'[{i}/{len(plans)}] {cell.id}'
     if status == 'finished':
       outcome[cell.id] = 'skipped'
-      show.say(f'{label}: finished before, skipped ({render.cell_text(render.Result(cell, detail))})')
+      show.say(f'{label}: finished before, skipped ({result_text(cell, detail)})')
       continue
     if status == 'stale' and not overwrite:
       outcome[cell.id] = 'stale'
@@ -91,7 +91,7 @@ def run_table(table, workdir, root, seeds=None, shard=(0, 1), cells_filter='', o
       try:
         summary = train.train_and_evaluate(config, cell_dir, overwrite)
         outcome[cell.id] = 'done'
-        running.done(render.cell_text(render.Result(cell, summary)))
+        running.done(result_text(cell, summary))
       except DatasetUnavailable as e:
         outcome[cell.id] = mark_unavailable(cell_dir, e)
         running.done(f'unavailable: {e}')
@@ -99,6 +99,12 @@ def run_table(table, workdir, root, seeds=None, shard=(0, 1), cells_filter='', o
         outcome[cell.id] = f'busy: {e}'
         running.done(f'left to the process running it: {e}')
   return outcome
+
+
+def result_text(cell, summary):
+  """'test accuracy (%) 97.87 ± 0.13': a finished cell's line."""
+  result = render.Result(cell, summary)
+  return f'{result.task.metric_label} {render.cell_text(result)}'
 
 
 def mark_unavailable(cell_dir, error):

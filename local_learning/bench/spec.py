@@ -106,13 +106,34 @@ def parse_overrides(text: str) -> tuple:
   return tuple(pairs)
 
 
-def with_overrides(table: Table, overrides: tuple) -> Table:
-  """The table with `overrides` ((field, text), ...) applied to every cell, each cell tagged with them."""
+def with_overrides(table: Table, overrides: tuple, root: str) -> Table:
+  """The table with `overrides` ((field, text), ...) set in every cell whose config has the field (a
+  separation cell has no num_epochs), each such cell tagged with the ones it takes; a field no cell has
+  is a UserError. root: the folder holding configs/."""
   if not overrides:
     return table
-  tag = override_tag(overrides)
-  cells = tuple(dataclasses.replace(c, settings=c.settings + tuple(overrides), tag=tag) for c in table.cells)
-  return dataclasses.replace(table, cells=cells, overrides=tuple(overrides))
+  cells, used = [], set()
+  for cell in table.cells:
+    config = cell.build_config(1, root)
+    mine = tuple((k, v) for k, v in overrides if _has(config, k))
+    used |= {k for k, _ in mine}
+    if mine:
+      cell = dataclasses.replace(cell, settings=cell.settings + mine, tag=override_tag(mine))
+      cell.build_config(1, root)          # a value of the wrong type: its UserError now
+    cells.append(cell)
+  unused = [k for k, _ in overrides if k not in used]
+  if unused:
+    raise UserError(f'--override {", ".join(unused)}: no cell of table {table.name!r} has such a config field; '
+                    f'its fields: {", ".join(sorted(table.cells[0].build_config(1, root).keys()))}')
+  return dataclasses.replace(table, cells=tuple(cells), overrides=tuple(overrides))
+
+
+def _has(config, dotted: str) -> bool:
+  for part in dotted.split('.'):
+    if not hasattr(config, 'keys') or part not in config.keys():
+      return False
+    config = config[part]
+  return True
 
 
 def override_tag(overrides: tuple) -> str:
