@@ -17,6 +17,7 @@ from local_learning.rule import FAMILIES
 FAMILY_COLOURS = {'backprop': 'Greys', 'PC family': 'Blues', 'feedback alignment': 'Oranges',
                   'energy-based': 'Greens', 'forward-only': 'Purples', 'separation': 'Reds', 'other': 'copper'}
 LINE_STYLES = ('-', '--', '-.', ':')
+COST = 'cost_'           # the file names of the accuracy-against-cost plots start so
 MARKERS = ('o', 's', '^', 'D', 'v', 'P', 'X', '*', '<', '>')
 
 
@@ -25,6 +26,11 @@ def _pyplot():
   matplotlib.use('Agg')
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
   return plt
+
+
+def _ticker():
+  import matplotlib.ticker  # pylint: disable=g-import-not-at-top
+  return matplotlib.ticker
 
 
 def family_order(family):
@@ -152,15 +158,20 @@ def _cost_of_column(plt, table, column, results, style, workdir):
                          linestyle='none', markeredgecolor='k', markeredgewidth=0.5)
     entries.setdefault(s['family'], []).append((handle, r.cell.row))
   ax.set_xscale('log')
+  ticker = _ticker()
+  ax.xaxis.set_minor_locator(ticker.LogLocator(subs=(2, 5)))          # ticks at 1, 2, 5 x 10^k, as numbers
+  for axis in (ax.xaxis.set_major_formatter, ax.xaxis.set_minor_formatter):
+    axis(ticker.FuncFormatter(lambda v, _: f'{v:.3g}'))
   _label(ax, [(x, y, r.cell.row) for x, y, _, r in points])
   front = pareto_front([(x, y) for x, y, _, _ in points])
   (line,) = ax.plot(*zip(*front), color='k', linestyle='--', linewidth=1, drawstyle='steps-post', zorder=0)
   ax.plot(*zip(*front), linestyle='none', marker='o', markersize=13, markerfacecolor='none', markeredgecolor='k')
   entries.setdefault('', []).append((line, 'Pareto front'))
-  ax.set(xlabel=xlabel, ylabel=f'{points[0][3].task.metric_label} (95% CI)', title=f'{column}: accuracy against cost')
+  label = points[0][3].task.metric_label
+  ax.set(xlabel=xlabel, ylabel=f'{label} (95% CI)', title=f'{column}: {label.split(" (")[0]} against cost')
   ax.grid(alpha=0.3, which='both')
   _family_legend(ax, entries)
-  name = _save(fig, workdir, f'cost_{_slug(column)}.png')
+  name = _save(fig, workdir, f'{COST}{_slug(column)}.png')
   plt.close(fig)
   return name
 

@@ -17,7 +17,7 @@ import shutil
 import sys
 import threading
 import time
-from typing import Iterator, TextIO
+from typing import Generator, TextIO
 
 LOG = 'table.log'   # a cell's output, in its folder (ownership.IGNORED: never deleted by --overwrite)
 REDRAW_SECONDS = 1.0
@@ -41,7 +41,7 @@ class Progress:
       self._write_line(line)
 
   @contextlib.contextmanager
-  def cell(self, label: str, folder: str) -> Iterator['Running']:
+  def cell(self, label: str, folder: str) -> Generator['Running', None, None]:
     """Runs the block with stdout going to folder/table.log (and the terminal if verbose); the block calls
     running.done(text) with the cell's result. An exception out of the block prints where the cell's
     output is and propagates."""

@@ -162,8 +162,10 @@ def render(table, workdir, best=False, spread='ci'):
     if r.tuning:
       folder = os.path.join(workdir, r.cell.id, TUNING)
       images += [os.path.relpath(p, workdir) for p in tuning_plots.draw(folder, r.cell.id, r.tuning['storage'])]
+  lead = [name for name in images if name.startswith(plots.COST)]        # accuracy against cost: under the results
   report_lib.write_html(os.path.join(workdir, 'table.html'), table.name, ' '.join(intro), header, sections,
-                        [os.path.join(workdir, name) for name in images])
+                        [os.path.join(workdir, name) for name in images if name not in lead],
+                        [os.path.join(workdir, name) for name in lead])
   return Report(text, references)
 
 

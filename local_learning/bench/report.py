@@ -41,9 +41,9 @@ function sortBy(th) {
 }'''
 
 
-def write_html(path, name, description, header, sections, images):
+def write_html(path, name, description, header, sections, images, lead_images=()):
   """Writes the page: the title, the description, the manifest line, each render.Section as a
-  table, and the PNG files `images` inlined as data URIs."""
+  table, and the PNG files `images` inlined as data URIs (`lead_images` right after the first section)."""
   parts = [f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(name)}</title>'
            f'<style>{STYLE}</style><script>{SCRIPT}</script></head><body>', f'<h1>{html.escape(name)}</h1>']
   if description:
@@ -57,14 +57,20 @@ def write_html(path, name, description, header, sections, images):
     if section.note:
       parts.append(f'<p class="note">{html.escape(section.note)}</p>')
     parts.append(_table(section, first=i == 0))
+    if i == 0:
+      parts += [_image(image) for image in lead_images]
   if images:
     parts.append('<h2>Plots</h2>')
-  for image in images:
-    with open(image, 'rb') as f:
-      data = base64.b64encode(f.read()).decode()
-    parts.append(f'<img alt="{html.escape(os.path.basename(image))}" src="data:image/png;base64,{data}">')
+  parts += [_image(image) for image in images]
   parts.append('</body></html>')
   workdir.write_atomic(path, '\n'.join(parts))
+
+
+def _image(path):
+  """An <img> of the PNG file at path, inlined."""
+  with open(path, 'rb') as f:
+    data = base64.b64encode(f.read()).decode()
+  return f'<img alt="{html.escape(os.path.basename(path))}" src="data:image/png;base64,{data}">'
 
 
 def _table(section, first=False):
