@@ -53,7 +53,7 @@ class _Terminal(io.StringIO):
 @pytest.mark.parametrize('stream', [io.StringIO, _Terminal])
 def test_a_line_per_cell_and_the_cells_output_in_its_log(tmp_path, stream):
   out = stream()
-  show = progress.Progress(2, 2, stream=out)
+  show = progress.Progress(2, stream=out)
   with show.cell('[1/2] a', str(tmp_path / 'a')) as running:
     print('epoch 1/2: loss 1.0')
     print('epoch 2/2: loss 0.5')
@@ -69,7 +69,7 @@ def test_a_line_per_cell_and_the_cells_output_in_its_log(tmp_path, stream):
   log = (tmp_path / 'a' / progress.LOG).read_text().splitlines()
   assert log[0].startswith('--- ') and log[1:] == ['epoch 1/2: loss 1.0', 'epoch 2/2: loss 0.5']
   verbose = io.StringIO()
-  with progress.Progress(1, 1, verbose=True, stream=verbose).cell('[1/1] c', str(tmp_path / 'c')):
+  with progress.Progress(1, verbose=True, stream=verbose).cell('[1/1] c', str(tmp_path / 'c')):
     print('epoch 1/1')
   assert verbose.getvalue().splitlines()[0] == 'epoch 1/1'
 

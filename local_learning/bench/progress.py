@@ -6,7 +6,7 @@ terminal too only with verbose. When a cell ends, one line says how: its
 result, its time, the table's elapsed time and an ETA (the mean time of the
 cells trained so far, times the cells left to train). On a terminal (a TTY)
 the running cell also has a live line, redrawn in place every second: its
-elapsed time and its latest output line; elsewhere (a pipe, a file, CI) only
+elapsed time, the table's and its ETA, and the cell's latest output line; elsewhere (a pipe, a file, CI) only
 the finished lines print, so `make run | tee` stays one line per cell.
 """
 import contextlib
@@ -24,12 +24,12 @@ REDRAW_SECONDS = 1.0
 
 
 class Progress:
-  """A table's progress on `stream` (default sys.stdout): `to_train` cells will train, of `total`."""
+  """A table's progress on `stream` (default sys.stdout): `to_train` cells will train."""
 
-  def __init__(self, to_train: int, total: int, verbose: bool = False, stream: TextIO | None = None):
+  def __init__(self, to_train: int, verbose: bool = False, stream: TextIO | None = None):
     self.stream = stream or sys.stdout
     self.live = bool(getattr(self.stream, 'isatty', lambda: False)())
-    self.verbose, self.total, self.left = verbose, total, to_train
+    self.verbose, self.left = verbose, to_train
     self.start = time.monotonic()
     self.times = []                       # seconds of each cell trained so far
     self._lock = threading.Lock()
@@ -67,12 +67,15 @@ class Progress:
     self.times.append(seconds)
     self.left = max(0, self.left - 1)
     elapsed = time.monotonic() - self.start
-    eta = f', ETA {duration(self.left * sum(self.times) / len(self.times))}' if self.left else ''
+    eta = f', ETA {duration(self.left * self._mean())}' if self.left else ''
     with self._lock:
       if self.live and self._status:
         self.stream.write('\r\x1b[K')
       self._status = ''
       self._write_line(f'{running.label}: {text}; {duration(seconds)} (table {duration(elapsed)}{eta})')
+
+  def _mean(self) -> float:
+    return sum(self.times) / len(self.times)
 
   def _tick(self, running: 'Running', stop: threading.Event):
     """Redraws the live line until stop is set."""
@@ -84,7 +87,11 @@ class Progress:
     if not self.live:
       return
     width = shutil.get_terminal_size((100, 20)).columns - 1
-    text = f'{running.label}: running {duration(time.monotonic() - running.start)}'
+    seconds = time.monotonic() - running.start
+    text = f'{running.label}: running {duration(seconds)} (table {duration(time.monotonic() - self.start)}'
+    if self.times:                        # this cell and those after it, at the mean time of those trained
+      text += f', ETA {duration(max(0.0, self.left * self._mean() - seconds))}'
+    text += ')'
     if running.latest:
       text += f' | {running.latest.strip()}'
     with self._lock:

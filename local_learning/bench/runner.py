@@ -73,7 +73,7 @@ def run_table(table, workdir, root, seeds=None, shard=(0, 1), cells_filter='', o
                       '--workdir')
     plans.append((cell, config, out.path, status, detail))
   to_train = [p for p in plans if p[3] != 'finished' and (p[3] != 'stale' or overwrite)]
-  show = progress.Progress(len(to_train), len(plans), verbose)
+  show = progress.Progress(len(to_train), verbose)
   show.say(f'table {table.name}: {len(plans)} cells, {len(to_train)} to train, in {workdir}; each cell\'s output '
            f'in its {progress.LOG}' + ('' if verbose else ' (--verbose: here too)'))
   outcome = {}

@@ -64,7 +64,7 @@ def run_tuned_table(table, workdir, root, trials, seeds=None, shard=(0, 1), cell
     plans.append((cell, config))
   outcome = {}
   settings = study_lib.Settings(timeout_minutes=timeout_minutes, **study_lib.lane_settings(lanes))
-  show = progress.Progress(len(plans), len(plans), verbose)
+  show = progress.Progress(len(plans), verbose)
   show.say(f'tuned table {table.name}: {len(plans)} cells, {trials} trials each, in {workdir}; each cell\'s output '
            f'in its {progress.LOG}' + ('' if verbose else ' (--verbose: here too)'))
   for i, (cell, config) in enumerate(plans, 1):
