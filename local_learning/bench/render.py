@@ -9,7 +9,9 @@ relative to the baseline), and its reproduction of a published number where
 the spec gives one. Each summary's task (local_learning.tasks) says which
 metric it shows and how. A tuned table's cells (CELL/tuning/best.json, bench.tuned)
 add a "Tuned settings" section, CSV columns, the studies in manifest.json and
-each study's optimisation history and parameter importances.
+each study's optimisation history and parameter importances. A cell made by
+code that has changed since is marked (stale), the note under the table says
+what that means, and table.csv's status is `stale`.
 """
 import csv
 import dataclasses
