@@ -32,7 +32,8 @@ MARKER = 'local_learning.json'
 OUTPUTS = ('config.json', 'metrics.jsonl', 'summary.json', 'checkpoints', 'tensorboard')
 FOLDERS = ('checkpoints', 'tensorboard')
 KIND = 'local-learning workdir'
-IGNORED = ('unavailable.json',)         # the table runner's note on a cell whose dataset is missing: never deleted
+IGNORED = ('unavailable.json', 'table.log')   # the table runner's notes in a cell's folder (a dataset missing,
+                                              # the cell's output): never deleted
 _STEP = re.compile(r'\d+')
 _ORBAX_TMP = re.compile(r'\d+\.orbax-checkpoint-tmp.*')      # a step orbax was saving when the run was killed
 # The files orbax writes in a step folder (for adopting old runs, whose files were not recorded).

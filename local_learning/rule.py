@@ -3,6 +3,8 @@
 A rule is one class, registered with `@local_learning.register`:
 
   name, tasks, description       what it is and which tasks it supports
+  family                         the group tables and plots show it in: one of FAMILIES
+                                 ('other' by default)
   default_config()               its hyperparameters (ConfigDict), merged into config.rule
   problems(config)               its constraints on them: every mistake, one line each (default
                                  none); the trainer's check lists them with the config's others
@@ -46,12 +48,16 @@ from local_learning.arrays import Array, Batch, Inputs, Key, Metrics, Params, Sc
 from local_learning.errors import UserError
 from local_learning.models.layered import FunctionalModel
 
+# Rule.family's values, in the order tables and plots group rules by (other last).
+FAMILIES = ('backprop', 'PC family', 'feedback alignment', 'energy-based', 'forward-only', 'separation', 'other')
+
 
 class Rule:
   """Base class of learning rules; see the module docstring for the contract."""
   name: str = ''
   tasks: tuple[str, ...] = ('classification',)
   description: str = ''
+  family: str = 'other'
 
   def __init__(self, model: Any, config: ml_collections.ConfigDict, num_steps: int):
     """model: a FunctionalModel (classification) or a SeparationModel (separation). A config with

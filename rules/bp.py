@@ -6,6 +6,7 @@ import local_learning as ll
 class BP(ll.GradientRule):
   """Backpropagation of the output loss through the whole network."""
   name = 'bp'
+  family = 'backprop'
   description = 'backpropagation of the output loss (the baseline)'
 
   @classmethod

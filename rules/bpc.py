@@ -40,6 +40,7 @@ import local_learning as ll
 class BPC(ll.pc.PCRule):
   """Bidirectional PC: bottom-up and top-down prediction errors drive one inference."""
   name = 'bpc'
+  family = 'PC family'
   description = 'bidirectional PC: bottom-up and top-down errors in one energy (Oliviers et al. 2025)'
   closed_form = False     # its energy is not PC's
 

@@ -14,6 +14,7 @@ import local_learning as ll
 class BRSF(ll.GradientRule):
   """Sign-symmetric feedback with magnitudes redrawn every batch."""
   name = 'brsf'
+  family = 'feedback alignment'
   description = 'batchwise random-magnitude sign-concordant feedback: B = |M| sign(W), M redrawn each step'
 
   @classmethod

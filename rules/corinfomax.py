@@ -42,6 +42,7 @@ from local_learning import lanes
 class CorInfoMax(ll.SeparationRule):
   """Online CorInfoMax: lateral weights B_y, the exact inverse output correlation."""
   name = 'corinfomax'
+  family = 'separation'
   description = 'online CorInfoMax as its 2022 paper ran it (the exact-inverse baseline of PEM)'
   seeds_last = True
 

@@ -20,6 +20,7 @@ import local_learning as ll
 class DFA(ll.GradientRule):
   """Direct feedback alignment: fixed random projections of the output error."""
   name = 'dfa'
+  family = 'feedback alignment'
   description = 'direct feedback alignment: the output error projected to each layer (Nokland 2016)'
 
   @classmethod

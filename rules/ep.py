@@ -29,6 +29,7 @@ import local_learning as ll
 class EP(ll.GradientRule):
   """Equilibrium propagation: free and +-beta nudged phases, local contrastive updates."""
   name = 'ep'
+  family = 'energy-based'
   description = 'equilibrium propagation, centred +-beta nudging (Scellier & Bengio 2017; Laborieux et al. 2021)'
 
   @classmethod

@@ -17,6 +17,7 @@ import local_learning as ll
 class EPC(ll.pc.PCRule):
   """Error-optimised PC: the activity solver runs on the errors."""
   name = 'epc'
+  family = 'PC family'
   description = 'error-optimised PC: inference over the prediction errors, then the local PC weight update'
   closed_form = False     # its inference is its own
 

@@ -15,6 +15,7 @@ import local_learning as ll
 class FA(ll.GradientRule):
   """Feedback alignment: fixed random feedback matrices, drawn once."""
   name = 'fa'
+  family = 'feedback alignment'
   description = 'feedback alignment: errors sent down through fixed random matrices (Lillicrap et al. 2016)'
 
   @classmethod

@@ -27,6 +27,7 @@ import local_learning as ll
 class FF(ll.GradientRule):
   """Forward-Forward: per-block goodness of positive vs negative (label-embedded) data."""
   name = 'ff'
+  family = 'forward-only'
   description = 'Forward-Forward: layer-local goodness of positive vs negative data (Hinton 2022)'
 
   @classmethod

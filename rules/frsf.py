@@ -13,6 +13,7 @@ import local_learning as ll
 class FRSF(ll.GradientRule):
   """Sign-symmetric feedback with fixed random magnitudes."""
   name = 'frsf'
+  family = 'feedback alignment'
   description = 'fixed random-magnitude sign-concordant feedback: B = |M| sign(W), M drawn once'
 
   @classmethod

@@ -33,6 +33,7 @@ import local_learning as ll
 class HPC(ll.pc.PCRule):
   """Hybrid PC: an amortised bottom-up guess, refined by inference."""
   name = 'hpc'
+  family = 'PC family'
   description = 'hybrid PC: a bottom-up amortiser trained alongside initialises inference'
   closed_form = False     # its inference is its own
 

@@ -23,6 +23,7 @@ import local_learning as ll
 class FastICA(ll.SeparationRule):
   """Symmetric FastICA, one fixed-point iteration per train_step on all the data."""
   name = 'ica'
+  family = 'separation'
   description = 'FastICA (symmetric, logcosh; batch), a separation reference'
   online = False
   zero_mean_outputs = True

@@ -50,6 +50,7 @@ SIGN_KEYS = ('signs', 'old_kurt', 'old_signs', 'sign_count', 'ext_blocks', 'bloc
 class Infomax(ll.SeparationRule):
   """Extended Infomax: a natural-gradient ICA with per-component sub/super-Gaussian signs."""
   name = 'infomax'
+  family = 'separation'
   description = "extended Infomax ICA as MNE runs it (batch; the PEM paper's ICA baseline)"
   online = False
   zero_mean_outputs = True

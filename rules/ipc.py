@@ -32,6 +32,7 @@ SCHEDULES = ('simultaneous', 'sequential')
 class IPC(ll.pc.PCRule):
   """Incremental PC: T interleaved activity and weight steps per batch."""
   name = 'ipc'
+  family = 'PC family'
   description = 'incremental PC: a weight step at every inference step, activities carried through'
   closed_form = False     # its inference is its own
 

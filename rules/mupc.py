@@ -21,6 +21,7 @@ import local_learning as ll
 class MuPC(ll.pc.PCRule):
   """PC with muPC's defaults; T = number of hidden layers unless set."""
   name = 'mupc'
+  family = 'PC family'
   description = 'muPC: PC with Depth-muP defaults (T = hidden layers, GD on activities, Adam)'
 
   @classmethod

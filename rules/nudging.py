@@ -36,6 +36,7 @@ ESTIMATORS = ('pcx', 'ep')
 class Nudged(ll.pc.PCRule):
   """The nudging rules' base: `direction` +1 (pn), -1 (nn) or 0 (cn, both signs); beta_sign, the sign of beta:
   direction's, +1 for cn."""
+  family = 'PC family'
   direction = 1
 
   @classmethod

@@ -6,6 +6,7 @@ import local_learning as ll
 class PC(ll.pc.PCRule):
   """Predictive coding: inference on activities, then a local weight update."""
   name = 'pc'
+  family = 'PC family'
   description = 'predictive coding: T inference steps on activities, then local weight updates'
 
   @classmethod

@@ -31,6 +31,7 @@ from local_learning import lanes
 class PEM(ll.SeparationRule):
   """PEM: error-driven feedforward weights, Hebbian output statistics, domain-projected dynamics."""
   name = 'pem'
+  family = 'separation'
   description = 'predictive entropy maximisation: online BSS with local plasticity'
   seeds_last = True
 

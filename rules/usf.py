@@ -24,6 +24,7 @@ def xavier_std(shape, stacked):
 class USF(ll.GradientRule):
   """Sign-symmetric feedback with unit magnitudes (times the xavier scale)."""
   name = 'usf'
+  family = 'feedback alignment'
   description = 'uniform sign-concordant feedback: B = scale * sign(W) (Liao et al. 2016)'
 
   @classmethod

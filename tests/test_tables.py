@@ -79,7 +79,10 @@ def test_interrupted_table_resumes_without_recomputing(tmp_path, capsys):
   stamp = first.stat().st_mtime_ns
   outcome = runner.run_table(bench.load_table(path), str(workdir), str(ROOT))    # the command, run again
   assert outcome == {'bp__digits_mlp': 'skipped', 'pc__digits_mlp': 'done'}
-  assert 'bp__digits_mlp: finished before, skipped' in capsys.readouterr().out
+  out = capsys.readouterr().out
+  assert 'bp__digits_mlp: finished before, skipped' in out and 'pc__digits_mlp: test accuracy (%) ' in out
+  assert 'epoch' not in out and len(out.splitlines()) == 3            # a line per cell, the epochs in its log
+  assert 'epoch 30/30' in (workdir / 'pc__digits_mlp' / 'table.log').read_text()
   assert first.stat().st_mtime_ns == stamp
   assert (workdir / 'pc__digits_mlp' / 'summary.json').exists()
 
@@ -136,7 +139,7 @@ def test_rendered_table_has_statistics_costs_manifest_and_report(tiny_run):
   assert len(manifest['rules']['pc'][0]['source_sha256']) == 64
   assert manifest['project']['version'] and 'commit' in manifest['project']
   page = open(os.path.join(workdir, 'table.html')).read()
-  assert page.count('data:image/png;base64,') == 1 and '<table>' in page and 'Paired with bp' in page
+  assert page.count('data:image/png;base64,') == 2 and '<table>' in page and 'Paired with bp' in page   # cost, curves
 
 
 REFERENCE_SPEC = '''

@@ -2,7 +2,7 @@
 μPC and Depth-μP backprop (the μPC paper's depth-scaling experiment).
 
   python benchmarks/run.py --table=depth --workdir=runs/depth
-  python benchmarks/run.py --table=depth --workdir=runs/depth --cells=mupc,H=128   # one cell
+  python benchmarks/run.py --table=depth --workdir=runs/depth --cells=mupc__H=128   # one cell (ROW__COLUMN)
 
 Fixed budget: one epoch of MNIST at batch 64 (937 steps), width 128 (the
 paper's is 512), squared error, 1 seed (the paper's 3); H hidden layers, H in

@@ -2,6 +2,8 @@
 
   local-learning-table --table=quick --workdir=runs/quick        (or: python benchmarks/run.py ...)
   local-learning-table --table=classic --workdir=runs/classic --seeds=3 --cells=MNIST_MLP
+  local-learning-table --table=classic --workdir=runs/classic --cells='pc*__MNIST_MLP,bp__MNIST_MLP'
+  local-learning-table --table=quick --workdir=runs/quick --override=num_epochs=2 --verbose
   local-learning-table --table=classic --workdir=runs/classic --rules=bp,fa --rule_module=my_lab.my_rule
   local-learning-table --table=depth --workdir=/shared/runs/depth --shard=$SLURM_ARRAY_TASK_ID/8
   local-learning-table --table=pem_antisparse --workdir=runs/pem_antisparse --check
@@ -9,6 +11,13 @@
   local-learning-table --table=quick --workdir=runs/quick_tuned --tune=8
   local-learning-table --table=classic --cells=MNIST_MLP --workdir=runs/mnist_tuned --tune=20 --tune_epochs=5
 
+It prints one line per cell (its result, time, the table's ETA; on a
+terminal a live line for the running cell), the trainer's lines only with
+--verbose (always in CELL/table.log), then where the table was written;
+--render_only prints the table. --cells names cells by id (ROW__COLUMN),
+row or column, exactly or as a glob. --override=FIELD=VALUE,... sets config
+fields in every cell whose config has them; those cells train in folders of
+their own (ROW__COLUMN__FIELD=VALUE), and manifest.json records the overrides.
 Cells already finished in --workdir are skipped (re-run to resume). With
 --shard=I/N (0 <= I < N) this process runs every N-th cell from the I-th;
 run all shards against the same workdir, then --render_only to build the
@@ -19,6 +28,7 @@ trains its best settings with fresh seeds; the table adds the tuned settings
 and prints the whole command's wall time. `optuna-dashboard
 sqlite:///WORKDIR/CELL/tuning/study.db` shows a study live.
 """
+import os
 import sys
 import time
 
@@ -32,7 +42,11 @@ flags.DEFINE_string('table', 'quick', 'Built-in table name (benchmarks/tables/NA
 flags.DEFINE_string('workdir', None, 'Folder of the table: one sub-folder per cell, table.md/.csv/.html, plots.')
 flags.DEFINE_integer('seeds', None, "Seeds per cell (default: the table's).")
 flags.DEFINE_string('shard', '0/1', 'I/N: run the I-th of N deterministic shards of the cells (0-based).')
-flags.DEFINE_string('cells', '', 'Only cells whose id contains each comma-separated part.')
+flags.DEFINE_string('cells', '', 'Only these cells, comma-separated: each a cell id (ROW__COLUMN), a row or a '
+                    'column, exactly, or a glob over ids (e.g. "pc*__MNIST_MLP").')
+flags.DEFINE_string('override', '', 'FIELD=VALUE,... config fields set in every cell that has them (e.g. '
+                    'num_epochs=2); those cells train in folders named with them.')
+flags.DEFINE_bool('verbose', False, "Print the cells' own lines (epochs, trials) too, not only one line per cell.")
 flags.DEFINE_list('rules', None, "The rules of a table over rules (default: the table's own).")
 flags.DEFINE_string('table_args', '', "Arguments of a spec whose get_table takes args (e.g. 'loss=ce').")
 flags.DEFINE_string('rule_module', '', 'A module of your own rules to import first (e.g. my_lab.my_rule).')
@@ -65,16 +79,21 @@ def main(argv):
   if FLAGS.rule_module:
     registry.import_module(FLAGS.rule_module)
   start = time.perf_counter()
-  table = spec.load_table(FLAGS.table, FLAGS.rules, FLAGS.table_args)
+  table = spec.with_overrides(spec.load_table(FLAGS.table, FLAGS.rules, FLAGS.table_args),
+                              spec.parse_overrides(FLAGS.override), spec.root())
   if FLAGS.tune and not FLAGS.render_only:
     tuned.run_tuned_table(table, FLAGS.workdir, spec.root(), FLAGS.tune, FLAGS.seeds, (int(index), int(count)),
                           FLAGS.cells, FLAGS.overwrite, FLAGS.tune_validation, FLAGS.tune_epochs,
-                          FLAGS.tune_timeout_minutes, lanes=FLAGS.tune_lanes)
+                          FLAGS.tune_timeout_minutes, lanes=FLAGS.tune_lanes, verbose=FLAGS.verbose)
   elif not FLAGS.render_only:
     runner.run_table(table, FLAGS.workdir, spec.root(), FLAGS.seeds, (int(index), int(count)),
-                     FLAGS.cells, FLAGS.overwrite)
+                     FLAGS.cells, FLAGS.overwrite, FLAGS.verbose)
   report = render.render(table, FLAGS.workdir, FLAGS.best, FLAGS.spread)
-  print(report.markdown)
+  if FLAGS.render_only or FLAGS.verbose:
+    print(report.markdown)
+  else:
+    print(f'table {table.name}: {os.path.join(FLAGS.workdir, "table.md")} (and table.csv, table.html, '
+          'manifest.json, plots); --render_only prints it')
   if FLAGS.tune and not FLAGS.render_only:
     print(f'tuned table {table.name}: {FLAGS.tune} trials a cell; wall time {time.perf_counter() - start:.0f} s '
           '(tuning, final runs, rendering)', flush=True)

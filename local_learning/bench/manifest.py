@@ -31,8 +31,10 @@ def header(manifest):
   versions = ', '.join(f'{name} {libraries[name]}' for name in ('jax', 'jaxlib', 'flax', 'optax', 'orbax-checkpoint'))
   devices = ', '.join(f'{d["kind"]} x {d["count"]}' for d in manifest['devices']) or 'none run'
   flags = manifest['xla_flags'] or 'none'
+  overrides = ', '.join(f'{k}={v}' for k, v in manifest.get('overrides', {}).items())
   return (f'{manifest["date"]} | local-learning {project["version"]}, commit {commit} | {versions} | '
-          f'devices {devices} | XLA_FLAGS {flags} | manifest.json')
+          f'devices {devices} | XLA_FLAGS {flags} | ' + (f'overrides {overrides} | ' if overrides else '')
+          + 'manifest.json')
 
 
 def _without_paths(text):

@@ -9,10 +9,13 @@ relative to the baseline), and its reproduction of a published number where
 the spec gives one. Each summary's task (local_learning.tasks) says which
 metric it shows and how. A tuned table's cells (CELL/tuning/best.json, bench.tuned)
 add a "Tuned settings" section, CSV columns, the studies in manifest.json and
-each study's optimisation history and parameter importances.
+each study's optimisation history and parameter importances. A cell made by
+code that has changed since is marked (stale), the note under the table says
+what that means, and table.csv's status is `stale`.
 """
 import csv
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -30,6 +33,8 @@ from local_learning.tuning import storage as tuning_storage
 from local_learning.tuning import study as tuning_study
 
 UNAVAILABLE = 'unavailable.json'   # written by the runner where a dataset is not prepared
+STALE_LEGEND = ('(stale): the rule\'s code, or the code it ran, changed since the cell ran; its number is of the '
+                'old code (--overwrite re-runs it).')
 TUNING = 'tuning'                  # a tuned table's study of a cell: CELL/tuning/
 
 
@@ -54,6 +59,16 @@ class Result:
   @property
   def spread(self):
     return Spread.of(self.values())
+
+  @property
+  def family(self):
+    """The rule's family (Rule.family): of the rule that ran, else of a rule named as the row, else 'other'."""
+    name = self.summary.rule if self.summary else self.cell.row
+    return registry.get(name).family if name in registry.names() else 'other'
+
+  @functools.cached_property
+  def stale(self):
+    return bool(self.summary and _stale(self.summary))
 
 
 def collect(table, workdir):
@@ -104,11 +119,13 @@ def _metrics(path):
 
 @dataclasses.dataclass(frozen=True)
 class Section:
-  """A titled grid: rows of (label, [cell text per column])."""
+  """A titled grid: rows of (label, [cell text per column]); a grid over the table's cells also has
+  `results`: per row, the render.Result (or None) of each column, for the HTML report's links and groups."""
   title: str
   note: str
   columns: list
   rows: list
+  results: list | None = None
 
 
 @dataclasses.dataclass
@@ -126,6 +143,8 @@ def render(table, workdir, best=False, spread='ci'):
   results = collect(table, workdir)
   os.makedirs(workdir, exist_ok=True)
   manifest = manifest_lib.build(table, [r.summary for r in results if r.summary])
+  if table.overrides:
+    manifest['overrides'] = dict(table.overrides)
   studies = {r.cell.id: _study_record(r, workdir) for r in results if r.tuning}
   if studies:
     manifest['tuning'] = studies
@@ -145,8 +164,10 @@ def render(table, workdir, best=False, spread='ci'):
     if r.tuning:
       folder = os.path.join(workdir, r.cell.id, TUNING)
       images += [os.path.relpath(p, workdir) for p in tuning_plots.draw(folder, r.cell.id, r.tuning['storage'])]
+  lead = [name for name in images if name.startswith(plots.COST)]        # accuracy against cost: under the results
   report_lib.write_html(os.path.join(workdir, 'table.html'), table.name, ' '.join(intro), header, sections,
-                        [os.path.join(workdir, name) for name in images])
+                        [os.path.join(workdir, name) for name in images if name not in lead],
+                        [os.path.join(workdir, name) for name in lead])
   return Report(text, references)
 
 
@@ -161,13 +182,14 @@ def _sections(table, results, best, spread):
   headers = [f'{c} (n={counts[c].pop()})' if len(counts[c]) == 1 else c for c in columns]
 
   def grid(title, note, text_of, skip=()):
-    lines = [(row, [text_of(at[row, c]) if (row, c) in at else '' for c in columns]) for row in rows
-             if row not in skip]
-    return Section(title, note, headers, lines)
+    kept = [row for row in rows if row not in skip]
+    lines = [(row, [text_of(at[row, c]) if (row, c) in at else '' for c in columns]) for row in kept]
+    return Section(title, note, headers, lines, [[at.get((row, c)) for c in columns] for row in kept])
 
   plus = '95% CI of the mean (t)' if spread == 'ci' else 'std (n - 1)'
+  stale = (f' {STALE_LEGEND}' if any(r.stale for r in results) else '')
   sections = [grid('', f'{labels} at the end of training (final {unit}, not best): mean ± {plus}; n seeds; '
-                   '(ref X): a published value (see Reproduction).', lambda r: cell_text(r, spread))]
+                   f'(ref X): a published value (see Reproduction).{stale}', lambda r: cell_text(r, spread))]
   if best:
     sections.append(grid(f'Best {unit} per seed', 'optimistic; for comparison with the literature only',
                          lambda r: cell_text(r, spread, best=True)))
@@ -209,7 +231,7 @@ def cell_text(result, spread='ci', best=False):
   if result.cell.reference and not best:
     inside, _ = reference_check(result)
     text += f' (ref {result.cell.reference.value:g}{"" if inside else ", outside"})'
-  return text + (' (stale)' if _stale(summary) else '')
+  return text + (' (stale)' if result.stale else '')
 
 
 def tuned_text(result):
@@ -285,7 +307,7 @@ def write_csv(table, results, path):
     for r in results:
       status = r.summary.status if r.summary else 'unavailable' if r.unavailable else 'not run'
       row = dict(row=r.cell.row, column=r.cell.column, x=r.cell.x,
-                 status=f'{status} (stale)' if r.summary and _stale(r.summary) else status)
+                 status='stale' if r.stale else status)
       if r.summary:
         s, best = r.spread, Spread.of(r.values(best=True))
         baseline = at.get((table.baseline, r.cell.column))

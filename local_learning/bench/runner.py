@@ -7,38 +7,46 @@ an interrupted table re-run loses only the cell that was running;
 summary.json is written last and atomically. `shard=(i, n)` takes every
 n-th cell from the i-th (0-based), a deterministic split for job arrays. A
 cell whose dataset is not prepared is reported and left unrun; so is a cell
-another process is running (each cell's folder has its own lock).
+another process is running (each cell's folder has its own lock). What a
+run prints: bench/progress.py (a line per cell; the trainer's lines in
+CELL/table.log).
 """
 import json
 import os
 
 from local_learning import provenance, train
 from local_learning import workdir as workdir_lib
-from local_learning.bench import render
+from local_learning.bench import progress, render, spec
 from local_learning.errors import DatasetUnavailable, UserError
 from local_learning.lock import Busy
 
 
 def select(table, shard=(0, 1), cells_filter=''):
-  """The cells of this shard whose id contains every comma-separated part of cells_filter."""
+  """The cells of this shard named by cells_filter: comma-separated parts, each a cell's id, row or column
+  (spec.matches: exactly, or a glob over ids like 'pc*__MNIST*'); '' selects every cell. A part that names
+  no cell is a UserError."""
   index, count = shard
   if not 0 <= index < count:
     raise UserError(f'bad shard {index}/{count}; use I/N with 0 <= I < N')
-  parts = [p for p in cells_filter.split(',') if p]
-  chosen = [c for c in table.cells if all(p in c.id for p in parts)]
-  if not chosen:
-    raise UserError(f'no cell of table {table.name!r} matches {cells_filter!r}; '
-                    f'cells: {", ".join(c.id for c in table.cells)}')
+  parts = [p.strip() for p in cells_filter.split(',') if p.strip()]
+  unmatched = [p for p in parts if not any(spec.matches(c, p) for c in table.cells)]
+  if unmatched:
+    raise UserError(f'--cells: {", ".join(repr(p) for p in unmatched)} names no cell of table {table.name!r} '
+                    '(give a cell id ROW__COLUMN, a row, a column, or a glob such as "pc*__MNIST*"); rows: '
+                    f'{", ".join(dict.fromkeys(spec.slug(c.row) for c in table.cells))}; columns: '
+                    f'{", ".join(dict.fromkeys(spec.slug(c.column) for c in table.cells))}')
+  chosen = [c for c in table.cells if not parts or any(spec.matches(c, p) for p in parts)]
   return chosen[index::count]
 
 
-def run_table(table, workdir, root, seeds=None, shard=(0, 1), cells_filter='', overwrite=False):
+def run_table(table, workdir, root, seeds=None, shard=(0, 1), cells_filter='', overwrite=False, verbose=False):
   """Trains the selected cells; -> {cell id: 'done' | 'skipped' | 'stale' | 'unavailable: ...' | 'busy: ...'}.
 
   Every cell's config and folder are checked before any training. A finished
   cell of the same config is skipped (with overwrite too); one whose rule's
   source changed since is stale, and re-run only with overwrite; a cell
-  folder holding another config is an error unless overwriting.
+  folder holding another config is an error unless overwriting. verbose: the
+  trainer's lines on the terminal too, not only in each CELL/table.log.
   """
   seeds = table.seeds if seeds is None else seeds
   if not (isinstance(seeds, int) and seeds >= 1):
@@ -64,27 +72,39 @@ def run_table(table, workdir, root, seeds=None, shard=(0, 1), cells_filter='', o
       raise UserError(f'cell {cell.id}: {detail.split("; ")[0]}; --overwrite replaces the cell, or use another '
                       '--workdir')
     plans.append((cell, config, out.path, status, detail))
+  to_train = [p for p in plans if p[3] != 'finished' and (p[3] != 'stale' or overwrite)]
+  show = progress.Progress(len(to_train), verbose)
+  show.say(f'table {table.name}: {len(plans)} cells, {len(to_train)} to train, in {workdir}; each cell\'s output '
+           f'in its {progress.LOG}' + ('' if verbose else ' (--verbose: here too)'))
   outcome = {}
   for i, (cell, config, cell_dir, status, detail) in enumerate(plans, 1):
+    label = f'[{i}/{len(plans)}] {cell.id}'
     if status == 'finished':
       outcome[cell.id] = 'skipped'
-      print(f'[{i}/{len(plans)}] {cell.id}: finished before, skipped', flush=True)
+      show.say(f'{label}: finished before, skipped ({result_text(cell, detail)})')
       continue
     if status == 'stale' and not overwrite:
       outcome[cell.id] = 'stale'
-      print(f'[{i}/{len(plans)}] {cell.id}: stale, not re-run ({detail}); --overwrite re-runs it', flush=True)
+      show.say(f'{label}: stale, not re-run ({detail}); --overwrite re-runs it')
       continue
-    print(f'[{i}/{len(plans)}] {cell.id}: training ({config.num_seeds} seeds)', flush=True)
-    try:
-      train.train_and_evaluate(config, cell_dir, overwrite)
-      outcome[cell.id] = 'done'
-    except DatasetUnavailable as e:
-      outcome[cell.id] = mark_unavailable(cell_dir, e)
-      print(f'[{i}/{len(plans)}] {cell.id}: unavailable: {e}', flush=True)
-    except Busy as e:
-      outcome[cell.id] = f'busy: {e}'
-      print(f'[{i}/{len(plans)}] {cell.id}: left to the process running it: {e}', flush=True)
+    with show.cell(label, cell_dir) as running:
+      try:
+        summary = train.train_and_evaluate(config, cell_dir, overwrite)
+        outcome[cell.id] = 'done'
+        running.done(result_text(cell, summary))
+      except DatasetUnavailable as e:
+        outcome[cell.id] = mark_unavailable(cell_dir, e)
+        running.done(f'unavailable: {e}')
+      except Busy as e:
+        outcome[cell.id] = f'busy: {e}'
+        running.done(f'left to the process running it: {e}')
   return outcome
+
+
+def result_text(cell, summary):
+  """'test accuracy (%) 97.87 ± 0.13': a finished cell's line."""
+  result = render.Result(cell, summary)
+  return f'{result.task.metric_label} {render.cell_text(result)}'
 
 
 def mark_unavailable(cell_dir, error):

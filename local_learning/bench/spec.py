@@ -9,9 +9,13 @@ a config file (the trainer's own, with its `:ARGS`, relative to the folder
 holding configs/), config overrides, and where it goes in the table: its row
 (usually the rule) and column (usually dataset/model). A cell's optional `x`
 places it on the table's line plot (e.g. depth, rho); its optional
-`reference` is a published number to reproduce.
+`reference` is a published number to reproduce. `with_overrides` applies the
+command line's `--override=field=value,...` to every cell: its `tag` names the
+overrides, so an overridden cell trains in a folder of its own.
 """
 import dataclasses
+import fnmatch
+import hashlib
 import importlib.util
 import inspect
 import os
@@ -43,10 +47,17 @@ class Cell:
   overrides: tuple = ()        # (('rule.inference_steps', 20), ...)
   x: Any = None
   reference: Reference | None = None
+  settings: tuple = ()         # (('num_epochs', '2'), ...): --override's fields, as command-line text
+  tag: str = ''                # names `settings` in the cell's folder: ROW__COLUMN__TAG
 
   @property
   def id(self):
-    return re.sub(r'[^A-Za-z0-9_.=-]+', '_', f'{self.row}__{self.column}')
+    """The cell's folder name in the table's workdir: ROW__COLUMN, and __TAG where overridden."""
+    return self.base_id + (f'__{self.tag}' if self.tag else '')
+
+  @property
+  def base_id(self):
+    return slug(f'{self.row}__{self.column}')
 
   def build_config(self, seeds, root):
     """The locked ConfigDict this cell trains; a bad override is a UserError. An override of
@@ -59,6 +70,11 @@ class Cell:
     config.num_seeds = seeds
     for key, value in self.overrides:
       ll_config.override(config, key, value)
+    for key, text in self.settings:
+      try:
+        ll_config.override_from_text(config, key, text)
+      except UserError as e:
+        raise UserError(f'--override {key}={text}: {str(e).replace(f"--config.{key}=", "")}') from None
     return config
 
 
@@ -72,6 +88,72 @@ class Table:
   baseline: str = 'bp'         # the row each cell is paired with in its column ('' = none)
   extra: Any = None            # fn(results, workdir) -> ([render.Section], [image file names]): the
                                # spec's own sections and plots (e.g. limits' heatmaps), or None
+  overrides: tuple = ()        # (('num_epochs', '2'), ...): --override, applied to every cell (with_overrides)
+
+
+def parse_overrides(text: str) -> tuple:
+  """'num_epochs=2,model.widths=(16,16)' -> (('num_epochs', '2'), ('model.widths', '(16,16)')): split at the
+  commas that start a new FIELD=."""
+  pairs = []
+  for item in re.split(r',(?=\s*[A-Za-z_][\w.]*=)', text.strip()) if text.strip() else []:
+    key, sep, value = item.strip().partition('=')
+    if not sep or not re.fullmatch(r'[A-Za-z_][\w.]*', key) or not value:
+      raise UserError(f'bad --override item {item!r}; use FIELD=VALUE[,FIELD=VALUE...], e.g. num_epochs=2')
+    pairs.append((key, value))
+  keys = [k for k, _ in pairs]
+  if len(set(keys)) < len(keys):
+    raise UserError(f'--override sets {", ".join(sorted({k for k in keys if keys.count(k) > 1}))} more than once')
+  return tuple(pairs)
+
+
+def with_overrides(table: Table, overrides: tuple, root: str) -> Table:
+  """The table with `overrides` ((field, text), ...) set in every cell whose config has the field (a
+  separation cell has no num_epochs), each such cell tagged with the ones it takes; a field no cell has
+  is a UserError. root: the folder holding configs/."""
+  if not overrides:
+    return table
+  cells, used = [], set()
+  for cell in table.cells:
+    config = cell.build_config(1, root)
+    mine = tuple((k, v) for k, v in overrides if _has(config, k))
+    used |= {k for k, _ in mine}
+    if mine:
+      cell = dataclasses.replace(cell, settings=cell.settings + mine, tag=override_tag(mine))
+      cell.build_config(1, root)          # a value of the wrong type: its UserError now
+    cells.append(cell)
+  unused = [k for k, _ in overrides if k not in used]
+  if unused:
+    raise UserError(f'--override {", ".join(unused)}: no cell of table {table.name!r} has such a config field; '
+                    f'its fields: {", ".join(sorted(table.cells[0].build_config(1, root).keys()))}')
+  return dataclasses.replace(table, cells=tuple(cells), overrides=tuple(overrides))
+
+
+def _has(config, dotted: str) -> bool:
+  for part in dotted.split('.'):
+    if not hasattr(config, 'keys') or part not in config.keys():
+      return False
+    config = config[part]
+  return True
+
+
+def override_tag(overrides: tuple) -> str:
+  """A folder-name tag of overrides: 'num_epochs=2' as it reads where short, else 'override-' and a digest."""
+  text = ','.join(f'{k}={v}' for k, v in overrides)
+  tag = slug(text)
+  return tag if len(tag) <= 48 else f'override-{hashlib.sha256(text.encode()).hexdigest()[:10]}'
+
+
+def matches(cell: Cell, pattern: str) -> bool:
+  """Whether --cells' part `pattern` names the cell: its id (ROW__COLUMN, as its folder without an override
+  tag), its row or its column exactly (spaces and slashes as in the id: 'digits_mlp'), or a glob over its id."""
+  names = {cell.base_id, cell.id, slug(cell.row), slug(cell.column)}
+  if pattern in names:
+    return True
+  return any(ch in pattern for ch in '*?[') and any(fnmatch.fnmatchcase(n, pattern) for n in (cell.base_id, cell.id))
+
+
+def slug(text: str) -> str:
+  return re.sub(r'[^A-Za-z0-9_.=-]+', '_', text)
 
 
 def grid(rows, columns, config, seeds=3, name='table', description='', plot_x='', baseline='bp',

@@ -13,7 +13,7 @@ reports their test metric; render adds the tuned settings.
 import os
 
 from local_learning import space, train
-from local_learning.bench import runner
+from local_learning.bench import progress, runner
 from local_learning.errors import DatasetUnavailable, UserError
 from local_learning.tuning import study as study_lib
 
@@ -44,10 +44,11 @@ def final_config(cell, root, seeds, params):
 
 
 def run_tuned_table(table, workdir, root, trials, seeds=None, shard=(0, 1), cells_filter='', overwrite=False,
-                    validation=0, epochs=0, timeout_minutes=0.0, say=None, lanes=1):
+                    validation=0, epochs=0, timeout_minutes=0.0, say=None, lanes=1, verbose=False):
   """Tunes and retrains the selected cells; returns {cell id: 'done' | 'no trial completed' | 'unavailable: ...'}.
   Every cell's tuning config is checked first; re-running resumes each study and skips finished runs.
-  lanes: trials asked at once, trained as lanes of one program where they can be."""
+  lanes: trials asked at once, trained as lanes of one program where they can be. A line per cell on the
+  terminal (bench/progress.py); the studies' and trainer's lines go to `say` (default: CELL/table.log)."""
   say = say or _print
   seeds = table.seeds if seeds is None else seeds
   if not (isinstance(seeds, int) and seeds >= 1):
@@ -63,25 +64,29 @@ def run_tuned_table(table, workdir, root, trials, seeds=None, shard=(0, 1), cell
     plans.append((cell, config))
   outcome = {}
   settings = study_lib.Settings(timeout_minutes=timeout_minutes, **study_lib.lane_settings(lanes))
+  show = progress.Progress(len(plans), verbose)
+  show.say(f'tuned table {table.name}: {len(plans)} cells, {trials} trials each, in {workdir}; each cell\'s output '
+           f'in its {progress.LOG}' + ('' if verbose else ' (--verbose: here too)'))
   for i, (cell, config) in enumerate(plans, 1):
     cell_dir = os.path.join(workdir, cell.id)
     folder = os.path.join(cell_dir, TUNING)
-    say(f'[{i}/{len(plans)}] {cell.id}: tuning, {trials} trials')
-    try:
-      study_lib.tune(config, folder, trials, settings, say)
-      best = study_lib.read_best(folder)['best']
-      if best is None:
-        outcome[cell.id] = 'no trial completed'
-        say(f'[{i}/{len(plans)}] {cell.id}: no trial completed; not trained')
-        continue
-      final = final_config(cell, root, seeds, best['params'])
-      say(f'[{i}/{len(plans)}] {cell.id}: training trial {best["number"]}\'s settings, seeds '
-          f'{final.seed}..{final.seed + seeds - 1}')
-      train.train_and_evaluate(final, cell_dir, overwrite)
-      outcome[cell.id] = 'done'
-    except DatasetUnavailable as e:
-      outcome[cell.id] = runner.mark_unavailable(cell_dir, e)
-      say(f'[{i}/{len(plans)}] {cell.id}: unavailable: {e}')
+    with show.cell(f'[{i}/{len(plans)}] {cell.id}', cell_dir) as running:
+      say(f'{cell.id}: tuning, {trials} trials')
+      try:
+        study_lib.tune(config, folder, trials, settings, say)
+        best = study_lib.read_best(folder)['best']
+        if best is None:
+          outcome[cell.id] = 'no trial completed'
+          running.done('no trial completed; not trained')
+          continue
+        final = final_config(cell, root, seeds, best['params'])
+        say(f'{cell.id}: training trial {best["number"]}\'s settings, seeds {final.seed}..{final.seed + seeds - 1}')
+        summary = train.train_and_evaluate(final, cell_dir, overwrite)
+        outcome[cell.id] = 'done'
+        running.done(f'{runner.result_text(cell, summary)} (trial {best["number"]}\'s settings)')
+      except DatasetUnavailable as e:
+        outcome[cell.id] = runner.mark_unavailable(cell_dir, e)
+        running.done(f'unavailable: {e}')
   return outcome
 
 
