@@ -38,11 +38,20 @@ Differences, each a reason our numbers may differ from PCX's:
                  activation (pooling belongs to the next layer, models/cnn.py);
                  PCX's activities are the pooled activations (issue 30)
   init           flax's (lecun-normal kernels, zero biases); PCX's layers
-                 use PyTorch-style uniform ones
+                 (equinox's) use uniform +-1/sqrt(fan-in) ones
+  activity step  plain gradient descent with momentum on the batch-summed
+                 energy (activity_energy 'sum'), as configs/mnist_mlp.py
+                 takes PCX's rates; PCX differentiates a pmean over the batch
+                 inside vmap, whose per-sample scale (1 or 1/128) depends on
+                 JAX's transpose of pmean: not checked here
   evaluation     the final epoch's accuracy on all 10,000 test images (PCX:
                  the best epoch, on 9,984, its test loader dropping the last
                  partial batch; the table's --best adds that view)
   seeds          the table's 3 seeds (PCX reports 5 of 7 seeds' best epochs)
+Not references here: the muPC paper (Innocenti et al. 2025) trains residual
+MLPs only, and the limits paper's CNN (benchmarks/tables/limits_cnn.py: a
+residual CNN, tanh, Adam on one fixed batch, PC-BP gradient alignment) is a
+different experiment that sets nothing in this protocol.
 """
 from local_learning import config as ll_config
 

@@ -60,13 +60,13 @@ def run_flops(config):
 
 def lines(cells_and_configs):
   """The printed estimate: a line of assumptions, one per cell, the total. Cells of the same model,
-  rule settings and shapes are traced once."""
+  rule settings and shapes (MNIST and Fashion-MNIST) are traced once."""
   out = [f'expected wall time on one GPU, from matrix-product FLOPs at {ASSUMPTION}; elementwise work, '
          'compilation, data transfer and per-step launch overhead not counted (small models: a lower bound):']
   seen, total = {}, 0.0
   for cell, config in cells_and_configs:
-    key = json.dumps([config.to_dict()[k] for k in ('rule', 'model', 'batch_size', 'num_epochs', 'num_seeds',
-                                                   'eval_batch_size')] + [config.dataset.name], default=str)
+    fields = ('rule', 'model', 'batch_size', 'num_epochs', 'num_seeds', 'eval_batch_size')
+    key = json.dumps([config.to_dict()[k] for k in fields] + [shapes(config)], default=str)
     if key not in seen:
       try:
         seen[key] = run_flops(config)
