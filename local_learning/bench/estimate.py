@@ -17,7 +17,7 @@ from local_learning.data import tfds_source
 from local_learning.errors import UserError
 
 ASSUMED_TFLOPS = 100.0
-ASSUMPTION = (f'an assumed {ASSUMED_TFLOPS:.0f} TFLOP/s sustained on one GPU (about 20% of an H100\'s 495 TFLOP/s '
+ASSUMPTION = (f'an assumed {ASSUMED_TFLOPS:.0f} TFLOP/s sustained (about 20% of an H100\'s 495 TFLOP/s '
               'dense TF32 peak; XLA runs float32 products in TF32 there by default)')
 
 
@@ -36,8 +36,7 @@ def shapes(config):
 
 def run_flops(config):
   """(FLOPs of one seed's train step, steps an epoch, FLOPs of the whole run: every step, epoch, seed and
-  evaluation), or None
-  where the config is not a classification run or a while loop hides the count."""
+  evaluation), or None where the config is not a classification run or a while loop hides the count."""
   task, rule_cls = train.check(config)
   if task.name != 'classification':
     return None
@@ -49,7 +48,7 @@ def run_flops(config):
   state = jax.eval_shape(rule.init, key)
   batch = (jax.ShapeDtypeStruct((config.batch_size, *shape), jnp.float32),
            jax.ShapeDtypeStruct((config.batch_size,), jnp.int32))
-  step = costs.matmul_flops(lambda s, b, k: rule.train_step(s, b, k), state, batch, key)
+  step = costs.matmul_flops(rule.train_step, state, batch, key)
   eval_batch = min(config.eval_batch_size, n_test)
   forward = costs.matmul_flops(rule.output, state, jax.ShapeDtypeStruct((eval_batch, *shape), jnp.float32))
   if step is None or forward is None:
@@ -81,12 +80,13 @@ def lines(cells_and_configs):
     step, steps, run = flops
     total += run
     out.append(f'  {cell.id}: {step / 1e9:.3g} GFLOP a step x {steps} steps x {config.num_epochs} epochs x '
-               f'{config.num_seeds} seeds + evaluation = {run / 1e15:.3g} PFLOP: ~{_duration(run)}')
-  out.append(f'  total: ~{_duration(total)}')
+               f'{config.num_seeds} seeds + evaluation = {run / 1e15:.3g} PFLOP: {_duration(run)}')
+  out.append(f'  total: {_duration(total)}')
   return out
 
 
 def _duration(flops):
   seconds = flops / (ASSUMED_TFLOPS * 1e12)
-  return f'{seconds / 3600:.1f} h' if seconds >= 3600 else f'{seconds / 60:.1f} min' if seconds >= 60 else \
-      f'{seconds:.0f} s'
+  if seconds >= 3600:
+    return f'~{seconds / 3600:.1f} h'
+  return f'~{seconds / 60:.1f} min' if seconds >= 60 else f'~{seconds:.0f} s' if seconds >= 1 else '<1 s'
