@@ -10,10 +10,12 @@ import subprocess
 import sys
 import tempfile
 
+import numpy as np
 import pytest
 from absl import flags
 
 from local_learning import cpu_flags, registry
+from local_learning.data import prepare, tfds_source
 
 cpu_flags.apply()    # as the command line does, before JAX's first computation
 # JAX's compilation cache (config.compilation_cache 'auto') goes to a folder of this session, shared by the xdist
@@ -99,7 +101,6 @@ def mnist_data_dir(tmp_path_factory):
   """A tfds data dir with mnist prepared from ../shared/data/mnist; skips where absent."""
   if not (MNIST_SOURCE / 'SHA256SUMS').exists():
     pytest.skip('real MNIST not available at ../shared/data/mnist')
-  from local_learning.data import prepare  # pylint: disable=g-import-not-at-top
   data_dir = tmp_path_factory.mktemp('tfds')
   prepare.prepare('mnist', str(MNIST_SOURCE), str(data_dir))
   return str(data_dir)
@@ -117,3 +118,28 @@ def finished(tmp_path_factory):
   result = run_main(*FINISHED_ARGS, f'--workdir={workdir}')
   assert result.returncode == 0, result.stderr
   return workdir
+
+
+# Every tfds dataset the project lists, as tiny fake datasets in tfds's own format (written by the
+# prepare command's writer, read by the trainer's loader): (training, test) examples of each; every class
+# appears in both splits.
+FAKE_SIZES = {'mnist': (48, 20), 'fashion_mnist': (48, 20), 'cifar10': (48, 20), 'cifar100': (200, 100)}
+
+
+@pytest.fixture(scope='session')
+def fake_tfds(tmp_path_factory):
+  """(tfds data dir, {name: {split: arrays written}}): random images, labels cycling over the classes."""
+  data_dir = tmp_path_factory.mktemp('fake_tfds')
+  rng = np.random.default_rng(0)
+  written = {}
+  for name, sizes in FAKE_SIZES.items():
+    shape, classes = tfds_source.SHAPES[name]
+    splits = {}
+    for split, n in zip(('train', 'test'), sizes):
+      label = rng.permutation(np.arange(n) % classes)
+      splits[split] = dict(image=rng.integers(0, 256, (n, *shape), dtype=np.uint8), label=label)
+      if name == 'cifar100':
+        splits[split]['coarse_label'] = label // 5
+    prepare.write(name, splits, str(data_dir))
+    written[name] = splits
+  return str(data_dir), written

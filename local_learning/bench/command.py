@@ -35,7 +35,7 @@ import time
 from absl import flags
 
 from local_learning import cli, registry
-from local_learning.bench import render, runner, spec, tuned
+from local_learning.bench import estimate, render, runner, spec, tuned
 from local_learning.errors import UserError
 
 flags.DEFINE_string('table', 'quick', 'Built-in table name (benchmarks/tables/NAME.py) or a spec .py path.')
@@ -62,6 +62,8 @@ flags.DEFINE_integer('tune_validation', 0, 'Validation examples of the tuning tr
 flags.DEFINE_integer('tune_epochs', 0, 'Epochs of each tuning trial (0: the cell\'s).')
 flags.DEFINE_integer('tune_lanes', 1, 'Tuning trials asked at once and trained as lanes of one program '
                      '(where they differ only in float fields of config.rule).')
+flags.DEFINE_bool('estimate', None, "Print each cell's expected wall time on one GPU before training (default: "
+                  'unless every cell is on the embedded digits).')
 flags.DEFINE_float('tune_timeout_minutes', 0.0, 'Per cell: start no new trial after this many minutes (0: none).')
 FLAGS = flags.FLAGS
 
@@ -86,6 +88,7 @@ def main(argv):
                           FLAGS.cells, FLAGS.overwrite, FLAGS.tune_validation, FLAGS.tune_epochs,
                           FLAGS.tune_timeout_minutes, lanes=FLAGS.tune_lanes, verbose=FLAGS.verbose)
   elif not FLAGS.render_only:
+    _print_estimate(table, (int(index), int(count)), FLAGS.seeds)
     runner.run_table(table, FLAGS.workdir, spec.root(), FLAGS.seeds, (int(index), int(count)),
                      FLAGS.cells, FLAGS.overwrite, FLAGS.verbose)
   report = render.render(table, FLAGS.workdir, FLAGS.best, FLAGS.spread)
@@ -107,6 +110,14 @@ def main(argv):
     if failures:
       sys.exit(1)
     print(f'check: all {len(report.references)} reproduction cells inside their bands')
+
+
+def _print_estimate(table, shard, seeds):
+  """bench/estimate.py's lines for the cells this process trains (--estimate; default: any off digits)."""
+  cells = [(c, c.build_config(table.seeds if seeds is None else seeds, spec.root()))
+           for c in runner.select(table, shard, FLAGS.cells)]
+  if FLAGS.estimate or (FLAGS.estimate is None and any(config.dataset.name != 'digits' for _, config in cells)):
+    print('\n'.join(estimate.lines(cells)), flush=True)
 
 
 def run():

@@ -1,8 +1,8 @@
 """Image classification datasets prepared with tensorflow-datasets.
 
 Read with `tfds.data_source` (array_record files, no TensorFlow needed). A
-dataset that is not prepared is an error that says how to prepare it; nothing
-is ever downloaded from here. The decoded arrays are cached beside the files
+dataset that is not prepared is an error that says how to prepare it
+(data/prepare.py); nothing is ever downloaded from here. The decoded arrays are cached beside the files
 with the SHA-256 of the files they came from and of themselves: a cache of
 other files, or changed since, is decoded again.
 """
@@ -15,9 +15,16 @@ from typing import Any, cast
 
 import numpy as np
 
+from local_learning.data import archives
 from local_learning.errors import DatasetUnavailable, UserError
 
 NAMES = ('mnist', 'fashion_mnist', 'cifar10', 'cifar100')
+# (image shape (H, W, C), classes) of each, as tfds's builders declare them (the estimate of a table's
+# cost reads them without the data).
+SHAPES = {'mnist': ((28, 28, 1), 10), 'fashion_mnist': ((28, 28, 1), 10), 'cifar10': ((32, 32, 3), 10),
+          'cifar100': ((32, 32, 3), 100)}
+SIZES = {'mnist': (60000, 10000), 'fashion_mnist': (60000, 10000), 'cifar10': (50000, 10000),
+         'cifar100': (50000, 10000)}     # (training, test) examples
 CACHE_NAME = 'local_learning_arrays.npz'
 CACHE_KEYS = ('x_train', 'y_train', 'x_test', 'y_test')
 
@@ -27,11 +34,9 @@ def default_data_dir():
 
 
 def how_to_prepare(name, data_dir):
-  if name in ('mnist', 'fashion_mnist'):
-    return (f'prepare it offline from the official idx files: python -m local_learning.data.prepare '
-            f'--dataset={name} --source=DIR_WITH_IDX_FILES --data_dir={data_dir} (or `make mnist`)')
-  return (f'prepare it with tensorflow-datasets on a machine with network access '
-          f'(tfds build {name} --file_format=array_record --data_dir={data_dir}) and copy the folder')
+  return (f'prepare it offline from its official files: python -m local_learning.data.prepare --dataset={name} '
+          f'--source=DIR --data_dir={data_dir} (DIR holding {archives.files_needed(name)}), or with the '
+          'internet: --download instead of --source')
 
 
 def is_prepared(name, data_dir=None):
