@@ -36,6 +36,7 @@ from absl import flags
 
 from local_learning import cli, registry
 from local_learning.bench import estimate, render, runner, spec, tuned
+from local_learning.data import tfds_source
 from local_learning.errors import UserError
 
 flags.DEFINE_string('table', 'quick', 'Built-in table name (benchmarks/tables/NAME.py) or a spec .py path.')
@@ -113,10 +114,12 @@ def main(argv):
 
 
 def _print_estimate(table, shard, seeds):
-  """bench/estimate.py's lines for the cells this process trains (--estimate; default: any off digits)."""
+  """bench/estimate.py's lines for the cells this process trains (--estimate; default: any on a tfds dataset,
+  not the embedded digits or generated sources)."""
   cells = [(c, c.build_config(table.seeds if seeds is None else seeds, spec.root()))
            for c in runner.select(table, shard, FLAGS.cells)]
-  if FLAGS.estimate or (FLAGS.estimate is None and any(config.dataset.name != 'digits' for _, config in cells)):
+  on_tfds = any(config.dataset.name in tfds_source.NAMES for _, config in cells if 'dataset' in config)
+  if FLAGS.estimate or (FLAGS.estimate is None and on_tfds):
     print('\n'.join(estimate.lines(cells)), flush=True)
 
 
