@@ -34,6 +34,7 @@ class IPC(ll.pc.PCRule):
   name = 'ipc'
   description = 'incremental PC: a weight step at every inference step, activities carried through'
   closed_form = False     # its inference is its own
+  energy_weighted = False   # its energy does not take PCRule's energy_weights
 
   @classmethod
   def default_config(cls):
