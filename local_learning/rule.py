@@ -3,6 +3,8 @@
 A rule is one class, registered with `@local_learning.register`:
 
   name, tasks, description       what it is and which tasks it supports
+  follows_gradient               True if its update estimates the output loss's gradient
+                                 (testing.check_learns then checks a positive cosine with bp's)
   default_config()               its hyperparameters (ConfigDict), merged into config.rule
   problems(config)               its constraints on them: every mistake, one line each (default
                                  none); the trainer's check lists them with the config's others
@@ -52,6 +54,7 @@ class Rule:
   name: str = ''
   tasks: tuple[str, ...] = ('classification',)
   description: str = ''
+  follows_gradient: bool = False    # True: its update estimates the loss's gradient (testing.check_learns checks it)
 
   def __init__(self, model: Any, config: ml_collections.ConfigDict, num_steps: int):
     """model: a FunctionalModel (classification) or a SeparationModel (separation). A config with

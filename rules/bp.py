@@ -7,6 +7,7 @@ class BP(ll.GradientRule):
   """Backpropagation of the output loss through the whole network."""
   name = 'bp'
   description = 'backpropagation of the output loss (the baseline)'
+  follows_gradient = True
 
   @classmethod
   def search_space(cls):

@@ -74,6 +74,7 @@ class PCRule(rule.GradientRule):
   beta_sign = 1
   closed_form = True
   energy_weighted = True
+  follows_gradient = True     # at beta = 1 the update approximates backprop's gradient (testing.check_learns)
 
   @classmethod
   def default_config(cls) -> ml_collections.ConfigDict:
