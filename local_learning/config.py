@@ -54,7 +54,7 @@ def base(rule, dataset, model='mlp'):
   cfg = ml_collections.ConfigDict()
   cfg.seed = 0
   cfg.num_seeds = 1                 # seeds seed, seed+1, ... train as one program
-  cfg.rule_module = ''              # a module to import for a rule of your own
+  cfg.rule_module = ''              # modules to import for rules of your own (comma-separated)
   cfg.rule = rule_config(rule)
   cfg.dataset = task.dataset_config(dataset)
   cfg.checkpoint_seconds = 60.0     # checkpoint after a round once this long since the last; 0 = not by time

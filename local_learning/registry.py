@@ -4,7 +4,7 @@ A rule is registered with the `@register` decorator when its module is
 imported. Modules are imported from three places:
   * installed packages that publish the entry-point group `local_learning.rules`
     (the built-in rules come in this way too, exactly like a third-party plugin);
-  * a module named by the user (`config.rule_module`, or `import_module`);
+  * modules named by the user (`config.rule_module`, comma-separated, or `import_module`);
   * any module the user imports before calling `get`.
 """
 import importlib
@@ -48,21 +48,29 @@ def names():
 
 
 def import_module(module_name):
-  """Imports a user's rule module (e.g. 'my_lab.my_rule'), registering its rules.
+  """Imports a user's rule module (e.g. 'my_lab.my_rule'), or several, comma-separated
+  ('my_lab.dtp,my_lab.pc_variants'), registering their rules.
 
-  The installed plugins are loaded first, so that a user's rule whose name is
+  A module must be importable: on PYTHONPATH, or in an installed package. The
+  installed plugins are loaded first, so that a user's rule whose name is
   taken by one of them is refused, whichever would have been loaded first.
   """
   _load_entry_points()
+  for name in module_name.split(','):
+    _import_one(name.strip())
+
+
+def _import_one(module_name):
   if not module_name or module_name.startswith('.'):
-    raise UserError(f'rule module {module_name!r} is not an absolute module name; use e.g. my_lab.my_rule')
+    raise UserError(f'rule module {module_name!r} is not an absolute module name; use e.g. my_lab.my_rule '
+                    '(several: comma-separated, my_lab.a,my_lab.b)')
   try:
     importlib.import_module(module_name)
   except UserError:
     raise
   except ImportError as e:
     raise UserError(f'cannot import rule module {module_name!r} ({e}); '
-                    'check the name and that it is on PYTHONPATH') from None
+                    'check the name and that it is on PYTHONPATH or installed') from None
   except SyntaxError as e:
     raise UserError(f'rule module {module_name!r} has a syntax error in {e.filename} at line {e.lineno}: '
                     f'{e.msg}') from None

@@ -5,6 +5,9 @@ A rule is one class, registered with `@local_learning.register`:
   name, tasks, description       what it is and which tasks it supports
   family                         the group tables and plots show it in: one of FAMILIES
                                  ('other' by default)
+
+  follows_gradient               True if its update estimates the output loss's gradient
+                                 (testing.check_learns then checks a positive cosine with bp's)
   default_config()               its hyperparameters (ConfigDict), merged into config.rule
   problems(config)               its constraints on them: every mistake, one line each (default
                                  none); the trainer's check lists them with the config's others
@@ -59,6 +62,8 @@ class Rule:
   description: str = ''
   family: str = 'other'
 
+  follows_gradient: bool = False    # True: its update estimates the loss's gradient (testing.check_learns checks it)
+
   def __init__(self, model: Any, config: ml_collections.ConfigDict, num_steps: int):
     """model: a FunctionalModel (classification) or a SeparationModel (separation). A config with
     traced values (tuning lanes, local_learning.trial_lanes) is not checked here: each lane's
@@ -103,9 +108,15 @@ class GradientRule(Rule):
   """A rule that estimates the weights' gradient; the base applies it with config.optimizer.
 
   Subclasses write `grads(state, batch, rng) -> (grads like state['params'],
-  metrics)` and, for state of their own (e.g. fixed feedback matrices),
-  `buffers(rng) -> dict`, stored in the state beside params and opt_state
-  (drawn from a key of their own, so they are independent of the weights).
+  metrics)` and, for state of their own that is not trained (e.g. fixed
+  feedback matrices), `buffers(rng) -> dict`, stored in the state beside params
+  and opt_state (drawn from a key of their own, so they are independent of the
+  weights). State that is trained beside the weights (e.g. target
+  propagation's learned inverses, an amortiser) comes from
+  `auxiliary(rng, params) -> {name: pytree}`: each is stored as state[name]
+  with its optimizer's state state[name + '_opt_state'] (`auxiliary_optimizer(name)`,
+  by default the weights' config.optimizer), and `apply_auxiliary(state, name,
+  grads)` takes one step of it (in a train_step the rule overrides).
   Their default_config extends this one's: `optimizer`, and `loss` ('ce' or
   'mse'; a rule without an output loss deletes it), built as `self.loss`,
   fn(outputs (B, C), labels (B,)) -> (B,).
@@ -142,11 +153,33 @@ class GradientRule(Rule):
 
   def init(self, rng: Key) -> State:
     params = self.model.init(rng)
-    return dict(params=params, opt_state=self.tx.init(params), **self.buffers(jax.random.fold_in(rng, 1)))
+    state = dict(params=params, opt_state=self.tx.init(params), **self.buffers(jax.random.fold_in(rng, 1)))
+    for name, tree in self.auxiliary(jax.random.fold_in(rng, 2), params).items():
+      state.update({name: tree, f'{name}_opt_state': self.auxiliary_optimizer(name).init(tree)})
+    return state
 
   def buffers(self, rng: Key) -> dict[str, Any]:
+    """State that is not trained (e.g. fixed feedback matrices): {name: pytree}; none by default."""
     del rng
     return {}
+
+  def auxiliary(self, rng: Key, params: Params) -> dict[str, Any]:
+    """State trained beside the weights, each with an optimizer of its own: {name: pytree}, from a key
+    of its own and the fresh params (e.g. a copy of them); none by default."""
+    del rng, params
+    return {}
+
+  def auxiliary_optimizer(self, name: str) -> optax.GradientTransformation:
+    """The optimizer of auxiliary state `name`: the weights' (self.tx) unless overridden, e.g. with
+    optim.build(self.config.inverse_optimizer, self.num_steps) for a config section of its own."""
+    del name
+    return self.tx
+
+  def apply_auxiliary(self, state: State, name: str, grads: Any) -> State:
+    """state with one step of auxiliary_optimizer(name) on state[name] along grads (shaped like it)."""
+    tx, opt_state = self.auxiliary_optimizer(name), state[f'{name}_opt_state']
+    updates, opt_state = tx.update(grads, opt_state, state[name])
+    return dict(state, **{name: optax.apply_updates(state[name], updates), f'{name}_opt_state': opt_state})
 
   def grads(self, state: State, batch: Batch, rng: Key | None) -> tuple[Params, Metrics]:
     raise NotImplementedError

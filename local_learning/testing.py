@@ -5,6 +5,7 @@
 
   testing.check_rule(MyRule)                                # the contract, on a tiny MLP
   testing.check_rule(MyRule, model=testing.tiny_model('vgg'), learning_rate=...)
+  testing.check_learns(MyRule)                              # it learns a tiny separable problem
 
 check_rule runs a rule through what the trainer relies on (rule.py): init is
 pure (two traces give one program) and vmaps over seeds; train_step jits, is deterministic and finite and
@@ -15,8 +16,16 @@ metrics non-finite, so the trainer records the seed as diverged; every field of
 search_space() is a config field of the distribution's type, and a point drawn
 from it (NumPy, a fixed seed) builds and trains one finite step. Separation
 rules are checked on a tiny problem (3 sources, 5 mixtures) with their
-per-seed step (not the seeds-last lanes step). Every failure is an
-AssertionError naming the rule and the property.
+per-seed step (not the seeds-last lanes step). State trained beside the
+weights (GradientRule.auxiliary: state[name] with state[name + '_opt_state'])
+must change in a step too.
+
+check_learns trains a classification rule on a tiny linearly separable problem
+(labels from a random linear teacher) and asserts that the loss of its output
+falls; for a rule that sets `follows_gradient = True`, also that its first
+update has a positive cosine with backprop's gradient (local_learning.diagnostics'
+bp_alignment). Every failure is an AssertionError naming the rule and the
+property.
 """
 import tempfile
 from typing import Any
@@ -26,13 +35,14 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from local_learning import models, records, registry, space
+from local_learning import diagnostics, losses, models, records, registry, space
 from local_learning.arrays import Batch
 from local_learning.models.layered import FunctionalModel
 from local_learning.rule import Rule
 from local_learning.tasks import separation
 
 INPUT_SHAPE = (8, 8, 1)
+LEARNS_RATE = 1e-2       # check_learns' weight learning rate
 CLASSES = 10
 TINY = {
     'mlp': dict(widths=(16, 16), activation='tanh'),
@@ -110,6 +120,8 @@ def check_rule(rule_cls: type[Rule], model: FunctionalModel | separation.Separat
          f'{name}: metrics must be a dict of scalars, got {jax.tree.map(np.shape, metrics)}')
   _check(_finite(after) and _finite(metrics), f'{name}: train_step gave non-finite values on a tiny problem')
   _check(not _allclose(rule.params(after), params, 0), f'{name}: train_step did not change the parameters')
+  for key in [k for k in state if k != 'params' and f'{k}_opt_state' in state]:
+    _check(not _allclose(after[key], state[key], 0), f'{name}: train_step did not change its trained state {key!r}')
 
   if not isinstance(model, separation.SeparationModel):
     scores = jax.jit(rule.output)(after, data[0])
@@ -122,6 +134,54 @@ def check_rule(rule_cls: type[Rule], model: FunctionalModel | separation.Separat
   _check(not (_finite(rule.params(nan_state)) and _finite(nan_metrics)),
          f'{name}: a NaN in the data left params and metrics finite; the trainer could not see the divergence')
   _check_search_space(rule_cls, model, data, num_steps, overrides)
+
+
+def separable(n: int = 64, input_shape: tuple[int, ...] = INPUT_SHAPE, classes: int = CLASSES,
+              seed: int = 3) -> Batch:
+  """A linearly separable batch: x (n, *input_shape) standard normal, y (n,) the argmax of a random
+  linear teacher's scores."""
+  kx, kw = jax.random.split(jax.random.key(seed))
+  x = jax.random.normal(kx, (n, *input_shape))
+  teacher = jax.random.normal(kw, (int(np.prod(input_shape)), classes))
+  return x, jnp.argmax(x.reshape(n, -1) @ teacher, axis=-1).astype(jnp.int32)
+
+
+def check_learns(rule_cls: type[Rule], model: FunctionalModel | None = None, data: Batch | None = None,
+                 steps: int = 30, min_drop: float = 0.1, **overrides: Any) -> dict[str, float]:
+  """Trains rule_cls `steps` full-batch steps on a tiny separable problem; raises AssertionError unless
+  the mean cross-entropy of its output (rule.output's scores) falls by at least min_drop (a
+  fraction of its start) and, where rule_cls.follows_gradient, its first update has a positive
+  cosine with backprop's gradient on the same weights.
+
+  model: default tiny_model(); data: default separable(); overrides: config fields. A rule with a
+  weight optimizer (config.optimizer) trains here at LEARNS_RATE unless overrides give its
+  `optimizer`: the default 1e-3 moves little in a few steps.
+  -> {'loss_before', 'loss_after', 'cosine' (where checked)}.
+  """
+  if 'optimizer' in rule_cls.default_config():
+    overrides = {'optimizer': {'learning_rate': LEARNS_RATE}, **overrides}
+  model = tiny_model() if model is None else model
+  x, y = separable() if data is None else data
+  rule = make_rule(rule_cls, model, steps, **overrides)
+  name = rule_cls.name
+  state = rule.init(jax.random.key(0))
+  loss = jax.jit(lambda state: jnp.mean(losses.loss_fn('ce')(rule.output(state, x), y)))
+  out = dict(loss_before=float(loss(state)))
+  if rule_cls.follows_gradient:
+    alignment = jax.jit(lambda state: diagnostics.bp_alignment(rule, state, (x, y), jax.random.key(1)))
+    out['cosine'] = float(alignment(state)['cosine'])
+    _check(out['cosine'] > 0, f'{name}: claims to follow a gradient (follows_gradient), but its update has '
+                              f'cosine {out["cosine"]:.3f} with backprop\'s gradient on a tiny model')
+
+  def train(state, rng):
+    return jax.lax.scan(lambda state, key: (rule.train_step(state, (x, y), key)[0], None), state,
+                        jax.random.split(rng, steps))[0]
+  state = jax.jit(train)(state, jax.random.key(2))
+  out['loss_after'] = float(loss(state))
+  _check(np.isfinite(out['loss_after']) and out['loss_after'] <= (1 - min_drop) * out['loss_before'],
+         f'{name}: did not learn a tiny separable problem: the output\'s cross-entropy went from '
+         f'{out["loss_before"]:.4f} to {out["loss_after"]:.4f} in {steps} steps (wanted a fall of {min_drop:.0%})')
+  return out
 
 
 def _check_search_space(rule_cls, model, data, num_steps, overrides):

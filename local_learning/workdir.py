@@ -26,7 +26,8 @@ from local_learning.lock import Lock
 ADDED_FIELDS = {'layer_parallel': 1, 'steps_per_call': 0, 'tensorboard': False, 'matching': 'cosine',
                 'train_examples': 0, 'test_examples': 0, 'validation_examples': 0,
                 'diagnostics': {'bp_alignment_every': 0},
-                'model': {'param': 'flax', 'output_multiplier': 1.0, 'groups': 1}}   # a section's fields: where absent
+                'model': {'param': 'flax', 'output_multiplier': 1.0, 'groups': 1},   # a section's fields: where absent
+                'rule': {'energy_weights': []}}
 # Fields that set how a run is carried out, not what it computes: a run is the same run whatever their values
 # (runs made before checkpoint_seconds had checkpoint_every 1, now 0 by default).
 HOW_FIELDS = ('checkpoint_every', 'checkpoint_seconds', 'compilation_cache')

@@ -8,6 +8,7 @@ class BP(ll.GradientRule):
   name = 'bp'
   family = 'backprop'
   description = 'backpropagation of the output loss (the baseline)'
+  follows_gradient = True
 
   @classmethod
   def search_space(cls):

@@ -43,6 +43,7 @@ class BPC(ll.pc.PCRule):
   family = 'PC family'
   description = 'bidirectional PC: bottom-up and top-down errors in one energy (Oliviers et al. 2025)'
   closed_form = False     # its energy is not PC's
+  energy_weighted = False   # its energy does not take PCRule's energy_weights
 
   @classmethod
   def default_config(cls):

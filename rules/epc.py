@@ -20,6 +20,7 @@ class EPC(ll.pc.PCRule):
   family = 'PC family'
   description = 'error-optimised PC: inference over the prediction errors, then the local PC weight update'
   closed_form = False     # its inference is its own
+  energy_weighted = False   # its energy does not take PCRule's energy_weights
 
   @classmethod
   def search_space(cls):

@@ -35,6 +35,7 @@ class IPC(ll.pc.PCRule):
   family = 'PC family'
   description = 'incremental PC: a weight step at every inference step, activities carried through'
   closed_form = False     # its inference is its own
+  energy_weighted = False   # its energy does not take PCRule's energy_weights
 
   @classmethod
   def default_config(cls):

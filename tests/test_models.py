@@ -4,6 +4,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import pytest
+from flax import nnx
 
 from local_learning import models
 
@@ -199,3 +200,55 @@ def test_errors_after_the_forward_pass_are_exactly_zero(name):
   for e in errors(params, x):
     assert e.dtype == jnp.float32
     assert float(jnp.max(jnp.abs(e))) == 0.0
+
+
+def _sum_pool(z, ceil):
+  """2x2 stride-2 sum pooling, written independently of the models: 'SAME' (ceil) or 'VALID'."""
+  return jax.lax.reduce_window(z, 0.0, jax.lax.add, (1, 2, 2, 1), (1, 2, 2, 1), 'SAME' if ceil else 'VALID')
+
+
+FEEDBACK_MODELS = {   # odd image sizes: pooling rounds up (vgg) or down (rescnn); the shapes of z_1..z_L for B = 3
+    # (a dense block's backward is its transpose, tested above, reshaped)
+    'vgg': (MODELS['vgg'][0], (11, 11, 3), lambda l, z: z if l == 0 else _sum_pool(z, True).reshape(
+        (len(z), -1) if l == 2 else _sum_pool(z, True).shape), [(3, 11, 11, 4), (3, 6, 6, 8), (3, 10)]),
+    'rescnn': (dict(name='rescnn', width=4, blocks=1, activation='tanh', param='mupc', output_multiplier=1.0),
+               (13, 13, 1), None, [(3, 13, 13, 4)] * 2 + [(3, 6, 6, 4)] * 2 + [(3, 3, 3, 4)] * 2 + [(3, 10)]),
+}
+
+
+@pytest.mark.parametrize('name', list(FEEDBACK_MODELS))
+def test_backward_is_the_adjoint_of_the_linearised_block_and_needs_no_input(name):
+  """<backward(l, d), z> = <d, K P_l(z) + skip z> for K = W_l and a substitute: P_l is phi_l with act the
+  identity and pooling by sum (vgg) or average (rescnn, floor); backward is given d alone, and
+  shapes(input_shape) are those of z_1..z_L."""
+  cfg, shape, linearised, shapes = FEEDBACK_MODELS[name]
+  model = models.functional(ml_collections.ConfigDict(cfg), shape, 10)
+  params = jax.jit(model.init)(jax.random.key(0))
+  assert model.shapes((3, *shape)) == shapes and model.shapes()[-1] == (1, 10)
+
+  rng = np.random.default_rng(0)       # NumPy draws: threefry inside the program would triple its compile time
+  draw = lambda shape: rng.standard_normal(shape).astype(np.float32)
+  data = [(draw((3, *shape) if l == 0 else shapes[l - 1]), draw(shapes[l]), draw(model.kernel_shapes[l]))
+          for l in range(model.num_layers)]
+
+  @jax.jit
+  def pairs(params, data):
+    module, out = nnx.merge(model.graphdef, params), []
+    for l, (z, d, substitute) in enumerate(data):
+      if linearised is not None:
+        h = linearised(l, z)
+      elif module.residual[l] or l == 0:
+        h = z
+      else:
+        h = _sum_pool(z, False) / 4
+        h = h.reshape(len(h), -1) if l == model.num_layers - 1 else h
+      for kernel in (None, substitute):   # W_l, and a substitute of its shape (an inverse's, a feedback matrix)
+        forward = module.apply(l, h, module.kernel(l) if kernel is None else kernel)
+        forward = forward + model.skips[l] * z if model.skips[l] else forward
+        out.append((jnp.vdot(model.backward(params, l, d, kernel), z), jnp.vdot(d, forward)))
+    return out
+
+  for left, right in pairs(params, data):
+    np.testing.assert_allclose(left, right, rtol=1e-4)
+  assert np.allclose(model.activation(jnp.linspace(-2.0, 2.0, 5)),
+                     (jnp.tanh if cfg['activation'] == 'tanh' else jax.nn.relu)(jnp.linspace(-2.0, 2.0, 5)))

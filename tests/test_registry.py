@@ -124,3 +124,14 @@ def test_a_clash_is_refused_whichever_rule_came_first(monkeypatch):
 
   with pytest.raises(ll.UserError, match=r"rule name 'pc' is taken by .*EarlyPC; rename local_learning.rules.pc.PC"):
     registry.names()
+
+
+def test_several_rule_modules_comma_separated(plugin_dir):
+  """--config.rule_module (and the tables' --rule_module, the same registry.import_module) takes a list."""
+  (plugin_dir / 'lab_one.py').write_text(FAKE_RULE.format(cls='One', name='lab_one'))
+  (plugin_dir / 'lab_two.py').write_text(FAKE_RULE.format(cls='Two', name='lab_two'))
+  result = run_main('--list_rules', '--config.rule_module=lab_one, lab_two')
+  assert result.returncode == 0, result.stderr
+  assert 'lab_one ' in result.stdout and 'lab_two ' in result.stdout
+  with pytest.raises(ll.UserError, match="rule module '' is not an absolute module name"):
+    registry.import_module('lab_one,,lab_two')

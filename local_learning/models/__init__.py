@@ -49,7 +49,8 @@ def problems(config):
 def functional(config, input_shape, num_outputs):
   """The FunctionalModel of `config` for inputs of `input_shape` (no batch axis)."""
   cls = MODELS[config.name]
-  return FunctionalModel.create(lambda rngs: cls.from_config(config, tuple(input_shape), num_outputs, rngs))
+  return FunctionalModel.create(lambda rngs: cls.from_config(config, tuple(input_shape), num_outputs, rngs),
+                                input_shape)
 
 
 def _unknown(name):

@@ -20,7 +20,7 @@ from flax import nnx
 
 from local_learning.errors import UserError
 from local_learning.models import activations, parameterisation
-from local_learning.models.layered import LayeredModel
+from local_learning.models.layered import LayeredModel, unpool
 
 PARAMS = ('flax', 'sp', 'mup')
 
@@ -69,6 +69,10 @@ class VGG(LayeredModel):
   def phi(self, l, z):
     h = z if l == 0 else nnx.max_pool(self.act(z), window_shape=(2, 2), strides=(2, 2), padding='SAME')
     return h.reshape(h.shape[0], -1) if l == len(self.convs) else h
+
+  def unphi(self, l, h, z_shape):
+    """phi's transpose, act as the identity and max pooling as sum pooling (unpooling copies)."""
+    return h.reshape(z_shape) if l == 0 else unpool(h, z_shape)
 
   def kernel(self, l):
     return self._layer(l).kernel[...]

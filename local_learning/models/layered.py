@@ -33,6 +33,14 @@ A rule reads the structure through FunctionalModel (below):
                                 the pieces of block l; `kernel` replaces W_l
                                 (a substitute of the same kind, e.g. DFA's
                                 kernels whose outputs are the classes; no bias)
+  backward(params, l, delta, kernel=None)
+                                block l's transpose with phi linearised (act as the
+                                identity, pooling as its linear stand-in): delta shaped
+                                like z_{l+1} -> shaped like z_l, no input needed (a
+                                feedback path or a learned inverse, conv blocks too)
+  activation(z)                 the elementwise activation phi applies, for any layer,
+                                the output z_L included (what a block above it would apply)
+  shapes(input_shape)           -> [shape of z_1, ..., shape of z_L] for inputs (B, ...)
   kernels(params)               -> [W_0, ..., W_{L-1}], the arrays feedback replaces
   kernel_shapes, skips          -> their shapes; (skip_0, ..., skip_{L-1})
   random_feedback(rng)          -> [B_1, ..., B_{L-1}], xavier-uniform matrices
@@ -68,7 +76,10 @@ class LayeredModel(nnx.Module):
 
   Subclasses set `num_layers` and define the pieces of block l (0-based):
   `phi(l, z)`, `kernel(l)`, `apply(l, h, kernel)` (the linear map without its
-  bias, with any kernel) and `bias(l)` (None if none); `skip(l)` defaults to 0.
+  bias, with any kernel) and `bias(l)` (None if none); `skip(l)` defaults to 0;
+  `act` is the elementwise activation phi applies; `unphi(l, h, z_shape)` is
+  the transpose of phi_l's linear part (default: a reshape, right where phi_l
+  is elementwise or flattens; a model that pools overrides it).
   `block`, `forward` and `predict` compose them; a model may override
   `forward`/`predict` with batched code. A model with stacked entries also
   sets `stacks` (see the module docstring). For the registry
@@ -77,6 +88,7 @@ class LayeredModel(nnx.Module):
   `problems` checks the model's own fields.
   """
   num_layers: int
+  act: Callable[[Array], Array]
   stacks: tuple = ()
   defaults: dict = {}
   optional: tuple = ()        # fields of `defaults` that from_config reads with a default where absent
@@ -109,6 +121,12 @@ class LayeredModel(nnx.Module):
     del l
     return 0.0
 
+  def unphi(self, l, h, z_shape):
+    """The transpose of phi_l with its activation taken as the identity: h (shaped like phi_l's
+    output) -> z_shape. Here a reshape (phi_l elementwise, or a flatten)."""
+    del l
+    return h.reshape(z_shape)
+
   def linear(self, l, h, kernel=None):
     """W_l h + b_l; with `kernel`, kernel h (no bias)."""
     if kernel is not None:
@@ -136,6 +154,17 @@ class LayeredModel(nnx.Module):
   def _add_bias(self, l, out):
     bias = self.bias(l)
     return out if bias is None else out + bias
+
+
+def unpool(h: Array, z_shape: Sequence[int], scale: float = 1.0, ceil: bool = True) -> Array:
+  """The transpose of 2x2 stride-2 pooling by sum (scale 1; average pooling: scale 1/4): each of h's
+  (B, H', W', C) values copied to its 2x2 window, cropped (ceil: 'SAME' pooling, H' = ceil(H/2)) or
+  zero-padded (not ceil: 'VALID', H' = floor(H/2)) to z_shape (B, H, W, C); h may come flat (B, H' W' C)."""
+  batch, height, width, channels = z_shape
+  pooled = (-(-height // 2), -(-width // 2)) if ceil else (height // 2, width // 2)
+  up = jnp.repeat(jnp.repeat(h.reshape(batch, *pooled, channels), 2, axis=1), 2, axis=2)[:, :height, :width]
+  up = jnp.pad(up, ((0, 0), (0, height - up.shape[1]), (0, width - up.shape[2]), (0, 0)))
+  return up if scale == 1.0 else scale * up
 
 
 def with_feedback(apply, kernel, feedback, h):
@@ -180,10 +209,13 @@ class FunctionalModel:
   skips: tuple[float, ...] = ()        # per block: its skip coefficient (0.0: no skip)
   kernel_shapes: tuple[tuple[int, ...], ...] = ()  # per block: the shape of its kernel W_l
   loops_well: bool = True
+  input_shape: tuple[int, ...] = ()    # one input's shape, no batch axis (models.functional sets it)
+  act: Callable[[Array], Array] | None = None     # the elementwise activation phi applies
 
   @classmethod
-  def create(cls, build: Callable[[nnx.Rngs], LayeredModel]) -> 'FunctionalModel':
-    """build: nnx.Rngs -> LayeredModel; called abstractly here to get the graph."""
+  def create(cls, build: Callable[[nnx.Rngs], LayeredModel], input_shape: Sequence[int] = ()) -> 'FunctionalModel':
+    """build: nnx.Rngs -> LayeredModel; called abstractly here to get the graph. input_shape: one
+    input's shape (no batch axis), for `backward` and `shapes`' default."""
     abstract = nnx.eval_shape(lambda: build(nnx.Rngs(0)))
     graphdef, _ = nnx.split(abstract, nnx.Param)
     skips = tuple(float(abstract.skip(l)) for l in range(abstract.num_layers))
@@ -193,7 +225,8 @@ class FunctionalModel:
       return [module.kernel(l) for l in range(module.num_layers)]
 
     shapes = tuple(tuple(k.shape) for k in jax.eval_shape(kernels))
-    return cls(graphdef, abstract.num_layers, build, tuple(abstract.stacks), skips, shapes, abstract.loops_well)
+    return cls(graphdef, abstract.num_layers, build, tuple(abstract.stacks), skips, shapes, abstract.loops_well,
+               tuple(input_shape), getattr(abstract, 'act', None))
 
   def stack_size(self, l: int) -> int:
     """K if entry l stacks K equal layers on axis 0, else 0."""
@@ -243,6 +276,44 @@ class FunctionalModel:
     module = self._merge(params)
     kernel = module.kernel(l) if kernel is None else kernel
     return jax.vjp(lambda h: module.apply(l, h, kernel), h)[1](delta)[0]
+
+  def activation(self, z: Array) -> Array:
+    """The elementwise activation that phi applies (without pooling or flattening), for any layer's
+    activity, the output z_L included: e.g. an inverse's phi(z_L) at the top of a target-propagation
+    rule."""
+    if self.act is None:
+      raise ValueError('this model does not name its activation (LayeredModel.act)')
+    return self.act(z)
+
+  def shapes(self, input_shape: Sequence[int] | None = None) -> list[tuple[int, ...]]:
+    """[shape of z_1, ..., shape of z_L] for inputs of input_shape (B, ...) (default: one input,
+    (1, *self.input_shape)); stacked entries (K, B, ...). Traced abstractly: no computation."""
+    shape = (1, *self.input_shape) if input_shape is None else tuple(input_shape)
+    x = jax.ShapeDtypeStruct(shape, jnp.float32)
+    zs = jax.eval_shape(lambda x: self.forward(self.init(jax.random.key(0)), x), x)
+    return [tuple(z.shape) for z in zs]
+
+  def backward(self, params: Params, l: int, delta: Array, kernel: Array | None = None) -> Array:
+    """Block l's map transposed, with phi_l's activation taken as the identity and its pooling as
+    2x2 sum pooling (vgg) or average pooling (rescnn): delta (B, ...) shaped like z_{l+1} -> shaped
+    like z_l (the input x for l = 0), plus skip_l * delta for a residual block.
+
+    The transposed linear map is W_l's, or `kernel`'s (a substitute of the same kind: a learned
+    inverse, a feedback matrix). Linear in delta, and needs no input: the shapes come from
+    input_shape. Plain entries only (not a stacked entry, nor the block above one).
+    """
+    if not self.input_shape:
+      raise ValueError('backward needs the model\'s input_shape: build it with models.functional or '
+                       'FunctionalModel.create(build, input_shape)')
+    if self.stack_size(l) or (l > 0 and self.stack_size(l - 1)):
+      raise ValueError(f'backward is for plain entries; entry {l} is, or reads, a stacked entry')
+    module = self._merge(params)
+    kernel = module.kernel(l) if kernel is None else kernel
+    z_shape = (delta.shape[0], *self.input_shape) if l == 0 else self.shapes((delta.shape[0], *self.input_shape))[l - 1]
+    h = jax.eval_shape(lambda z: module.phi(l, z), jax.ShapeDtypeStruct(z_shape, delta.dtype))
+    g = jax.vjp(lambda h: module.apply(l, h, kernel), jnp.zeros(h.shape, delta.dtype))[1](delta)[0]
+    out = module.unphi(l, g, z_shape)
+    return out + self.skips[l] * delta if self.skips and self.skips[l] else out
 
   def kernels(self, params: Params) -> list[Array]:
     """[W_0, ..., W_{L-1}]: each block's kernel, the array that feedback replaces."""

@@ -28,7 +28,7 @@ from flax import nnx
 from local_learning import validate
 from local_learning.errors import UserError
 from local_learning.models import activations, cnn, parameterisation
-from local_learning.models.layered import LayeredModel
+from local_learning.models.layered import LayeredModel, unpool
 
 PARAMS = ('sp', 'mup', 'mupc')
 GAINS = {'linear': 1.0, 'tanh': 5 / 3, 'relu': math.sqrt(2.0)}     # torch.nn.init.calculate_gain
@@ -83,6 +83,10 @@ class ResCNN(LayeredModel):
       return z
     h = nnx.avg_pool(z, window_shape=(2, 2), strides=(2, 2), padding='VALID')
     return h.reshape(h.shape[0], -1) if l == len(self.convs) else h
+
+  def unphi(self, l, h, z_shape):
+    """phi's transpose, act as the identity: average pooling's transpose (a quarter to each pixel)."""
+    return h.reshape(z_shape) if self.residual[l] or l == 0 else unpool(h, z_shape, 0.25, ceil=False)
 
   def kernel(self, l):
     return (self.convs[l] if l < len(self.convs) else self.head).kernel[...]

@@ -15,7 +15,7 @@ is a bijection, so both have the same minima; but dE/de_l carries the output's
 signal through the whole forward chain in one evaluation, where dF/dz moves it
 one layer per evaluation, decaying on the way.
 """
-from typing import Callable
+from typing import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -26,30 +26,32 @@ from local_learning.pc import energies
 from local_learning.pc.solvers import ActivitySolver
 
 
-def activity_grad(model: FunctionalModel, params: Params, x: Inputs, output: OutputTerm,
-                  feedforward: Activities) -> Callable[[Activities, int], Activities]:
+def activity_grad(model: FunctionalModel, params: Params, x: Inputs, output: OutputTerm, feedforward: Activities,
+                  weights: Sequence[float | Array] | None = None) -> Callable[[Activities, int], Activities]:
   """grad(hidden, bottom) -> dF/dhidden, zeros below `bottom`, for a solver.
 
   feedforward: model.forward(params, x). The prediction of z_{bottom+1} is taken
   from it, never recomputed: for bottom = 0 it is the clamped input's prediction,
   always valid; for bottom > 0 the solver passes a bottom only while the entries
-  below are still at their feedforward values.
+  below are still at their feedforward values. weights: energies.energy's.
   """
   def grad(hidden, bottom):
-    top = lambda top: jnp.sum(energies.energy(model, params, top, x, output, bottom, feedforward[bottom]))
+    top = lambda top: jnp.sum(energies.energy(model, params, top, x, output, bottom, feedforward[bottom],
+                                                       weights))
     return [jnp.zeros_like(z) for z in hidden[:bottom]] + jax.grad(top)(hidden[bottom:])
   return grad
 
 
 def infer(model: FunctionalModel, params: Params, x: Inputs, output: OutputTerm, solver: ActivitySolver,
-          feedforward: Activities, init: Activities | None = None) -> tuple[Activities, Scalar]:
+          feedforward: Activities, init: Activities | None = None,
+          weights: Sequence[float | Array] | None = None) -> tuple[Activities, Scalar]:
   """Hidden activities [z_1, ..., z_{L-1}] after the solve -> (activities, steps taken).
 
   feedforward: model.forward(params, x). The solve starts there, skipping the
   blocks below the error wave; or at `init` (e.g. an amortised guess), every
-  block evaluated.
+  block evaluated. weights: energies.energy's (None: every weight 1).
   """
-  grad = activity_grad(model, params, x, output, feedforward)
+  grad = activity_grad(model, params, x, output, feedforward, weights)
   if init is None:
     return solver.run(grad, feedforward[:-1], [model.stack_size(l) or 1 for l in range(len(feedforward) - 1)])
   return solver.run(lambda hidden, _: grad(hidden, 0), init)

@@ -49,6 +49,9 @@ class PCRule(rule.GradientRule):
   optimizer. activity_solver='closed_form' puts the activities at the energy's
   minimum directly (local_learning.pc.equilibrium): for linear networks and the
   mse output only, where inference run to convergence reaches the same point.
+  energy_weights: () (every error term's weight 1), or w_1..w_{L-1}, a weight per hidden
+  layer's error term w_l 1/2 ||z_l - mu_l||^2 (local_learning.pc.energies), in inference and in
+  the weight gradient alike; the error-wave skipping and stacked entries stay as they are.
 
   A step is `estimate` = `settle` (`clamp`: feedforward pass -> output term; then `infer`) then
   `learn_from` (weight gradient dF/dW / beta -> `metrics`). A variant overrides only
@@ -63,10 +66,15 @@ class PCRule(rule.GradientRule):
     estimate / grads / train_step      the estimator (nudging's centred difference), or a step
                                        that interleaves or adds learning (ipc, hpc's amortiser, bpc)
     problems(config)                   the rule's constraints on its config
-  A subclass whose inference is its own sets `closed_form = False`.
+  A subclass whose inference is its own sets `closed_form = False`; one whose energy does not go
+  through `infer` and `learn_from` (so does not honour energy_weights) sets `energy_weighted = False`.
+  The solver's optax transform for gd is public: solver() may return
+  dataclasses.replace(super().solver(batch_size), tx=optax.adam(...)) (pc.ActivitySolver).
   """
   beta_sign = 1
   closed_form = True
+  energy_weighted = True
+  follows_gradient = True     # at beta = 1 the update approximates backprop's gradient (testing.check_learns)
 
   @classmethod
   def default_config(cls) -> ml_collections.ConfigDict:
@@ -74,6 +82,7 @@ class PCRule(rule.GradientRule):
     config.update(dict(loss='mse', beta=1.0, inference_steps=8, activity_lr=0.1, activity_energy='sum',
                        activity_momentum=0.0, activity_solver='gd', activity_tol=1e-3, activity_max_steps=4096,
                        activity_max_t1=20.0))
+    config.energy_weights = ()
     return config
 
   @classmethod
@@ -86,6 +95,7 @@ class PCRule(rule.GradientRule):
     if config.activity_energy not in ('sum', 'mean'):
       out.append(f"{cls.name}: activity_energy must be 'sum' or 'mean', got {config.activity_energy!r}")
     out += [f'{cls.name}: {problem}' for problem in solvers.problems(config)]
+    out += _energy_weight_problems(cls, config)
     if config.activity_solver == solvers.CLOSED_FORM:
       fix = 'choose another activity_solver'
       if not cls.closed_form:
@@ -103,6 +113,11 @@ class PCRule(rule.GradientRule):
     super().__init__(model, config, num_steps)
     self.loss = losses.loss_fn(config.loss)
     self.inference_steps = config.inference_steps
+    weights = tuple(config.get('energy_weights', ()))
+    if weights and len(weights) != model.depth - 1:
+      raise UserError(f'{self.name}: energy_weights has {len(weights)} weights; this model has {model.depth - 1} '
+                      'hidden layers, give one weight each (or none: every weight 1)')
+    self.energy_weights = weights or None     # None: the plain energy, every weight 1
     if config.activity_solver == solvers.CLOSED_FORM:
       shape = model.kernel_shapes[0]
       probe = jax.random.normal(jax.random.key(0), (4, shape[0])) if len(shape) == 2 else None
@@ -159,12 +174,14 @@ class PCRule(rule.GradientRule):
     if quadratic is not None:
       hidden = equilibrium.activities(self.model, params, x, *quadratic, feedforward)
       return hidden, jnp.zeros((), jnp.float32)
-    return inference.infer(self.model, params, x, output, self.solver(x.shape[0]), feedforward, init)
+    return inference.infer(self.model, params, x, output, self.solver(x.shape[0]), feedforward, init,
+                           self.energy_weights)
 
   def learn_from(self, params: Params, x: Inputs, y: Labels, beta: float | Array,
                  settled: Settled) -> tuple[Params, Metrics]:
     """The local weight gradient dF/dW / beta at the settled activities -> (grads, metrics)."""
-    weight_grad, value = energies.weight_grads(self.model, params, settled.hidden, x, settled.output, beta)
+    weight_grad, value = energies.weight_grads(self.model, params, settled.hidden, x, settled.output, beta,
+                                               weights=self.energy_weights)
     return weight_grad, self.metrics(settled.feedforward[-1], y, value, settled.steps)
 
   def metrics(self, output: Scores, y: Labels, energy_value: Scalar,
@@ -177,3 +194,18 @@ class PCRule(rule.GradientRule):
       metrics['inference_steps'] = steps
       metrics['inference_budget_exhausted'] = self.solver(output.shape[0]).exhausted(steps)
     return metrics
+
+
+def _energy_weight_problems(cls: type[PCRule], config: ml_collections.ConfigDict) -> list[str]:
+  """energy_weights: non-negative numbers, for a rule whose energy honours them, not the closed form."""
+  weights = config.get('energy_weights', ())
+  if not weights:
+    return []
+  if not all(isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0 for w in weights):
+    return [f'{cls.name}: energy_weights must be numbers >= 0, one per hidden layer, got {tuple(weights)}']
+  if not cls.energy_weighted:
+    return [f'{cls.name}: its energy is its own and does not take energy_weights; leave them out']
+  if config.activity_solver == solvers.CLOSED_FORM:
+    return [f'activity_solver={solvers.CLOSED_FORM} is the unweighted energy\'s minimum; leave out energy_weights '
+            'or choose another activity_solver']
+  return []

@@ -51,7 +51,11 @@ SOLVERS = ('gd', 'euler', 'heun', 'adaptive', CLOSED_FORM)
 @dataclasses.dataclass(frozen=True)
 class ActivitySolver:
   """name in SOLVERS; steps T (adaptive: 0 is no inference); lr: the step (gd, euler, heun); for
-  adaptive, the per-sample time span t1 (from_config: max_t1, or max_t1 / B for the batch-mean energy)."""
+  adaptive, the per-sample time span t1 (from_config: max_t1, or max_t1 / B for the batch-mean energy).
+
+  gd steps with `transform()`: optax.sgd(lr, momentum), or `tx` where given, any optax transform
+  (a PCRule variant's solver(batch_size) returns dataclasses.replace(super().solver(batch_size),
+  tx=optax.adam(...))). The ODE solvers ignore tx."""
   name: str
   steps: int
   lr: float | Array
@@ -59,6 +63,7 @@ class ActivitySolver:
   tol: float = 1e-3
   max_steps: int = 4096
   t1: float | Array = 20.0
+  tx: optax.GradientTransformation | None = None
 
   @property
   def stages(self) -> int:
@@ -67,12 +72,12 @@ class ActivitySolver:
 
   def init(self, y: Y) -> Any:
     """The solver's state for one solve from y (gd: the optax state)."""
-    return self._tx().init(y) if self.name == 'gd' else None
+    return self.transform().init(y) if self.name == 'gd' else None
 
   def step(self, grad: Grad, y: Y, state: Any, t: float | Array, bottom: int = 0) -> tuple[Y, Any]:
     """One step from time t -> (y, state); grad(y, bottom) -> dF/dy."""
     if self.name == 'gd':
-      updates, state = self._tx().update(grad(y, bottom), state, y)
+      updates, state = self.transform().update(grad(y, bottom), state, y)
       return cast(Y, optax.apply_updates(y, updates)), state     # optax keeps y's structure
     import diffrax  # pylint: disable=g-import-not-at-top  (1-2 s to import: only the ODE solvers need it)
     solver = {'euler': diffrax.Euler(), 'heun': diffrax.Heun()}[self.name]
@@ -102,7 +107,10 @@ class ActivitySolver:
       t += count
     return y, jnp.asarray(self.steps, jnp.float32)
 
-  def _tx(self):
+  def transform(self) -> optax.GradientTransformation:
+    """gd's optax transform of the activities: tx, or sgd with step lr and momentum."""
+    if self.tx is not None:
+      return self.tx
     if isinstance(self.momentum, jax.Array):      # a traced value (tuning lanes): momentum 0 is plain sgd
       return optax.sgd(self.lr, momentum=self.momentum)
     return optax.sgd(self.lr, momentum=self.momentum or None)
