@@ -5,7 +5,6 @@ A rule is one class, registered with `@local_learning.register`:
   name, tasks, description       what it is and which tasks it supports
   family                         the group tables and plots show it in: one of FAMILIES
                                  ('other' by default)
-
   follows_gradient               True if its update estimates the output loss's gradient
                                  (testing.check_learns then checks a positive cosine with bp's)
   default_config()               its hyperparameters (ConfigDict), merged into config.rule
@@ -61,7 +60,6 @@ class Rule:
   tasks: tuple[str, ...] = ('classification',)
   description: str = ''
   family: str = 'other'
-
   follows_gradient: bool = False    # True: its update estimates the loss's gradient (testing.check_learns checks it)
 
   def __init__(self, model: Any, config: ml_collections.ConfigDict, num_steps: int):
