@@ -37,18 +37,23 @@ E_LRS = (0.1, 0.3)
 ITERS = (64, 256)
 
 
-def get_table(args=''):
+def get_table(args='', rules=None):
+  """args: phase, depth, epochs, and for phase=final each rule's point; rules: a subset of RULES (--rules)."""
   a = ll_config.parse_arg(args, phase='grid', depth=19, epochs=5, epc='', pc='', bp='')
+  unknown = sorted(set(rules or ()) - set(RULES))
+  if unknown:
+    raise UserError(f'epc_protocol compares {", ".join(RULES)}; not {", ".join(unknown)}')
+  rows = [rule for rule in RULES if rules is None or rule in rules]
   base = f'configs/deep_mlp.py:depth={a.depth},protocol=epc,epochs={a.epochs}'
   if a.phase == 'grid':
     cells = [bench.Cell(rule, point, f'{base},rule={rule},split=validation,{_args(rule, point)}')
-             for rule in RULES for point in _points(rule)]
+             for rule in rows for point in _points(rule)]
     table = bench.Table(f'epc_protocol grid (H={a.depth}, validation)', tuple(cells), seeds=1,
                         description=__doc__, baseline='')
     return dataclasses.replace(table, extra=lambda results, workdir: ([_chosen(results)], []))
   if a.phase != 'final':
     raise UserError(f"epc_protocol: phase must be 'grid' or 'final', got {a.phase!r}")
-  chosen = {rule: a[rule] for rule in RULES}
+  chosen = {rule: a[rule] for rule in rows}
   missing = [rule for rule, point in chosen.items() if not point]
   if missing:
     raise UserError(f'epc_protocol phase=final needs each rule\'s chosen point ({", ".join(missing)} missing): '
