@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from conftest import run_main
 
-from local_learning import UserError, bench, data, losses
+from local_learning import UserError, bench, data, losses, workdir
+from local_learning import config as ll_config
 
 
 def test_sigmoid_mse_is_half_the_squared_error_of_the_sigmoid_against_the_one_hot_label():
@@ -29,12 +30,16 @@ def test_early_stopping_stops_after_patience_epochs_without_a_new_best(tmp_path)
   """A rate so small that the accuracy never changes: the first epoch sets the best, the next `patience`
   epochs do not beat it, and the run ends there, its summary counting the epochs it ran."""
   result = run_main('--config=configs/default.py:rule=bp', f'--workdir={tmp_path}', '--config.num_epochs=6',
-                    '--config.early_stopping_patience=2', '--config.rule.optimizer.learning_rate=1e-12')
+                    '--config.early_stopping_patience=2', '--config.rule.optimizer.learning_rate=1e-12',
+                    '--config.train_examples=64', '--config.test_examples=50')
   assert result.returncode == 0, result.stderr
   assert 'stopping early' in result.stdout + result.stderr
   lines = (tmp_path / 'metrics.jsonl').read_text().splitlines()
   assert [json.loads(line)['epoch'] for line in lines] == [1, 2, 3]
   assert json.loads((tmp_path / 'summary.json').read_text())['epochs'] == 3
+  defaults = ll_config.load_file('configs/default.py', 'rule=bp').to_dict()   # a run made before the fields
+  assert workdir.ADDED_FIELDS['early_stopping_patience'] == defaults['early_stopping_patience']
+  assert workdir.ADDED_FIELDS['dataset']['pixels'] == defaults['dataset']['pixels']
 
 
 def test_the_grid_phase_has_the_references_grid_and_the_final_phase_its_chosen_points():
