@@ -51,8 +51,10 @@ def matmul_flops(row, sizes, batch, steps):
   epc: every step runs blocks 2..L forward from the errors and back.
   ipc: every step predicts every block (the weights move), differentiates
   blocks 2..L for the activities and every block for the weights.
-  hpc: two forward passes (network and amortiser), inference over every block
-  from the guess, the weight update, and the amortiser's predictions and dW.
+  hpc: the amortiser's forward pass; inference over the generator (the mirrored
+  blocks) from the guess, every block predicted and differentiated but the
+  clamped label's; the generator's and the amortiser's weight updates; the
+  energy at the guess and the generator's forward pass of its metrics.
   bpc: every step predicts blocks 2..L and every top-down block (the top-down
   errors are not zero at the feedforward start: no error wave) and
   differentiates them for the activities (the top-down block from the clamped
@@ -70,7 +72,7 @@ def matmul_flops(row, sizes, batch, steps):
   if row == 'epc':
     return every + steps * 2 * above_first + weight_update
   if row == 'hpc':
-    return 2 * every + steps * 2 * above_first + weight_update + 2 * every
+    return every + steps * (2 * every - block[-1]) + 2 * every + 2 * every + 2 * every
   if row == 'bpc':
     return every + steps * (2 * above_first + 2 * every - block[-1]) + weight_update + 3 * every
   evaluations = [max(0, free - 1 - t) for t in range(steps)]

@@ -11,30 +11,38 @@ lr 1e-3 (wd 1e-4, warmup 500 steps, cosine), cross-entropy output; PC rules
 take T = H inference steps (one per hidden layer, so that PC's error wave
 reaches the first layer in the last step) of 0.1.
 
-protocol=epc runs error-optimised PC's reference protocol for its deep MLPs
-instead (cgoemaere/error_based_PC at 95c5551: get_arch.py, sweep.py, pc_e.py):
-orthogonal weights with gain sqrt(2) and zero biases (model.param='orthogonal'),
-batch 64, Adam 1e-4 without weight decay or schedule, and for PC rules 64
-inference steps of 0.1 (the smallest of its grid, e_lr in {0.1, 0.3} x iters in
-{64, 256}, which it searched on a validation split with early stopping; we run
-the fixed epochs of the other rows). Cross-entropy output, one of the two its
-sweep runs (its default is a sigmoid with squared error, which we have no
-loss for); its errors sit after the activation, ours before (our activities
-are pre-activations). benchmarks/reference/epc_reference.py runs the reference's own
-math with a validation split. Results: the README's depth table
-(benchmarks/tables/deep_mlp.py).
+protocol=epc runs error-optimised PC's reference protocol for its MLPs instead
+(cgoemaere/error_based_PC at 95c5551: get_arch.py, sweep.py, pc_e.py,
+datamodules/): orthogonal weights with gain sqrt(2) and zero biases
+(model.param='orthogonal'), pixels (x - 0.5) / 0.5 in [-1, 1]
+(dataset.pixels='symmetric'), batch 64, Adam 1e-4 without weight decay or
+schedule, at most 5 epochs (epochs=0: the protocol's), and the point of its
+grid: out=ce|sigmoid_mse (the output: cross-entropy, or its default, a
+sigmoid with squared error), and for PC rules e_lr=0.1|0.3 (the activity
+step, plain SGD on the batch-summed energy) and iters=64|256 (inference
+steps). split=validation trains on the first 90% of the training set and
+evaluates on the last 10% (the reference: a random 90/10 split, seed 42) with
+early stopping (patience 3 epochs, Lightning's default; the last weights
+kept), as its sweep chooses the grid point; split=full (the default) is its
+final run: the whole training set, no early stopping, the test set. Its
+deep MLP is 20 linear layers, depth=19 here (784-128x19-10); its shallow one
+depth=3. Its errors sit after the activation, ours before (our activities
+are pre-activations); benchmarks/reference/epc_reference.py runs the
+reference's own math. Tables: benchmarks/tables/epc_protocol.py (this
+protocol), benchmarks/tables/deep_mlp.py (ours).
 """
+from local_learning import UserError
 from local_learning import config as ll_config
 
 
 def get_config(arg=''):
-  args = ll_config.parse_arg(arg, rule='epc', depth=20, width=128, epochs=3, dataset='mnist',
-                              protocol='ours')
+  args = ll_config.parse_arg(arg, rule='epc', depth=20, width=128, epochs=0, dataset='mnist',
+                              protocol='ours', out='ce', e_lr=0.1, iters=64, split='full')
   config = ll_config.base(args.rule, args.dataset, model='mlp')
   config.model.widths = (args.width,) * args.depth
   config.model.activation = 'gelu'
   config.batch_size = 128
-  config.num_epochs = args.epochs
+  config.num_epochs = args.epochs or (5 if args.protocol == 'epc' else 3)
   optimizer = config.rule.optimizer
   optimizer.name = 'adamw'
   optimizer.learning_rate = 1e-3
@@ -47,16 +55,25 @@ def get_config(arg=''):
     config.rule.inference_steps = args.depth
     config.rule.activity_lr = 0.1
   if args.protocol == 'epc':
-    _epc_reference(config)
+    _epc_reference(config, args)
   elif args.protocol != 'ours':
-    raise ValueError(f"protocol must be 'ours' or 'epc', got {args.protocol!r}")
+    raise UserError(f"protocol must be 'ours' or 'epc', got {args.protocol!r}")
   return config
 
 
-def _epc_reference(config):
+def _epc_reference(config, args):
+  if args.split not in ('full', 'validation'):
+    raise UserError(f"split must be 'full' or 'validation', got {args.split!r}")
   config.model.param = 'orthogonal'
+  config.dataset.pixels = 'symmetric'
   config.batch_size = 64
   config.rule.optimizer.update(dict(name='adam', learning_rate=1e-4, weight_decay=0.0, schedule='constant',
                                     warmup_steps=0))
+  if 'loss' in config.rule:
+    config.rule.loss = args.out
   if 'inference_steps' in config.rule:
-    config.rule.inference_steps = 64
+    config.rule.inference_steps = args.iters
+    config.rule.activity_lr = args.e_lr
+  if args.split == 'validation':
+    config.validation_examples = 6000
+    config.early_stopping_patience = 3

@@ -13,7 +13,7 @@ from jaxtyping import Array, Float, Int
 
 from local_learning.errors import UserError
 
-LOSSES = ('mse', 'ce')
+LOSSES = ('mse', 'ce', 'sigmoid_mse')
 
 Loss = Callable[[Float[Array, 'B C'], Int[Array, ' B']], Float[Array, ' B']]
 
@@ -22,12 +22,15 @@ def loss_fn(name: str) -> Loss:
   """fn(outputs (B, C), labels (B,)) -> per-sample loss (B,).
 
   mse: 1/2 ||outputs - onehot||^2 (the output clamped to the target, in PC terms);
-  ce: softmax cross-entropy of the outputs read as logits.
+  ce: softmax cross-entropy of the outputs read as logits;
+  sigmoid_mse: 1/2 ||sigmoid(outputs) - onehot||^2 (ePC's reference default: a sigmoid output layer).
   """
   if name == 'mse':
     return lambda out, y: 0.5 * jnp.sum(jnp.square(out - jax.nn.one_hot(y, out.shape[-1])), axis=-1)
   if name == 'ce':
     return optax.softmax_cross_entropy_with_integer_labels
+  if name == 'sigmoid_mse':
+    return lambda out, y: 0.5 * jnp.sum(jnp.square(jax.nn.sigmoid(out) - jax.nn.one_hot(y, out.shape[-1])), axis=-1)
   raise UserError(f'unknown loss {name!r}; choose one of {", ".join(LOSSES)}')
 
 

@@ -11,7 +11,10 @@ round, after the last, and when SIGTERM or SIGINT stops the run (it finishes
 the round first; stopping.py); re-running the same command resumes after the
 last checkpoint. A seed whose parameters, training metrics or evaluation
 turn NaN (or whose parameters or training metrics turn infinite) is
-recorded as diverged; the run stops when every seed has diverged. An
+recorded as diverged; the run stops when every seed has diverged, or, with
+config.early_stopping_patience = N > 0 (classification), after N rounds in a
+row in which no seed beat its best evaluation (Lightning's EarlyStopping on
+validation accuracy; the last weights are kept, not the best). An
 optional `on_round(r, line)` sees each round's metrics.jsonl line after its
 checkpoint; an exception it raises stops the run there and propagates (a
 tuner prunes a trial this way; re-running resumes after round r).
@@ -110,6 +113,8 @@ def _train(config, workdir, overwrite, task, rule_cls, out, signals, on_round):
 
   diverged = np.array(record.diverged)
   saved_at = time.monotonic()
+  patience, since_best = config.get('early_stopping_patience', 0), 0   # counted in this process (a resumed
+                                                                       # run counts again from its restart)
   signals.catch()
   for r in range(record.rounds + 1, run.rounds + 1):
     start = time.perf_counter()
@@ -119,19 +124,26 @@ def _train(config, workdir, overwrite, task, rule_cls, out, signals, on_round):
     diverged |= ~finite | ~np.all([np.isfinite(v) for v in metrics.values()], axis=0)
     diverged |= np.any([np.isnan(v) for v in evaluation.values()], axis=0)
     evaluation = {k: np.where(diverged, np.nan, v) for k, v in evaluation.items()}
+    previous_best = record.best.get(task.metric)
     record.update(seconds, diverged, evaluation)
+    since_best = 0 if _improved(previous_best, evaluation[task.metric]) else since_best + 1
+    stopping_early = bool(patience) and since_best >= patience and r < run.rounds
     diagnostics = run.diagnose(states, r)
     line = {task.round_name: r, 'seconds': seconds, **records.summarize({**metrics, **evaluation, **diagnostics}),
             'diverged_seeds': [s for s, d in zip(seeds, diverged) if d]}
     out.log(line, seeds, config.get('tensorboard', False))
     _say(_progress(run, task, r, line, len(seeds)))
-    if checkpoints and (r == run.rounds or diverged.all() or signals.received or _checkpoint_due(config, r, saved_at)):
+    last = r == run.rounds or stopping_early or diverged.all()
+    if checkpoints and (last or signals.received or _checkpoint_due(config, r, saved_at)):
       checkpoints.save(r, states, record)
       saved_at = time.monotonic()
     if on_round is not None:
       on_round(r, line)
     if diverged.all():
       _say('every seed diverged; stopping')
+      break
+    if stopping_early:
+      _say(f'no new best {task.metric} for {patience} {task.round_name}s in a row; stopping early')
       break
     if signals.received and r < run.rounds:
       raise _stopped(signals.received, f'after {task.round_name} {r} of {run.rounds}; ' + (
@@ -150,6 +162,11 @@ def _train(config, workdir, overwrite, task, rule_cls, out, signals, on_round):
   if signals.received:
     raise _stopped(signals.received, f'after {task.round_name} {record.rounds}: the run had finished')
   return summary
+
+
+def _improved(previous_best, values):
+  """Whether any seed's evaluation (K,) beats its best before it (None: no evaluation yet)."""
+  return previous_best is None or bool(np.any(np.asarray(values) > records.from_list(previous_best)))
 
 
 def _has(config, dotted):

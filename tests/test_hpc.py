@@ -1,64 +1,106 @@
-"""Hybrid PC: the amortiser starts as the network and learns to guess lower-energy activities."""
+"""Hybrid PC as Tschantz et al. and JPC's make_hpc_step: a generator (label -> image) whose inference the
+amortiser (the model, image -> label) starts; both updates against hand-written formulas."""
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from helpers import batch, make_rule, tiny_mlp
 
 import local_learning as ll
 
+SGD = ll.optim.default_config(name='sgd', learning_rate=1.0, weight_decay=0.0)
 
-def test_the_amortised_guess_lowers_the_energy_before_inference_as_it_trains():
-  """The network's weights held still, the energy at the amortiser's guess starts at the
-  feedforward pass's (the amortiser is a copy) and falls below it: the guess learns the
-  label's pull on the activities, which the feedforward pass lacks."""
+
+def _flat(tree):
+  return np.concatenate([np.ravel(a) for a in jax.tree.leaves(tree)])
+
+
+def test_both_updates_are_the_hand_derived_gradients_from_the_amortised_guess():
+  """T = 0: the generator's activities stay at the amortiser's guess, reversed (z_l = a_{L-l}); under SGD
+  of rate 1 the generator moves by (1/B) h_l^T e_{l+1} (h_0 the label, h_l = tanh(z_l), e the errors,
+  the last the image's) and the amortiser by -grad of JPC's hpc_energy_fn, sum_l ||z_{L-l} - f_l(a_{l-1})||^2
+  + ||onehot - f_L(a_{L-1})||^2 (batch mean), written out here with numpy's formulas."""
   model, _ = tiny_mlp()
-  x, y = batch(n=64)
-  hpc = make_rule('hpc', model, num_steps=100)
-  step = jax.jit(hpc.train_step)
+  x, y = batch(n=16)
+  hpc = make_rule('hpc', model, optimizer=SGD, inference_steps=0)
   state = hpc.init(jax.random.key(0))
-  frozen = dict(params=state['params'], opt_state=state['opt_state'])
-  guess, feedforward = [], []
-  for _ in range(60):
-    new_state, metrics = step(state, (x, y), None)
-    state = dict(new_state, **frozen)
-    guess.append(float(metrics['guess_energy']))
-    feedforward.append(float(metrics['loss']))      # mse, beta = 1: the energy at the feedforward pass
-  np.testing.assert_allclose(guess[0], feedforward[0], rtol=1e-6)
-  assert guess[-1] < 0.8 * feedforward[-1]
-  assert all(np.diff(guess[::10]) < 0)
-  trained, _ = step(state, (x, y), None)     # trained alongside: both networks move; the network is evaluated
-  for name in ('params', 'amortiser'):
-    assert any(np.any(a != b) for a, b in zip(jax.tree.leaves(state[name]), jax.tree.leaves(trained[name])))
-  assert hpc.params(trained) is trained['params']
-
-
-
-def test_hpc_weight_updates_are_pcs_from_the_guess_and_the_amortisers_regression():
-  """Under SGD of rate 1: the network moves by -dF/dW at inference started from the amortiser's guess
-  (not from the feedforward pass), the amortiser by -grad of sum_l 1/2 ||a_l(guess_{l-1}) - z_l||^2 + loss
-  (batch mean), z the settled activities."""
-  model, params = tiny_mlp()
-  x, y = batch(n=64)
-  sgd = ll.optim.default_config(name='sgd', learning_rate=1.0, weight_decay=0.0)
-  hpc = make_rule('hpc', model, optimizer=sgd)
-  amortiser = model.init(jax.random.key(5))
-  state = dict(hpc.init(jax.random.key(0)), params=params, amortiser=amortiser)
   new, _ = jax.jit(hpc.train_step)(state, (x, y), None)
-  guess = model.forward(amortiser, x)[:-1]
-  settled = hpc.settle(params, x, y, 1.0, init=guess)
-  want, _ = ll.pc.weight_grads(model, params, settled.hidden, x, settled.output, 1.0)
-  moved = jax.tree.map(lambda a, b: a - b, params, new['params'])
-  flat = lambda t: np.concatenate([np.ravel(a) for a in jax.tree.leaves(t)])
-  np.testing.assert_allclose(flat(moved), flat(want), rtol=1e-4, atol=1e-6)
-  from_feedforward = hpc.grads(state, (x, y), None)[0]
-  assert np.max(np.abs(flat(moved) - flat(from_feedforward))) > 1e-3
+  a = [np.asarray(v, np.float64) for v in model.forward(state['params'], x)]          # a_1 .. a_L
+  image, label = np.asarray(x, np.float64).reshape(len(x), -1), np.eye(10)[np.asarray(y)]
+  z = [label, *a[-2::-1], image]                                                      # z_0 .. z_L
+  kernels = [np.asarray(g['kernel'], np.float64) for g in state['generator']]
+  h = [z[0]] + [np.tanh(v) for v in z[1:-1]]
+  errors = [z[l + 1] - h[l] @ kernels[l] for l in range(len(kernels))]
+  for l, (old, moved) in enumerate(zip(kernels, new['generator'])):
+    np.testing.assert_allclose(old - np.asarray(moved['kernel']), -h[l].T @ errors[l] / len(x), rtol=2e-4,
+                               atol=1e-6)
 
-  def regression(a):
-    inputs = [x, *guess]
-    mus = [model.linear(a, l, model.phi(a, l, z)) for l, z in enumerate(inputs)]
-    return jnp.mean(sum(0.5 * jnp.sum(jnp.square(mu - z), axis=-1) for mu, z in zip(mus, settled.hidden))
-                    + hpc.loss(mus[-1], y))
+  amortiser = state['params']
 
-  want = jax.grad(regression)(amortiser)
-  np.testing.assert_allclose(flat(jax.tree.map(lambda a, b: a - b, amortiser, new['amortiser'])), flat(want),
-                             rtol=1e-4, atol=1e-6)
+  def jpc_energy(p):
+    inputs = [x.reshape(len(x), -1)] + [jnp.tanh(v) for v in model.forward(amortiser, x)[:-1]]
+    targets = [*z[-2:0:-1], label]
+    mus = [h @ k + b for h, k, b in zip(inputs, _kernels(p), _biases(p))]
+    return sum(jnp.sum(jnp.square(t - mu)) for t, mu in zip(targets, mus)) / len(x)
+
+  want = jax.grad(jpc_energy)(amortiser)
+  np.testing.assert_allclose(_flat(jax.tree.map(jnp.subtract, amortiser, new['params'])), _flat(want),
+                             rtol=2e-4, atol=1e-6)
+
+
+def _kernels(params):
+  return [params['layers'][l]['kernel'][...] for l in range(len(params['layers']))]
+
+
+def _biases(params):
+  return [params['layers'][l]['bias'][...] for l in range(len(params['layers']))]
+
+
+@pytest.mark.parametrize('solver', ['gd', 'adaptive'])
+def test_inference_from_the_generators_fixed_point_does_not_move(solver):
+  """The generator's feedforward pass from a label, with the image its prediction, has zero energy and zero
+  gradient: inference started there (as from a perfect amortised guess) stays there; from a perturbed
+  start it lowers the energy."""
+  model, _ = tiny_mlp()
+  _, y = batch(n=8)
+  hpc = make_rule('hpc', model, activity_solver=solver, inference_steps=20)
+  state = hpc.init(jax.random.key(0))
+  params, generator = state['params'], state['generator']
+  label = jax.nn.one_hot(y, 10)
+  zs = [label]
+  for l in range(len(generator)):
+    zs.append(hpc.block(params, generator, l, zs[-1]))
+  hidden, image = zs[1:-1], zs[-1]
+  energy = lambda hs: hpc.energy(params, generator, label, hs, image)
+  assert float(jnp.max(energy(hidden))) == 0.0
+  settled, _ = hpc.infer_generator(energy, hidden, hpc.solver(8))
+  np.testing.assert_array_equal(_flat(settled), _flat(hidden))
+  pushed = [v + 0.3 for v in hidden]
+  settled, _ = hpc.infer_generator(energy, pushed, hpc.solver(8))
+  assert float(jnp.mean(energy(settled))) < 0.5 * float(jnp.mean(energy(pushed)))
+
+
+def test_predictions_amortised_is_the_models_output_and_hybrid_refines_it():
+  """'amortised' is the amortiser's feedforward output; 'hybrid' infers the label from it with the image
+  clamped, lowering the generator's energy below the guess's; 'generator' starts from N(0, 0.05^2)."""
+  model, _ = tiny_mlp()
+  x, _ = batch(n=8)
+  rules = {p: make_rule('hpc', model, prediction=p, prediction_steps=30) for p in ('amortised', 'hybrid',
+                                                                                  'generator')}
+  state = rules['hybrid'].init(jax.random.key(0))
+  guess = model.forward(state['params'], x)
+  np.testing.assert_array_equal(rules['amortised'].output(state, x), guess[-1])
+  hpc, params, generator = rules['hybrid'], state['params'], state['generator']
+  image = x.reshape(len(x), -1)
+  energy = lambda top, hidden: jnp.mean(hpc.energy(params, generator, top, hidden, image))
+  label = hpc.output(state, x)
+  assert label.shape == (8, 10) and not np.allclose(label, guess[-1])
+  assert energy(label, guess[-2::-1]) < energy(guess[-1], guess[-2::-1])
+  assert rules['generator'].output(state, x).shape == (8, 10)
+
+
+def test_hpc_refuses_models_without_dense_blocks_and_unknown_predictions():
+  with pytest.raises(ll.UserError, match='needs the mlp model'):
+    make_rule('hpc', ll.testing.tiny_model('vgg'))
+  with pytest.raises(ll.UserError, match='unknown prediction'):
+    make_rule('hpc', tiny_mlp()[0], prediction='best')

@@ -42,3 +42,10 @@ def standardized(name, x_train, y_train, x_test, y_test, num_classes):
   scale = lambda x: ((x - mean) / std).astype(np.float32)
   return Dataset(name, scale(x_train), y_train.astype(np.int32), scale(x_test),
                  y_test.astype(np.int32), num_classes)
+
+
+def symmetric_pixels(name, x_train, y_train, x_test, y_test, num_classes):
+  """A Dataset with pixels in [0, 1] mapped to [-1, 1]: (x - 0.5) / 0.5 (ePC's reference's Normalize(0.5, 0.5))."""
+  scale = lambda x: (2.0 * x - 1.0).astype(np.float32)
+  return Dataset(name, scale(x_train), y_train.astype(np.int32), scale(x_test),
+                 y_test.astype(np.int32), num_classes)

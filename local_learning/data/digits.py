@@ -12,15 +12,17 @@ import os
 
 import numpy as np
 
-from local_learning.data.dataset import standardized
+from local_learning.data.dataset import standardized, symmetric_pixels
 
 FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'digits.npz')
 KEYS = ('x_train', 'y_train', 'x_test', 'y_test')
 
 
-def load():
-  """The split, pixels scaled to [0, 1] and standardised: a Dataset of images (N, 8, 8, 1)."""
+def load(symmetric=False):
+  """The split, pixels scaled to [0, 1] and standardised (symmetric: mapped to [-1, 1] instead): a Dataset
+  of images (N, 8, 8, 1)."""
   with np.load(FILE) as arrays:
     x_train, y_train, x_test, y_test = (arrays[k] for k in KEYS)
   scale = lambda x: x.reshape(-1, 8, 8, 1) / 16.0
-  return standardized('digits', scale(x_train), y_train, scale(x_test), y_test, num_classes=10)
+  return (symmetric_pixels if symmetric else standardized)('digits', scale(x_train), y_train, scale(x_test), y_test,
+                                                           num_classes=10)

@@ -60,13 +60,15 @@ class ClassificationTask(base.Task):
                                          # on them instead of the test set (to choose settings)
     config.diagnostics = ml_collections.ConfigDict(dict(
         bp_alignment_every=0))           # epochs between diagnostics.bp_alignment lines; 0 = never
+    config.early_stopping_patience = 0   # N > 0: stop after N epochs in a row without a new best evaluation
+                                         # accuracy (of any seed); 0 = never
 
   def problems(self, config):
     return (validate.int_problems(config, ('batch_size', 'num_epochs', 'eval_batch_size', 'layer_parallel'), 1)
             + validate.int_problems(config, ('num_devices', 'steps_per_call', 'train_examples', 'test_examples',
-                                             'validation_examples'), 0)
+                                             'validation_examples', 'early_stopping_patience'), 0)
             + validate.int_problems(config.get('diagnostics', {}), ('bp_alignment_every',), 0, 'config.diagnostics.')
-            + models.problems(config.model))
+            + data.problems(config.dataset) + models.problems(config.model))
 
   def start(self, config, rule_cls, keys):
     return _Run(config, rule_cls, keys)
