@@ -184,7 +184,8 @@ def _idx_split(images, labels):
 
 def _members(data):
   with tarfile.open(fileobj=io.BytesIO(data), mode='r:gz') as tar:
-    return {os.path.basename(m.name): tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # ty: ignore[possibly-missing-attribute]
+    files = {m: tar.extractfile(m) for m in tar.getmembers() if m.isfile()}
+    return {os.path.basename(m.name): f.read() for m, f in files.items() if f is not None}
 
 
 def _cifar_python(dataset, data):

@@ -62,7 +62,7 @@ def write(dataset, splits: archives.Splits | None, data_dir):
 
     def _generate_examples(self, split, arrays):  # pylint: disable=arguments-differ
       for i in range(len(arrays['label'])):
-        example = {k: int(v[i]) for k, v in arrays.items() if k != 'image'}
+        example: dict[str, object] = {k: int(v[i]) for k, v in arrays.items() if k != 'image'}
         example['image'] = _png(arrays['image'][i])
         if 'id' in self.info.features:
           example['id'] = f'{split}_{i:05d}'
