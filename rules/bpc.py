@@ -42,6 +42,7 @@ class BPC(ll.pc.PCRule):
   name = 'bpc'
   description = 'bidirectional PC: bottom-up and top-down errors in one energy (Oliviers et al. 2025)'
   closed_form = False     # its energy is not PC's
+  post_activation = False  # its top-down errors read the pre-activations
 
   @classmethod
   def default_config(cls):
