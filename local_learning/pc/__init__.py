@@ -2,7 +2,8 @@
 
   energies    energy(...) per sample, the output terms nudged_loss (beta * loss)
               and interpolated_target (PCX's nudging), weight_grads (dF/dW / beta)
-  solvers     ActivitySolver: gd (optax), euler, heun, adaptive (diffrax)
+  solvers     ActivitySolver: gd (optax), euler, heun, adaptive (diffrax); wave_bottoms, the
+              lowest entry each step from the feedforward pass must evaluate
   inference   infer (activities from the feedforward pass, skipping the blocks
               below the error wave, or from any start); error-optimised PC's
               states(errors), error_energy, infer_errors
@@ -20,8 +21,8 @@ from local_learning.pc import equilibrium, post_activation
 from local_learning.pc.energies import energy, half_squared_norm, interpolated_target, nudged_loss, weight_grads
 from local_learning.pc.inference import activity_grad, error_energy, infer, infer_errors, states
 from local_learning.pc.rule import PCRule, Settled
-from local_learning.pc.solvers import SOLVERS, ActivitySolver
+from local_learning.pc.solvers import SOLVERS, ActivitySolver, wave_bottoms
 
 __all__ = ['SOLVERS', 'ActivitySolver', 'PCRule', 'Settled', 'activity_grad', 'energy', 'equilibrium', 'error_energy',
            'half_squared_norm', 'infer', 'infer_errors', 'interpolated_target', 'nudged_loss', 'post_activation',
-           'states', 'weight_grads']
+           'states', 'wave_bottoms', 'weight_grads']
