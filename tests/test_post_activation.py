@@ -23,12 +23,12 @@ def written_energy(params, hidden, x, y, act):
 
 def test_with_the_identity_activation_it_is_the_pre_activation_energy_and_step():
   model, params = tiny_mlp(activation='linear')
-  pre, post = (make_rule('pc', model, loss='mse', activities=a, inference_steps=5) for a in ('pre', 'post'))
+  pre, post = (make_rule('pc', model, loss='mse', activities=a, inference_steps=3) for a in ('pre', 'post'))
   x, y = batch()
   hidden = [z + 0.3 * jax.random.normal(jax.random.key(l), z.shape) for l, z in enumerate(model.forward(params, x))]
   np.testing.assert_allclose(energy(post, params, hidden[:-1], x, y), energy(pre, params, hidden[:-1], x, y),
                              rtol=1e-6)
-  (g_pre, _), (g_post, _) = (r.grads(dict(params=params), (x, y), None) for r in (pre, post))
+  (g_pre, _), (g_post, _) = (jax.jit(r.grads)(dict(params=params), (x, y), None) for r in (pre, post))
   for a, b in zip(jax.tree.leaves(g_pre), jax.tree.leaves(g_post)):
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
@@ -70,8 +70,8 @@ def test_skipping_blocks_below_the_error_wave_stays_exact(name, steps):
   params = model.init(jax.random.key(0))
   post = make_rule('pc', model, activities='post', inference_steps=steps, activity_lr=0.2, activity_momentum=0.5)
   x, y = batch(8)
-  got, _ = infer(post, params, x, y)
-  for g, w in zip(got, plain_pc_inference(post, params, x, y)):
+  got = jax.jit(lambda p, x, y: infer(post, p, x, y)[0])(params, x, y)
+  for g, w in zip(got, jax.jit(lambda p, x, y: plain_pc_inference(post, p, x, y))(params, x, y)):
     np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
 
 
