@@ -12,7 +12,9 @@ PC variants: pn, nn, cn and ipc take PCX's MNIST hyperparameters
 T, activity step and momentum, beta and its schedule, weight decay, and the
 weight learning rate (PCX's peak, 1.1 x its lr) under our schedule (warmup
 from 0 over 500 steps, cosine to 0; PCX warms up from lr over 10% of training
-and ends at 0.1 lr). PCX's iPC used leaky_relu; the MLP here stays gelu for
+and ends at 0.1 lr), and PCX's energy: the nodes hold post-activations
+(activities='post', local_learning.pc.post_activation; --config.rule.activities=pre
+gives our pre-activation energy). PCX's iPC used leaky_relu; the MLP here stays gelu for
 every rule. epc, hpc and bpc, which PCX does not benchmark, take pc's settings
 (bpc keeps its own gen_weight, 1e-3).
 """
@@ -54,16 +56,16 @@ def get_config(arg=''):
   return config
 
 
-# rule: (PCX weight lr, weight decay, rule fields); squared-error outputs.
+# rule: (PCX weight lr, weight decay, rule fields); squared-error outputs, PCX's post-activation nodes.
 PCX_MNIST = {
     'pn': (2.988e-4, 1.42e-4, dict(loss='mse', beta=0.55, inference_steps=5, activity_lr=0.05805,
-                                   activity_momentum=0.70)),
+                                   activity_momentum=0.70, activities='post')),
     'nn': (2.691e-4, 4.61e-3, dict(loss='mse', beta=-0.20, beta_increment=-0.02, inference_steps=4,
-                                   activity_lr=0.06861, activity_momentum=0.50)),
+                                   activity_lr=0.06861, activity_momentum=0.50, activities='post')),
     'cn': (2.848e-4, 2.20e-4, dict(loss='mse', beta=0.55, inference_steps=7, activity_lr=0.03523,
-                                   activity_momentum=0.90)),
+                                   activity_momentum=0.90, activities='post')),
     'ipc': (2.526e-4, 3.25e-2, dict(loss='mse', beta=1.0, inference_steps=8, activity_lr=0.8495,
-                                    activity_momentum=0.35)),
+                                    activity_momentum=0.35, activities='post')),
 }
 
 

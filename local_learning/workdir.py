@@ -28,7 +28,7 @@ ADDED_FIELDS = {'layer_parallel': 1, 'steps_per_call': 0, 'tensorboard': False, 
                 'diagnostics': {'bp_alignment_every': 0}, 'early_stopping_patience': 0,
                 'dataset': {'pixels': 'standardize'},
                 'model': {'param': 'flax', 'output_multiplier': 1.0, 'groups': 1},   # a section's fields: where absent
-                'rule': {'energy_weights': []}}
+                'rule': {'energy_weights': [], 'activities': 'pre'}}
 # Fields that set how a run is carried out, not what it computes: a run is the same run whatever their values
 # (runs made before checkpoint_seconds had checkpoint_every 1, now 0 by default).
 HOW_FIELDS = ('checkpoint_every', 'checkpoint_seconds', 'compilation_cache')

@@ -44,6 +44,7 @@ class BPC(ll.pc.PCRule):
   description = 'bidirectional PC: bottom-up and top-down errors in one energy (Oliviers et al. 2025)'
   closed_form = False     # its energy is not PC's
   energy_weighted = False   # its energy does not take PCRule's energy_weights
+  post_activation = False  # its top-down errors read the pre-activations
 
   @classmethod
   def default_config(cls):

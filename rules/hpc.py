@@ -55,6 +55,7 @@ class HPC(ll.pc.PCRule):
   name = 'hpc'
   family = 'PC family'
   energy_weighted = False   # its energy is the generator's
+  post_activation = False   # the generator's nodes are its own (activities='pre' only)
   follows_gradient = False  # its generator follows its own energy, not the output loss's gradient
   description = 'hybrid PC: a generative network (label -> image) whose inference a bottom-up amortiser starts'
   closed_form = False     # its energy is the generator's

@@ -15,10 +15,13 @@ weight schedule counts them (num_steps x T, as PCX's iPC.py does).
                 the weights W_t that moved them; with T = 1 this is one
                 inference step of PC and its weight update.
 
-Every step predicts every block: the weight steps move the predictions of
-all layers (weight decay alone does), so no error stays exactly zero and
-PC's error-wave skipping does not apply. The adaptive solver has no steps
-to interleave with and is refused.
+The first step starts at the feedforward pass, where every hidden error is
+zero: it evaluates only the blocks the error wave has reached (as pc does),
+and under `simultaneous` its weight step, taken there, touches only those
+blocks (the others' gradient is exactly zero). From then on every step predicts
+every block: the weight steps move the predictions of all layers (weight decay
+alone does), so no error stays exactly zero and the wave's skipping no longer
+applies. The adaptive solver has no steps to interleave with and is refused.
 """
 import jax
 import jax.numpy as jnp
@@ -74,6 +77,7 @@ class IPC(ll.pc.PCRule):
     """T steps of inference and learning on one batch -> (activities, params, opt_state, metrics)."""
     beta, solver, sequential = self.config.beta, self.solver(x.shape[0]), self.config.schedule == 'sequential'
     feedforward, output = self.clamp(params, x, y, beta)
+    start = feedforward[:-1]
 
     def step(carry, t):
       hidden, solver_state, params, opt_state = carry
@@ -83,6 +87,17 @@ class IPC(ll.pc.PCRule):
       params, opt_state = self.apply_grads(weight_grad, opt_state, params)
       return (moved, solver_state, params, opt_state), value
 
-    start, times = feedforward[:-1], solver.lr * jnp.arange(self.inference_steps, dtype=jnp.float32)
-    (hidden, _, params, opt_state), energies = jax.lax.scan(step, (start, solver.init(start), params, opt_state), times)
-    return hidden, params, opt_state, self.metrics(feedforward[-1], y, energies[-1], None)
+    # Step 0 at the feedforward pass: only the blocks the error wave has reached.
+    bottom = ll.pc.wave_bottoms([self.model.stack_size(l) or 1 for l in range(len(start))], 1, solver.stages)[0]
+    wave = ll.pc.activity_grad(self.model, params, x, output, feedforward)
+    moved, solver_state = solver.step(wave, start, solver.init(start), jnp.zeros((), jnp.float32), bottom)
+    if sequential:
+      weight_grad, value = ll.pc.weight_grads(self.model, params, moved, x, output, beta)
+    else:
+      weight_grad, value = ll.pc.weight_grads(self.model, params, start[bottom:], x, output, beta, bottom,
+                                              feedforward[bottom])
+    params, opt_state = self.apply_grads(weight_grad, opt_state, params)
+    times = solver.lr * jnp.arange(1, self.inference_steps, dtype=jnp.float32)
+    (hidden, _, params, opt_state), energies = jax.lax.scan(step, (moved, solver_state, params, opt_state), times)
+    last = energies[-1] if self.inference_steps > 1 else value
+    return hidden, params, opt_state, self.metrics(feedforward[-1], y, last, None)

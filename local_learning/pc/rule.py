@@ -22,7 +22,7 @@ from local_learning.arrays import (
 )
 from local_learning.errors import UserError
 from local_learning.models.layered import FunctionalModel
-from local_learning.pc import energies, equilibrium, inference, solvers
+from local_learning.pc import energies, equilibrium, inference, post_activation, solvers
 
 
 class Settled(NamedTuple):
@@ -52,6 +52,9 @@ class PCRule(rule.GradientRule):
   energy_weights: () (every error term's weight 1), or w_1..w_{L-1}, a weight per hidden
   layer's error term w_l 1/2 ||z_l - mu_l||^2 (local_learning.pc.energies), in inference and in
   the weight gradient alike; the error-wave skipping and stacked entries stay as they are.
+  activities: 'pre' (the default: the nodes are the model's pre-activations z_l, errors
+  z_l - W phi(z_{l-1}) - b) or 'post' (PCX's nodes h_l = phi(z_l), errors h_l - phi(W h_{l-1} + b):
+  local_learning.pc.post_activation; `self.model` is then that view of the model).
 
   A step is `estimate` = `settle` (`clamp`: feedforward pass -> output term; then `infer`) then
   `learn_from` (weight gradient dF/dW / beta -> `metrics`). A variant overrides only
@@ -75,13 +78,14 @@ class PCRule(rule.GradientRule):
   closed_form = True
   energy_weighted = True
   follows_gradient = True     # at beta = 1 the update approximates backprop's gradient (testing.check_learns)
+  post_activation = True      # False: a rule whose energy reads the model's pre-activations itself (bpc)
 
   @classmethod
   def default_config(cls) -> ml_collections.ConfigDict:
     config = super().default_config()
     config.update(dict(loss='mse', beta=1.0, inference_steps=8, activity_lr=0.1, activity_energy='sum',
                        activity_momentum=0.0, activity_solver='gd', activity_tol=1e-3, activity_max_steps=4096,
-                       activity_max_t1=20.0))
+                       activity_max_t1=20.0, activities='pre'))
     config.energy_weights = ()
     return config
 
@@ -96,6 +100,11 @@ class PCRule(rule.GradientRule):
       out.append(f"{cls.name}: activity_energy must be 'sum' or 'mean', got {config.activity_energy!r}")
     out += [f'{cls.name}: {problem}' for problem in solvers.problems(config)]
     out += _energy_weight_problems(cls, config)
+    if config.activities not in ('pre', 'post'):
+      out.append(f"{cls.name}: activities must be 'pre' or 'post', got {config.activities!r}")
+    elif config.activities == 'post' and not cls.post_activation:
+      out.append(f"{cls.name}'s energy reads the model's pre-activations itself; activities='post' is for the "
+                 "other PC rules; use activities='pre'")
     if config.activity_solver == solvers.CLOSED_FORM:
       fix = 'choose another activity_solver'
       if not cls.closed_form:
@@ -106,10 +115,14 @@ class PCRule(rule.GradientRule):
     return out
 
   def __init__(self, model: FunctionalModel, config: ml_collections.ConfigDict, num_steps: int):
-    """Checks the model (the config's own problems are the base's): at least one hidden layer, and a
-    linear one for the closed form."""
+    """Checks the model (the config's own problems are the base's): at least one hidden layer, plain
+    blocks for activities='post', and a linear one for the closed form."""
     if model.num_layers < 2:
       raise UserError(f'{self.name} needs a model with at least one hidden layer')
+    if config.get('activities') == 'post':
+      if problems := post_activation.problems(model):
+        raise UserError(f'{self.name}: {problems[0]}')
+      model = post_activation.PostActivation(model)
     super().__init__(model, config, num_steps)
     self.loss = losses.loss_fn(config.loss)
     self.inference_steps = config.inference_steps
