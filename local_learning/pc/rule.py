@@ -1,5 +1,5 @@
 """PCRule: the base of PC-family rules (pc, mupc and the variants in rules/)."""
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import jax
 import jax.numpy as jnp
@@ -122,7 +122,7 @@ class PCRule(rule.GradientRule):
     if config.get('activities') == 'post':
       if problems := post_activation.problems(model):
         raise UserError(f'{self.name}: {problems[0]}')
-      model = post_activation.PostActivation(model)
+      model = cast(FunctionalModel, post_activation.PostActivation(model))   # the same methods, after phi
     super().__init__(model, config, num_steps)
     self.loss = losses.loss_fn(config.loss)
     self.inference_steps = config.inference_steps
