@@ -12,13 +12,9 @@ from local_learning import registry
 EXAMPLE = ROOT / 'examples' / 'my_fa.py'
 
 
-@pytest.fixture(autouse=True, scope='module')
-def few_compiler_optimisations():
-  """The kit's properties (purity, structure, determinism, finiteness, a checkpoint round trip, a NaN seen) hold
-  of a rule's program at any optimisation level; XLA:CPU compiles it in about half the CPU time without them."""
-  jax.config.update('jax_disable_most_optimizations', True)
-  yield
-  jax.config.update('jax_disable_most_optimizations', False)
+# The kit's properties (purity, structure, determinism, finiteness, a checkpoint round trip, a NaN seen) hold of a
+# rule's program at any optimisation level.
+pytestmark = pytest.mark.usefixtures('few_optimisations')
 
 
 @pytest.mark.parametrize('name', registry.names())
