@@ -97,9 +97,7 @@ def error_lines(result):
 
 # For a test of behaviour that holds at any XLA optimisation level (structure, bookkeeping, a contract), whose
 # programs run for a moment: XLA:CPU compiles them in about half the CPU time (test_conformance: 94 -> 55 s).
-# A module uses it as `pytestmark = pytest.mark.usefixtures('few_optimisations')`; commands the test starts get
-# FEW_OPTIMISATIONS in their environment.
-FEW_OPTIMISATIONS = {'JAX_DISABLE_MOST_OPTIMIZATIONS': '1'}
+# A module uses it as `pytestmark = pytest.mark.usefixtures('few_optimisations')`.
 
 
 @pytest.fixture
