@@ -12,6 +12,10 @@ Every byte is checked on restore: the workdir's record (ownership.py) holds
 the SHA-256 of each file of each step saved, and the loop record carries a
 SHA-256 of the states' bytes and one of itself, so a flipped byte anywhere is
 named rather than resumed from (orbax restores flipped bytes silently). A
+step saved before the record held digests has its arrays' store read through
+once, synchronously, before orbax opens it: damage tensorstore detects (a
+manifest's CRC-32C) is named there, not met inside orbax's event loop, whose
+reads still in flight print a traceback once the failed restore closes it. A
 step folder the run did not save (a copy left as checkpoints/99) is refused
 when the workdir is checked (ownership.owner).
 """
@@ -24,6 +28,7 @@ from typing import Any
 import jax
 import numpy as np
 import orbax.checkpoint as ocp
+import tensorstore as ts
 
 from local_learning import ownership, records
 from local_learning.errors import UserError
@@ -93,6 +98,7 @@ class Checkpoints:
     """A UserError naming the first file of step r whose bytes differ from those saved."""
     saved = (self.record.steps() if self.record is not None else {}).get(r)
     if saved is None:                       # a run from before the record held digests
+      self._read_store(r)
       return
     now = ownership.digests(os.path.join(self.path, str(r)))
     for name in sorted(set(saved) | set(now)):
@@ -100,6 +106,19 @@ class Checkpoints:
         what = 'is missing' if name not in now else 'was not saved by this run' if name not in saved else \
             'differs from the bytes saved (SHA-256)'
         raise UserError(f'checkpoint {self.path}/{r} is damaged: {name} {what}; {RESTART}')
+
+  def _read_store(self, r):
+    """A UserError when the OCDBT store of step r's arrays cannot be read through (every key, synchronously)."""
+    folder = os.path.join(self.path, str(r), 'state')
+    if not os.path.exists(os.path.join(folder, 'manifest.ocdbt')):
+      return
+    try:
+      store = ts.KvStore.open({'driver': 'ocdbt', 'base': {'driver': 'file', 'path': folder + os.sep}}).result()
+      for key in store.list().result():
+        store.read(key).result()
+    except Exception as e:  # pylint: disable=broad-except  (tensorstore's DATA_LOSS is a ValueError, others may not be)
+      raise UserError(f'checkpoint {self.path}/{r} is damaged: its arrays cannot be read '
+                      f'({str(e).splitlines()[0][:200]}); {RESTART}') from None
 
 
 def digest(states):

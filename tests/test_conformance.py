@@ -12,6 +12,11 @@ from local_learning import registry
 EXAMPLE = ROOT / 'examples' / 'my_fa.py'
 
 
+# The kit's properties (purity, structure, determinism, finiteness, a checkpoint round trip, a NaN seen) hold of a
+# rule's program at any optimisation level.
+pytestmark = pytest.mark.usefixtures('few_optimisations')
+
+
 @pytest.mark.parametrize('name', registry.names())
 def test_builtin_rule_passes_the_conformance_kit(name):
   ll.testing.check_rule(registry.get(name))

@@ -34,6 +34,7 @@ def test_diverging_run_is_recorded_as_diverged(tmp_path):
   assert json.loads((tmp_path / 'metrics.jsonl').read_text().splitlines()[-1])['diverged_seeds'] == [0]
 
 
+@pytest.mark.usefixtures('few_optimisations')     # a convolution's program compiles in half the time
 def test_vgg_trains_on_digits(tmp_path):
   config = default_config.get_config('rule=pc')
   config.model = config.model.__class__(dict(name='vgg', channels=(4, 8), activation='relu'))

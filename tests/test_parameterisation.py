@@ -21,6 +21,8 @@ from local_learning import models, optim, testing, workdir
 from local_learning.models import parameterisation
 
 WIDTHS = (64, 1024)
+# Orders of magnitude across widths and depths, not last bits: they hold at any optimisation level.
+pytestmark = pytest.mark.usefixtures('few_optimisations')
 
 
 def _model(name, param, width):

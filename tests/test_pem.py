@@ -14,6 +14,9 @@ from local_learning import registry, tasks, train
 from local_learning.data import sources
 
 MODEL = ll.separation.SeparationModel(n=5, m=10, domain='antisparse')
+# Every comparison here is to a tolerance (1e-4 to 1e-6 against float64 references, dB against scikit-learn and MNE):
+# it holds at any optimisation level.
+pytestmark = pytest.mark.usefixtures('few_optimisations')
 
 
 def _rule(name, model=MODEL, num_steps=1000, **overrides):

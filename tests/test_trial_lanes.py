@@ -12,6 +12,9 @@ from local_learning import train, trial_lanes
 from local_learning.errors import UserError
 from local_learning.rules.bp import BP
 
+# Lanes against one-trial runs, both compiled alike: the agreement holds at any optimisation level.
+pytestmark = pytest.mark.usefixtures('few_optimisations')
+
 
 @ll.register
 class Branchy(BP):

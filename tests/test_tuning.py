@@ -21,6 +21,9 @@ from local_learning.tuning import trials as trials_lib
 
 TUNE = str(ROOT / 'benchmarks' / 'tune.py')
 SMALL = ['--config.model.widths=(16,)', '--config.batch_size=64', '--config.validation_examples=300']
+# Studies' bookkeeping (budgets, pruning, lanes, storage) holds at any optimisation level; each trial's programs
+# run for a moment (the commands this file starts keep the default: their CPU time is not compiling's).
+pytestmark = pytest.mark.usefixtures('few_optimisations')
 COMPLETE, PRUNED, FAIL = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED,
                           optuna.trial.TrialState.FAIL)
 

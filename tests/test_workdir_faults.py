@@ -2,6 +2,7 @@
 import json
 import shutil
 
+import orbax.checkpoint as ocp
 import pytest
 from conftest import FINISHED_ARGS, ROOT, error_lines, forget_modules, run_main
 
@@ -40,6 +41,25 @@ def test_checkpoint_with_flipped_array_bytes_is_reported_damaged(finished, tmp_p
   (line,) = error_lines(result)
   assert 'is damaged' in line or 'cannot be restored' in line
   assert not (workdir / 'summary.json').exists()
+
+
+def test_a_damaged_manifest_of_a_run_from_before_the_marker_is_named_before_orbax_opens_it(finished, tmp_path,
+                                                                                          monkeypatch):
+  """Met inside orbax's restore, the damage closed its event loop with reads in flight, whose callbacks then
+  printed a traceback beside the error line (issue 31); read through first, it is one line."""
+  workdir = tmp_path / 'run'
+  shutil.copytree(finished, workdir)
+  for name in ('summary.json', 'local_learning.json', 'local_learning.lock'):    # a run from before the marker
+    (workdir / name).unlink(missing_ok=True)
+  manifest = max((workdir / 'checkpoints').glob('*/state/manifest.ocdbt'), key=lambda p: int(p.parents[1].name))
+  raw = bytearray(manifest.read_bytes())
+  raw[len(raw) // 2] ^= 0x55
+  manifest.write_bytes(bytes(raw))
+  monkeypatch.setattr(ocp.CheckpointManager, 'restore', lambda *_, **__: pytest.fail('orbax opened the damage'))
+  result = run_main(*ARGS, f'--workdir={workdir}')
+  assert result.returncode == 2, result.stderr
+  (line,) = error_lines(result)
+  assert 'is damaged: its arrays cannot be read' in line and 'manifest.ocdbt' in line, line
 
 
 def test_a_folder_of_foreign_files_is_never_written_or_emptied(tmp_path):
