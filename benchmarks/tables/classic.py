@@ -16,7 +16,7 @@ PC 98.4%), which report the best epoch of the best 5 of 7 seeds.
 """
 from local_learning import bench, registry
 
-DENSE_ONLY = ('ep', 'ff', 'bpc')
+DENSE_ONLY = ('ep', 'ff', 'bpc', 'hpc')
 COLUMNS = {
     'MNIST / MLP': 'configs/mnist_mlp.py:rule={rule},dataset=mnist',
     'Fashion-MNIST / MLP': 'configs/mnist_mlp.py:rule={rule},dataset=fashion_mnist',
