@@ -50,7 +50,8 @@ flags.DEFINE_string('override', '', 'FIELD=VALUE,... config fields set in every 
 flags.DEFINE_bool('verbose', False, "Print the cells' own lines (epochs, trials) too, not only one line per cell.")
 flags.DEFINE_list('rules', None, "The rules of a table over rules (default: the table's own).")
 flags.DEFINE_string('table_args', '', "Arguments of a spec whose get_table takes args (e.g. 'loss=ce').")
-flags.DEFINE_string('rule_module', '', 'A module of your own rules to import first (e.g. my_lab.my_rule).')
+flags.DEFINE_string('rule_module', '', 'Modules of your own rules to import first, comma-separated (e.g. '
+                    'my_lab.my_rule,my_lab.other); on PYTHONPATH or installed.')
 flags.DEFINE_bool('render_only', False, 'Do not train; render what the workdir holds.')
 flags.DEFINE_bool('best', False, 'Add a labelled best-epoch section (optimistic) to the table.')
 flags.DEFINE_enum('spread', 'ci', ['ci', 'std'], 'Show mean ± the 95% confidence interval, or ± std.')
