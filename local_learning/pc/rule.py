@@ -65,9 +65,10 @@ class PCRule(rule.GradientRule):
                                        sign beta must have): nudging
     infer(params, x, output, feedforward, init, quadratic) -> (hidden, steps)
                                        inference, the closed form inside it: epc (over the errors)
-    settle(..., init=guess)            where inference starts: hpc (an amortised guess)
+    settle(..., init=guess)            where inference starts (an amortised guess, say)
     estimate / grads / train_step      the estimator (nudging's centred difference), or a step
-                                       that interleaves or adds learning (ipc, hpc's amortiser, bpc)
+                                       that interleaves or adds learning (ipc, bpc; hpc, whose
+                                       generator is a network of its own, writes its own step)
     problems(config)                   the rule's constraints on its config
   A subclass whose inference is its own sets `closed_form = False`; one whose energy does not go
   through `infer` and `learn_from` (so does not honour energy_weights) sets `energy_weighted = False`.
