@@ -35,6 +35,7 @@ import pcx.nn as pxnn  # noqa: E402
 import pcx.predictive_coding as pxc  # noqa: E402
 import pcx.utils as pxu  # noqa: E402
 from absl import app, flags  # noqa: E402
+from pcx_mlp import PCXMLP, energy, forward, free  # noqa: E402  (beside this script)
 
 from local_learning import models, testing  # noqa: E402
 
@@ -51,44 +52,6 @@ CASES = {
     'iPC, squared error': ('ipc', 'mse', 1.0, 8, 0.8495, 0.35),
 }
 WEIGHT_LR = 0.05      # iPC's weight step (SGD on both sides)
-
-
-class PCXMLP(pxc.EnergyModule):
-  """PCX's benchmark MLP (models.py LinearModel): x = vode(act_fn(linear(x))), the output vode linear."""
-
-  def __init__(self, sizes, act_fn, se):
-    super().__init__()
-    self.act_fn = pcx.static(act_fn)
-    self.layers = [pxnn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])]
-    self.vodes = [pxc.Vode() for _ in sizes[1:-1]] + [pxc.Vode(pxc.se_energy if se else pxc.ce_energy)]
-    self.vodes[-1].h.frozen = True
-
-  def __call__(self, x, y, beta=1.0):
-    for vode, layer in zip(self.vodes[:-1], self.layers[:-1]):
-      x = vode(self.act_fn(layer(x)))
-    x = self.vodes[-1](self.layers[-1](x))
-    if y is not None:
-      self.vodes[-1].set('h', self.vodes[-1].get('u') - beta * (self.vodes[-1].get('u') - y))
-    return self.vodes[-1].get('u')
-
-
-VMAP = pxu.M(pxc.VodeParam | pxc.VodeParam.Cache).to((None, 0))
-
-
-def free():
-  """The hidden vodes' values (a new mask each time: M.to sets the mask it is called on)."""
-  return pxu.M(pxc.VodeParam).hasnot(frozen=True)
-
-
-@pxf.vmap(VMAP, in_axes=(0, 0), out_axes=0)
-def forward(x, y, *, model, beta=1.0):
-  return model(x, y, beta=beta)
-
-
-@pxf.vmap(VMAP, in_axes=(0,), out_axes=(None, 0), axis_name='batch')
-def energy(x, *, model):
-  y_ = model(x, None)
-  return jax.lax.pmean(model.energy().sum(), 'batch'), y_
 
 
 def pcx_pc_step(T, x, y, *, model, optim_w, optim_h, beta):

@@ -28,12 +28,12 @@ from importlib import metadata
 import jax
 import jax.numpy as jnp
 import optax
-import pcx
 import pcx.functional as pxf
 import pcx.nn as pxnn
 import pcx.predictive_coding as pxc
 import pcx.utils as pxu
 from absl import flags
+from pcx_mlp import PCXMLP, energy, forward, free  # beside this script
 
 from local_learning import cli, registry, tasks, train
 from local_learning import config as ll_config
@@ -75,43 +75,6 @@ def ours(row, loss):
 
 def steps(run):
   return FLAGS.steps or run.steps
-
-
-class PCXMLP(pxc.EnergyModule):
-  """PCX's benchmark MLP (examples/s4_1_discriminative_mode/models.py LinearModel)."""
-
-  def __init__(self, sizes, act_fn, se):
-    super().__init__()
-    self.act_fn = pcx.static(act_fn)
-    self.layers = [pxnn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])]
-    self.vodes = [pxc.Vode() for _ in sizes[1:-1]] + [pxc.Vode(pxc.se_energy if se else pxc.ce_energy)]
-    self.vodes[-1].h.frozen = True
-
-  def __call__(self, x, y, beta=1.0):
-    for vode, layer in zip(self.vodes[:-1], self.layers[:-1]):
-      x = vode(self.act_fn(layer(x)))
-    x = self.vodes[-1](self.layers[-1](x))
-    if y is not None:
-      self.vodes[-1].set('h', self.vodes[-1].get('u') - beta * (self.vodes[-1].get('u') - y))
-    return self.vodes[-1].get('u')
-
-
-VMAP = pxu.M(pxc.VodeParam | pxc.VodeParam.Cache).to((None, 0))
-
-
-def free():
-  return pxu.M(pxc.VodeParam).hasnot(frozen=True)
-
-
-@pxf.vmap(VMAP, in_axes=(0, 0), out_axes=0)
-def forward(x, y, *, model, beta=1.0):
-  return model(x, y, beta=beta)
-
-
-@pxf.vmap(VMAP, in_axes=(0,), out_axes=(None, 0), axis_name='batch')
-def energy(x, *, model):
-  y_ = model(x, None)
-  return jax.lax.pmean(model.energy().sum(), 'batch'), y_
 
 
 @pxf.jit(static_argnums=0)
