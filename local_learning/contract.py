@@ -1,22 +1,32 @@
-"""A classification rule's outputs checked once against the Rule contract, by shape (jax.eval_shape),
-before anything compiles or trains: a rule that cannot run a model, or a plugin whose init or
-train_step returns the wrong things, is one line naming the rule and the field."""
+"""A classification rule's outputs checked once against the Rule contract, by shape (jax.eval_shape; the
+train step traced once, its jaxpr kept for the run), before anything compiles or trains: a rule that
+cannot run a model, or a plugin whose init or train_step returns the wrong things, is one line naming
+the rule and the field."""
+from typing import NamedTuple
+
 import jax
+import jax.extend.core
 import numpy as np
 
 from local_learning.errors import UserError
 
 
-def check_classification(rule, model_name, input_shape, batch_size):
+class TracedStep(NamedTuple):
+  """One seed's train step as the contract traced it: its jaxpr (for its cost) and its metrics' names."""
+  jaxpr: jax.extend.core.ClosedJaxpr
+  metrics: tuple[str, ...]
+
+
+def check_classification(rule, model_name, input_shape, batch_size) -> TracedStep:
   """A UserError unless rule.init(key) gives a pytree of arrays and rule.train_step(state, (x (B, *input_shape),
   y (B,)), key) gives (a state of the same structure, shapes and dtypes, {name: scalar}), and
-  rule.output(state, x) gives scores (B, C)."""
+  rule.output(state, x) gives scores (B, C). Returns the step it traced, so that nothing traces it again."""
   key = jax.eval_shape(lambda: jax.random.key(0))
   batch = (jax.ShapeDtypeStruct((batch_size, *input_shape), np.float32),
            jax.ShapeDtypeStruct((batch_size,), np.int32))
   what = f'rule {rule.name!r} on model {model_name!r}'
   state = _shapes(what, 'init', rule.init, key)
-  out = _shapes(what, 'train_step', rule.train_step, state, batch, key)
+  jaxpr, out = _shapes(what, 'train_step', rule.train_step, state, batch, key, trace=_jaxpr_and_shapes)
   if not (isinstance(out, tuple) and len(out) == 2):
     raise UserError(f'{what}: train_step must return (state, metrics), not {_kind(out)}')
   new_state, metrics = out
@@ -38,12 +48,17 @@ def check_classification(rule, model_name, input_shape, batch_size):
   if getattr(scores, 'ndim', None) != 2 or scores.shape[0] != batch_size:
     raise UserError(f'{what}: output(state, x) must give scores (B, C) = ({batch_size}, classes), not '
                     f'{getattr(scores, "shape", _kind(scores))}')
+  return TracedStep(jaxpr, tuple(metrics))
 
 
-def _shapes(what, method, fn, *args):
-  """jax.eval_shape(fn, *args), any failure a UserError naming the rule and the method."""
+def _jaxpr_and_shapes(fn, *args):
+  return jax.make_jaxpr(fn, return_shape=True)(*args)
+
+
+def _shapes(what, method, fn, *args, trace=jax.eval_shape):
+  """trace(fn, *args), by default jax.eval_shape: any failure a UserError naming the rule and the method."""
   try:
-    return jax.eval_shape(fn, *args)
+    return trace(fn, *args)
   except UserError:
     raise
   except Exception as e:  # pylint: disable=broad-except  (a plugin's code: any error is its message)

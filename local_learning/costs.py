@@ -19,7 +19,12 @@ _SKIP: Any = object()     # a count that cannot be known (a while loop with matr
 
 def matmul_flops(fn, *args):
   """Matrix-product FLOPs of one call fn(*args), or None where a while loop hides its trip count."""
-  count = _count(jax.make_jaxpr(fn)(*args).jaxpr)
+  return jaxpr_matmul_flops(jax.make_jaxpr(fn)(*args))
+
+
+def jaxpr_matmul_flops(closed_jaxpr: jax.extend.core.ClosedJaxpr):
+  """matmul_flops of a traced call."""
+  count = _count(closed_jaxpr.jaxpr)
   return None if count is _SKIP else count
 
 

@@ -31,7 +31,7 @@ import ml_collections
 import numpy as np
 import optuna
 
-from local_learning import parallel, records, train
+from local_learning import cpu_flags, parallel, records, train
 from local_learning import provenance as provenance_lib
 from local_learning.errors import UserError
 from local_learning.workdir import Workdir, read_json
@@ -150,7 +150,8 @@ class _Group:
 
   def init(self):
     run = self.run
-    init = jax.jit(jax.vmap(run.rule.init_lane), out_shardings=parallel.replicated(run.mesh))
+    init = jax.jit(jax.vmap(run.rule.init_lane), out_shardings=parallel.replicated(run.mesh),
+                   compiler_options=cpu_flags.INIT_PROGRAM)
     return init(run.keys[:, 0], jnp.asarray(self.values))
 
   def train(self, outs, provenance, on_round):

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, xla_flags
 
 ARGS = ['--config=configs/default.py:rule=pc', '--config.num_epochs=2', '--config.num_seeds=2']
 
@@ -24,7 +24,7 @@ def _last_line(workdir):
 
 def test_two_processes_give_the_results_of_one_process_with_two_devices(tmp_path):
   port = _free_port()
-  env = dict(os.environ, XLA_FLAGS='--xla_force_host_platform_device_count=1')
+  env = dict(os.environ, **xla_flags('--xla_force_host_platform_device_count=1'))
   processes = [subprocess.Popen(
       [sys.executable, '-m', 'local_learning.main', *ARGS, f'--workdir={tmp_path / "two"}', '--distributed',
        f'--coordinator_address=localhost:{port}', '--num_processes=2', f'--process_id={i}'],
@@ -34,7 +34,7 @@ def test_two_processes_give_the_results_of_one_process_with_two_devices(tmp_path
     assert process.returncode == 0, err
   assert 'epoch 2/2' in outputs[0][0] and 'epoch 2/2' not in outputs[1][0]     # process 0 reports
   one = run_cli(*ARGS, '--config.num_devices=2', f'--workdir={tmp_path / "one"}',
-                env={'XLA_FLAGS': '--xla_force_host_platform_device_count=2'})
+                env=xla_flags('--xla_force_host_platform_device_count=2'))
   assert one.returncode == 0, one.stderr
   summary = json.loads((tmp_path / 'two' / 'summary.json').read_text())
   assert summary['num_devices'] == 2

@@ -10,12 +10,12 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, run_cli_batch
+from conftest import ROOT, run_cli_batch, xla_flags
 
 from configs import default as default_config
 from local_learning import train
 
-FOUR_DEVICES = {'XLA_FLAGS': '--xla_force_host_platform_device_count=4'}
+FOUR_DEVICES = xla_flags('--xla_force_host_platform_device_count=4')
 
 
 def _last_metrics(workdir):

@@ -117,9 +117,11 @@ class _Run(base.Run):
     self.steps, self.batch_size = len(dataset.x_train) // config.batch_size, config.batch_size
     self.rounds = config.num_epochs
     self.rule = rule_cls(model, config.rule, num_steps=self.steps * self.rounds)
+    self._traced_step = None
     if not getattr(self.rule, 'traced_values', False):      # tuning lanes probe their traced rule themselves
       with jax.set_mesh(self.mesh):           # as the compiled call sees it
-        contract.check_classification(self.rule, config.model.name, dataset.input_shape, config.batch_size)
+        self._traced_step = contract.check_classification(self.rule, config.model.name, dataset.input_shape,
+                                                          config.batch_size)
     self.title, self.model_name = f'{self.rule.name} {dataset.name}', config.model.name
     self.devices, self.layer_parallel = self.mesh.size, config.layer_parallel
     self.keys = keys                      # (K, 2): init, train; indexed inside the programs
@@ -139,13 +141,15 @@ class _Run(base.Run):
     def init(keys):
       return jax.vmap(self.rule.init)(keys[:, 0])
 
-    return jax.jit(init, out_shardings=parallel.replicated(self.mesh))(self.keys)
+    return jax.jit(init, out_shardings=parallel.replicated(self.mesh),
+                   compiler_options=cpu_flags.INIT_PROGRAM)(self.keys)
 
   def compile(self, states):
     """Compiles the program of one call for states; returns the seconds it took."""
     batches, keys = self._plan(self.keys, 1)
     axes = (0, None, None, 0, 0, None) if self.steps_per_call == 1 else (0, None, None, 0, 0, None, None)
-    fn = (_one_step_fn if self.steps_per_call == 1 else _steps_fn)(self.rule, self.mesh)
+    metrics = self._traced_step and self._traced_step.metrics
+    fn = _one_step_fn(self.rule, self.mesh) if self.steps_per_call == 1 else _steps_fn(self.rule, self.mesh, metrics)
     fn = _over_seeds(fn, in_axes=axes, num_seeds=len(self.keys), loop=self.seeds_loop)
     counts = (0,) if self.steps_per_call == 1 else (0, 1)
     start = time.perf_counter()
@@ -160,7 +164,10 @@ class _Run(base.Run):
       batch = (x[:self.batch_size], y[:self.batch_size])
       return self.rule.train_step(jax.tree.map(lambda a: a[0], states), batch, keys[0, 1])
 
-    flops = costs.matmul_flops(first_step, states, self.x, self.y, self.keys)
+    if self._traced_step:           # the step the contract traced: the same shapes
+      flops = costs.jaxpr_matmul_flops(self._traced_step.jaxpr)
+    else:
+      flops = costs.matmul_flops(first_step, states, self.x, self.y, self.keys)
     return flops, costs.memory_bytes(self._call)
 
   def train_round(self, states, epoch, progress=lambda done, total: None, steps=None):
@@ -259,11 +266,11 @@ def _plan_fn(steps, batch_size, examples):
   return plan
 
 
-def _steps_fn(rule, mesh):
+def _steps_fn(rule, mesh, metrics=None):
   """(state, x, y, batches, keys, start, count) -> (state, {metric: (steps,) each step's value at its
   index, zeros elsewhere}): steps start .. start + count - 1 of an epoch's plan, as one loop (one
   program for any count). Per-step values, not a sum, so that the epoch's metrics do not depend on
-  how the epoch is split into calls."""
+  how the epoch is split into calls. `metrics`: the step's metric names where known (else traced)."""
 
   def run(state, x, y, batches, keys, start, count):
     def step(i, carry):
@@ -271,8 +278,8 @@ def _steps_fn(rule, mesh):
       state, metrics = _step(rule, mesh, state, x, y, batches, keys, i)
       return state, jax.tree.map(lambda v, m: v.at[i].set(m.astype(jnp.float32)), values, metrics)
 
-    shapes = jax.eval_shape(lambda: _step(rule, mesh, state, x, y, batches, keys, 0)[1])
-    values = jax.tree.map(lambda m: jnp.zeros((batches.shape[0],), jnp.float32), shapes)
+    names = metrics or jax.eval_shape(lambda: _step(rule, mesh, state, x, y, batches, keys, 0)[1])
+    values = {name: jnp.zeros((batches.shape[0],), jnp.float32) for name in names}
     return jax.lax.fori_loop(start, start + count, step, (state, values))
 
   return run
