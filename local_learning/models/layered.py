@@ -216,15 +216,14 @@ class FunctionalModel:
   def create(cls, build: Callable[[nnx.Rngs], LayeredModel], input_shape: Sequence[int] = ()) -> 'FunctionalModel':
     """build: nnx.Rngs -> LayeredModel; called abstractly here to get the graph. input_shape: one
     input's shape (no batch axis), for `backward` and `shapes`' default."""
-    abstract = nnx.eval_shape(lambda: build(nnx.Rngs(0)))
+    def module_and_kernels():
+      module = build(nnx.Rngs(0))
+      return module, [module.kernel(l) for l in range(module.num_layers)]
+
+    abstract, kernels = nnx.eval_shape(module_and_kernels)
     graphdef, _ = nnx.split(abstract, nnx.Param)
     skips = tuple(float(abstract.skip(l)) for l in range(abstract.num_layers))
-
-    def kernels():
-      module = build(nnx.Rngs(0))
-      return [module.kernel(l) for l in range(module.num_layers)]
-
-    shapes = tuple(tuple(k.shape) for k in jax.eval_shape(kernels))
+    shapes = tuple(tuple(k.shape) for k in kernels)
     return cls(graphdef, abstract.num_layers, build, tuple(abstract.stacks), skips, shapes, abstract.loops_well,
                tuple(input_shape), getattr(abstract, 'act', None))
 
