@@ -25,7 +25,7 @@ from local_learning.lock import Lock
 # Config fields added after runs were made, and the value a run made before them had.
 ADDED_FIELDS = {'layer_parallel': 1, 'steps_per_call': 0, 'tensorboard': False, 'matching': 'cosine',
                 'train_examples': 0, 'test_examples': 0, 'validation_examples': 0,
-                'diagnostics': {'bp_alignment_every': 0}, 'early_stopping_patience': 0,
+                'diagnostics': {'bp_alignment_every': 0}, 'early_stopping_patience': 0, 'schedule_epochs': 0,
                 'dataset': {'pixels': 'standardize'},
                 'model': {'param': 'flax', 'output_multiplier': 1.0, 'groups': 1},   # a section's fields: where absent
                 'rule': {'energy_weights': [], 'activities': 'pre'}}

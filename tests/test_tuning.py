@@ -248,3 +248,22 @@ def test_a_tuned_table_trains_the_best_settings_with_fresh_seeds(tmp_path):
     row = next(iter(csv.DictReader(f)))
   assert json.loads(row['tuned_params']) == best['params'] and row['tuned_budget'] == '2'
   assert os.path.exists(os.path.join(workdir, cell.id, 'tuning', 'history.png'))
+
+
+def test_a_trial_of_fewer_epochs_trains_the_first_epochs_of_the_cells_schedule(tmp_path):
+  """--tune_epochs below the cell's: the trial's learning rate (and beta) follow the final run's schedule, so
+  its epochs are the first epochs of a run of the cell's length, step for step."""
+  cell = bench.Cell('bp', 'digits', 'configs/default.py:rule=bp',
+                    (('model.widths', (16,)), ('num_epochs', 4), ('rule.optimizer.schedule', 'warmup_cosine'),
+                     ('rule.optimizer.warmup_steps', 10)))
+  trial = tuned.tuning_config(cell, str(ROOT), epochs=2)
+  assert (trial.num_epochs, trial.schedule_epochs) == (2, 4)
+  whole = tuned.tuning_config(cell, str(ROOT))
+  assert (whole.num_epochs, whole.schedule_epochs) == (4, 0)
+  train.train_and_evaluate(trial, str(tmp_path / 'trial'))
+  train.train_and_evaluate(whole, str(tmp_path / 'whole'))
+  lines = lambda name: [json.loads(line) for line in (tmp_path / name / 'metrics.jsonl').read_text().splitlines()]
+  assert [r['loss_per_seed'] for r in lines('trial')] == [r['loss_per_seed'] for r in lines('whole')][:2]
+  trial.schedule_epochs = 1
+  with pytest.raises(UserError, match='schedule_epochs 1 is shorter than num_epochs 2'):
+    train.check(trial)

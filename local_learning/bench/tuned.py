@@ -24,13 +24,17 @@ TUNING = 'tuning'
 
 
 def tuning_config(cell, root, validation=0, epochs=0):
-  """The cell's config as its study's base: one seed, the validation split, and `epochs` (0: the cell's)."""
+  """The cell's config as its study's base: one seed, the validation split, and `epochs` (0: the cell's).
+  A trial of fewer epochs than the cell trains the first of them under the cell's schedules
+  (schedule_epochs): its learning rate and beta at each step are those of the final run."""
   config = cell.build_config(1, root)
   if 'validation_examples' in config:
     config.validation_examples = validation or VALIDATION.get(config.dataset.name, DEFAULT_VALIDATION)
   if epochs:
     if 'num_epochs' not in config:
       raise UserError(f'cell {cell.id}: --tune_epochs applies to tasks with epochs; its task has rounds')
+    if epochs < config.num_epochs:
+      config.schedule_epochs = config.get('schedule_epochs', 0) or config.num_epochs
     config.num_epochs = epochs
   return config
 

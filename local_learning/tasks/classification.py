@@ -62,11 +62,15 @@ class ClassificationTask(base.Task):
         bp_alignment_every=0))           # epochs between diagnostics.bp_alignment lines; 0 = never
     config.early_stopping_patience = 0   # N > 0: stop after N epochs in a row without a new best evaluation
                                          # accuracy (of any seed); 0 = never
+    config.schedule_epochs = 0           # N > 0: the rule's schedules (learning rate, beta) span N epochs, of
+                                         # which the run trains the first num_epochs (a tuning trial shorter
+                                         # than the run it tunes for); 0 = num_epochs
 
   def problems(self, config):
     return (validate.int_problems(config, ('batch_size', 'num_epochs', 'eval_batch_size', 'layer_parallel'), 1)
             + validate.int_problems(config, ('num_devices', 'steps_per_call', 'train_examples', 'test_examples',
-                                             'validation_examples', 'early_stopping_patience'), 0)
+                                             'validation_examples', 'early_stopping_patience', 'schedule_epochs'), 0)
+            + _schedule_problems(config)
             + validate.int_problems(config.get('diagnostics', {}), ('bp_alignment_every',), 0, 'config.diagnostics.')
             + data.problems(config.dataset) + models.problems(config.model))
 
@@ -77,6 +81,19 @@ class ClassificationTask(base.Task):
     """A UserError where config's example counts or batch size do not fit its dataset (the table
     runner checks every cell so before training any)."""
     sized_dataset(config)
+
+
+def _schedule_problems(config):
+  span, epochs = config.get('schedule_epochs', 0), config.get('num_epochs')
+  if isinstance(span, int) and isinstance(epochs, int) and 0 < span < epochs:
+    return [f'schedule_epochs {span} is shorter than num_epochs {epochs}: the schedules would end before the '
+            'run; set it to at least num_epochs, or 0']
+  return []
+
+
+def schedule_steps(config, steps_per_epoch):
+  """The steps the rule's schedules span: schedule_epochs' (if set) or the run's epochs."""
+  return steps_per_epoch * (config.get('schedule_epochs', 0) or config.num_epochs)
 
 
 def sized_dataset(config):
@@ -116,7 +133,7 @@ class _Run(base.Run):
                       f'{config.model.name!r} has none; use model resmlp or --config.layer_parallel=1')
     self.steps, self.batch_size = len(dataset.x_train) // config.batch_size, config.batch_size
     self.rounds = config.num_epochs
-    self.rule = rule_cls(model, config.rule, num_steps=self.steps * self.rounds)
+    self.rule = rule_cls(model, config.rule, num_steps=schedule_steps(config, self.steps))
     self._traced_step = None
     if not getattr(self.rule, 'traced_values', False):      # tuning lanes probe their traced rule themselves
       with jax.set_mesh(self.mesh):           # as the compiled call sees it
