@@ -22,7 +22,7 @@ def matmul_flops(fn, *args):
   return jaxpr_matmul_flops(jax.make_jaxpr(fn)(*args))
 
 
-def jaxpr_matmul_flops(closed_jaxpr: jax.extend.core.ClosedJaxpr):
+def jaxpr_matmul_flops(closed_jaxpr: jax.extend.core.ClosedJaxpr) -> int | None:
   """matmul_flops of a traced call."""
   count = _count(closed_jaxpr.jaxpr)
   return None if count is _SKIP else count

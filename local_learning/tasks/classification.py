@@ -91,7 +91,7 @@ def _schedule_problems(config):
   return []
 
 
-def schedule_steps(config, steps_per_epoch):
+def schedule_steps(config: ml_collections.ConfigDict, steps_per_epoch: int) -> int:
   """The steps the rule's schedules span: schedule_epochs' (if set) or the run's epochs."""
   return steps_per_epoch * (config.get('schedule_epochs', 0) or config.num_epochs)
 
