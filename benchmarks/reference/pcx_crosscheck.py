@@ -35,7 +35,7 @@ import pcx.nn as pxnn  # noqa: E402
 import pcx.predictive_coding as pxc  # noqa: E402
 import pcx.utils as pxu  # noqa: E402
 from absl import app, flags  # noqa: E402
-from pcx_mlp import PCXMLP, energy, forward, free  # noqa: E402  (beside this script)
+from pcx_mlp import PCXMLP, energy, forward, free, ipc_step  # noqa: E402  (beside this script)
 
 from local_learning import models, testing  # noqa: E402
 
@@ -76,19 +76,8 @@ def pcx_pc_step(T, x, y, *, model, optim_w, optim_h, beta):
 
 def pcx_ipc_step(T, x, y, *, model, optim_w, optim_h, beta):
   """iPC.py's train_on_batch -> the hidden vodes after the T steps."""
-  model.train()
-  step = pxf.value_and_grad((free() | pxu.M(pxnn.LayerParam)).to([False, True]), has_aux=True)(energy)
-  with pxu.step(model, pxc.STATUS.INIT, clear_params=pxc.VodeParam.Cache):
-    forward(x, y, model=model, beta=beta)
-  optim_h.init(free()(model))
-  for _ in range(T):
-    with pxu.step(model, clear_params=pxc.VodeParam.Cache):
-      _, g = step(x, model=model)
-    optim_h.step(model, g['model'], scale_by=x.shape[0])
-    optim_w.step(model, g['model'], scale_by=1 / beta)
-  hidden = [np.asarray(pcx.get(v.h)) for v in model.vodes[:-1]]
-  optim_h.clear()
-  return hidden
+  ipc_step(T, x, y, model=model, optim_w=optim_w, optim_h=optim_h, beta=beta)
+  return [np.asarray(pcx.get(v.h)) for v in model.vodes[:-1]]
 
 
 def pcx_model(params, sizes, loss):

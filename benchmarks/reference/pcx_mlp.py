@@ -49,3 +49,18 @@ def forward(x, y, *, model, beta=1.0):
 def energy(x, *, model):
   y_ = model(x, None)
   return jax.lax.pmean(model.energy().sum(), 'batch'), y_
+
+
+def ipc_step(T, x, y, *, model, optim_w, optim_h, beta=1.0):
+  """PCX's iPC.py train_on_batch (pcx 0.6.3's API): a weight step after each of the T activity steps."""
+  model.train()
+  step = pxf.value_and_grad((free() | pxu.M(pxnn.LayerParam)).to([False, True]), has_aux=True)(energy)
+  with pxu.step(model, pxc.STATUS.INIT, clear_params=pxc.VodeParam.Cache):
+    forward(x, y, model=model, beta=beta)
+  optim_h.init(free()(model))
+  for _ in range(T):
+    with pxu.step(model, clear_params=pxc.VodeParam.Cache):
+      _, g = step(x, model=model)
+    optim_h.step(model, g['model'], scale_by=x.shape[0])
+    optim_w.step(model, g['model'], scale_by=1 / beta)
+  optim_h.clear()

@@ -33,7 +33,7 @@ import pcx.nn as pxnn
 import pcx.predictive_coding as pxc
 import pcx.utils as pxu
 from absl import flags
-from pcx_mlp import PCXMLP, energy, forward, free  # beside this script
+from pcx_mlp import PCXMLP, energy, forward, free, ipc_step  # beside this script
 
 from local_learning import cli, registry, tasks, train
 from local_learning import config as ll_config
@@ -94,20 +94,7 @@ def pcx_pc_step(T, x, y, *, model, optim_w, optim_h, beta=1.0):
   optim_w.step(model, g['model'], scale_by=1 / beta)
 
 
-@pxf.jit(static_argnums=0)
-def pcx_ipc_step(T, x, y, *, model, optim_w, optim_h, beta=1.0):
-  """PCX's iPC.py train_on_batch (pcx 0.6.3's API)."""
-  model.train()
-  step = pxf.value_and_grad((free() | pxu.M(pxnn.LayerParam)).to([False, True]), has_aux=True)(energy)
-  with pxu.step(model, pxc.STATUS.INIT, clear_params=pxc.VodeParam.Cache):
-    forward(x, y, model=model, beta=beta)
-  optim_h.init(free()(model))
-  for _ in range(T):
-    with pxu.step(model, clear_params=pxc.VodeParam.Cache):
-      _, g = step(x, model=model)
-    optim_h.step(model, g['model'], scale_by=x.shape[0])
-    optim_w.step(model, g['model'], scale_by=1 / beta)
-  optim_h.clear()
+pcx_ipc_step = pxf.jit(static_argnums=0)(ipc_step)
 
 
 @functools.cache
