@@ -16,7 +16,7 @@ import pytest
 from absl import flags
 
 from local_learning import cpu_flags, registry
-from local_learning.data import prepare, tfds_source
+from local_learning.data import prepare, sources, tfds_source
 
 # The suite's programs are compiled with LLVM at -O1 rather than XLA:CPU's default -O2: the same programs,
 # in 35-65% less compile time (test_models: 56 -> 20 s of compiling), and compiling is most of the suite's
@@ -102,6 +102,12 @@ def forget_modules(*names):
   for rule, cls in list(registry._RULES.items()):
     if cls.__module__ in names:
       del registry._RULES[rule]
+
+
+def generate_sources(key, config):
+  """sources.generate(key, config) compiled as one program: called op by op, each of its few hundred
+  operations would compile a program of its own (tests/test_separation.py checks that both agree)."""
+  return jax.jit(lambda k: sources.generate(k, config))(key)
 
 
 def error_lines(result):

@@ -14,7 +14,7 @@ LINEAR = {'mlp': dict(activation='linear'),
 
 def _setup(name):
   model = testing.tiny_model(name, **LINEAR[name])
-  params = jax.tree.map(lambda a: a.astype(jnp.float64), model.init(jax.random.key(0)))
+  params = jax.jit(lambda key: jax.tree.map(lambda a: a.astype(jnp.float64), model.init(key)))(jax.random.key(0))
   x, y = testing.batch(6)
   return model, params, x.astype(jnp.float64), jax.nn.one_hot(y, testing.CLASSES, dtype=jnp.float64), y
 
@@ -25,14 +25,21 @@ def test_inference_converges_to_the_closed_form(name):
     model, params, x, target, _ = _setup(name)
     output = lambda mu: 0.5 * jnp.sum(jnp.square(mu - target), axis=-1)
     solver = solvers.ActivitySolver('gd', 2000, 0.2)
-    hidden, _ = jax.jit(lambda: inference.infer(model, params, x, output, solver, model.forward(params, x)))()
-    closed = equilibrium.energy(model, params, x, target)
-    np.testing.assert_allclose(energies.energy(model, params, hidden, x, output), closed, rtol=1e-5, atol=0)
-    at_minimum = equilibrium.activities(model, params, x, target)
-    np.testing.assert_allclose(energies.energy(model, params, at_minimum, x, output), closed, rtol=1e-10)
+
+    @jax.jit      # one program: op by op, each operation would compile one of its own
+    def solved():
+      hidden, _ = inference.infer(model, params, x, output, solver, model.forward(params, x))
+      at_minimum = equilibrium.activities(model, params, x, target)
+      return (hidden, at_minimum, equilibrium.energy(model, params, x, target),
+              energies.energy(model, params, hidden, x, output), energies.energy(model, params, at_minimum, x, output),
+              output(model.output(params, x)))
+
+    hidden, at_minimum, closed, energy_inferred, energy_at_minimum, feedforward = solved()
+    np.testing.assert_allclose(energy_inferred, closed, rtol=1e-5, atol=0)
+    np.testing.assert_allclose(energy_at_minimum, closed, rtol=1e-10)
     for z, z_star in zip(hidden, at_minimum):
       np.testing.assert_allclose(z, z_star, atol=1e-5)
-    assert np.all(closed < output(model.output(params, x)))      # below the feedforward loss
+    assert np.all(closed < feedforward)      # below the feedforward loss
 
 
 def test_rescaling_is_jpcs_layerwise_form_for_a_residual_network():
@@ -56,10 +63,10 @@ def test_pc_closed_form_trains_on_the_gradient_of_the_equilibrated_energy():
     model, params, x, target, y = _setup('resmlp')
     rule = testing.make_rule('mupc', model, activity_solver='closed_form')
     grads, metrics = jax.jit(rule.estimate)(params, x, y, 1.0)
-    closed = jax.grad(lambda p: jnp.mean(equilibrium.energy(model, p, x, target)))(params)
+    energy, closed = jax.jit(jax.value_and_grad(lambda p: jnp.mean(equilibrium.energy(model, p, x, target))))(params)
     for a, b in zip(jax.tree.leaves(grads), jax.tree.leaves(closed)):
       np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-12)
-    np.testing.assert_allclose(metrics['energy'], jnp.mean(equilibrium.energy(model, params, x, target)))
+    np.testing.assert_allclose(metrics['energy'], energy)
 
 
 @pytest.mark.parametrize('rule, model, fields, says', [

@@ -104,9 +104,9 @@ def test_mupc_defaults_to_one_inference_step_per_hidden_layer():
 
 
 def _accuracies(rule, tmp_path):
-  """Test accuracies of 3 seeds: depth 64, width 32, digits, 2 epochs of batch 64."""
+  """Test accuracies of 3 seeds: depth 64, width 32, digits, 1 epoch of batch 64."""
   config = depth_config.get_config(f'rule={rule},depth=64,width=32,dataset=digits')
-  config.num_epochs = 2
+  config.num_epochs = 1
   config.num_seeds = 3
   config.model.groups = 1    # a layout (tests/test_groups.py); one group compiles fastest
   return np.array(train.train_and_evaluate(config, str(tmp_path / rule)).results['test_accuracy'])
@@ -115,7 +115,7 @@ def _accuracies(rule, tmp_path):
 def test_mupc_learns_a_deep_network_where_standard_pc_stays_near_chance(tmp_path):
   """At 64 relu layers standard PC fails even at the reference's best rates for that depth."""
   mupc, pc = _accuracies('mupc', tmp_path), _accuracies('pc', tmp_path)
-  assert mupc.min() > 0.7
+  assert mupc.min() > 0.6           # 0.68-0.76 after this one epoch, 0.81-0.86 after two
   assert pc.max() < 0.3
 
 

@@ -1,4 +1,6 @@
-"""Data and layer parallelism: 4 (fake CPU) devices give the metrics of 1; determinism.
+"""Data and layer parallelism: 4 (fake CPU) devices give the metrics of 1; two processes (a localhost
+coordinator, one CPU device each, gloo collectives) give those of one process with two devices;
+determinism.
 
 The command lines with 4 fake devices run in one process of their own (`four_devices`), as do both
 compiled steps (`compiled_steps`): JAX starts once for each.
@@ -6,6 +8,7 @@ compiled steps (`compiled_steps`): JAX starts once for each.
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 
@@ -29,6 +32,7 @@ MUPC = ['--config=configs/depth.py:rule=mupc,depth=6,width=32,dataset=digits', '
 COMMANDS = {   # name: the command line, with --workdir=<four_devices' folder>/name
     'pc_1': [*PC, '--config.num_devices=1'],
     'pc_4': [*PC, '--config.num_devices=4'],
+    'pc_2': [*PC, '--config.num_devices=2'],
     'unsplit_batch': ['--config=configs/default.py', '--config.batch_size=30', '--config.num_devices=4'],
     'mupc_1': [*MUPC, '--config.num_devices=1'],
     'mupc_data_and_layers': [*MUPC, '--config.num_devices=4', '--config.layer_parallel=2'],
@@ -62,6 +66,27 @@ def test_batch_that_does_not_split_over_devices_is_refused(four_devices):
   result = results['unsplit_batch']
   assert result.returncode == 2 and 'does not split over 4 devices' in result.stderr
   assert not (tmp_path / 'unsplit_batch').exists()
+
+
+def test_two_processes_give_the_results_of_one_process_with_two_devices(four_devices, tmp_path):
+  with socket.socket() as s:
+    s.bind(('localhost', 0))
+    port = s.getsockname()[1]
+  env = dict(os.environ, **xla_flags('--xla_force_host_platform_device_count=1'))
+  processes = [subprocess.Popen(
+      [sys.executable, '-m', 'local_learning.main', *PC, f'--workdir={tmp_path / "two"}', '--distributed',
+       f'--coordinator_address=localhost:{port}', '--num_processes=2', f'--process_id={i}'],
+      cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+  outputs = [p.communicate(timeout=240) for p in processes]
+  for process, (_, err) in zip(processes, outputs):
+    assert process.returncode == 0, err
+  assert 'epoch 3/3' in outputs[0][0] and 'epoch 3/3' not in outputs[1][0]     # process 0 reports
+  results, folder = four_devices
+  assert results['pc_2'].returncode == 0, results['pc_2'].stderr
+  assert json.loads((tmp_path / 'two' / 'summary.json').read_text())['num_devices'] == 2
+  two, single = _last_metrics(tmp_path / 'two'), _last_metrics(folder / 'pc_2')
+  assert two['loss_per_seed'] == pytest.approx(single['loss_per_seed'], rel=1e-5)
+  assert two['test_accuracy_per_seed'] == single['test_accuracy_per_seed']
 
 
 def test_same_config_and_seed_give_identical_results(tmp_path):

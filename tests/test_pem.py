@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import generate_sources
 from sklearn import decomposition
 
 import local_learning as ll
@@ -216,7 +217,7 @@ def test_ica_whitens_and_keeps_orthonormal_rows():
 def test_ica_reaches_the_scikit_learn_fastica_solution():
   config = sources.default_config()
   config.samples = 5000
-  s, _, x = sources.generate(jax.random.key(6), config)
+  s, _, x = generate_sources(jax.random.key(6), config)
   rule = _rule('ica', num_steps=20)
   step = jax.jit(lambda state: rule.train_step(state, x, None)[0])
   state = rule.init(jax.random.key(7))
@@ -252,7 +253,7 @@ def test_infomax_reaches_the_mne_extended_infomax_solution():
   infomax = pytest.importorskip('mne.preprocessing').infomax
   config = sources.default_config()
   config.samples = 10000
-  s, _, x = sources.generate(jax.random.key(9), config)
+  s, _, x = generate_sources(jax.random.key(9), config)
   rule = _rule('infomax', num_steps=1)
   state, metrics = jax.jit(rule.train_step)(rule.init(jax.random.key(10)), x, jax.random.key(11))
   z, k = ll.separation.whiten(x, 5)

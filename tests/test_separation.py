@@ -3,6 +3,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import generate_sources
 from scipy import stats
 
 from local_learning import separation
@@ -44,7 +45,7 @@ def test_copula_correlation_matches_scipy_reference(rho):
 def test_sources_lie_in_their_domain(domain):
   config = sources.default_config()
   config.domain, config.samples, config.rho = domain, 20000, 0.3
-  s = np.asarray(sources.generate(jax.random.key(0), config)[0])
+  s = np.asarray(generate_sources(jax.random.key(0), config)[0])
   if domain == 'antisparse':
     assert s.min() >= -1 and s.max() <= 1 and s.min() < -0.99 and s.max() > 0.99
   if domain == 'nonnegative_antisparse':
@@ -81,7 +82,7 @@ def test_normal_columns_are_jax_random_normal_bit_for_bit():
 def test_generated_sources_have_the_protocol_marginals_and_correlation(rho):
   config = sources.default_config()
   config.samples, config.rho = 100000, rho
-  s = np.asarray(sources.generate(jax.random.key(12), config)[0])
+  s = np.asarray(generate_sources(jax.random.key(12), config)[0])
   for column in s.T:
     assert stats.kstest(column, 'uniform', args=(-1, 2)).statistic < 0.01
   reference = np.corrcoef(_scipy_copula(1, 100000, rho).T)
@@ -95,7 +96,7 @@ def test_copula_sources_are_dependent_at_rho_0_and_uniform_ones_independent(mode
   (the PEM reference's correlation experiments); its noise experiments draw independent uniforms."""
   config = sources.default_config()
   config.samples, config.source_model = 20000, model
-  s = np.asarray(sources.generate(jax.random.key(13), config)[0])
+  s = np.asarray(generate_sources(jax.random.key(13), config)[0])
   off = ~np.eye(5, dtype=bool)
   assert abs(np.corrcoef(s.T)[off].mean()) < 0.02
   for column in s.T:
@@ -106,7 +107,7 @@ def test_copula_sources_are_dependent_at_rho_0_and_uniform_ones_independent(mode
 def test_mixtures_have_the_input_snr_per_mixture():
   config = sources.default_config()
   config.snr_db, config.samples = 20.0, 50000
-  s, a, x = (np.asarray(v, np.float64) for v in sources.generate(jax.random.key(4), config))
+  s, a, x = (np.asarray(v, np.float64) for v in generate_sources(jax.random.key(4), config))
   clean = s @ a.T
   snr = 10 * np.log10(np.mean(clean ** 2, axis=0) / np.mean((x - clean) ** 2, axis=0))
   np.testing.assert_allclose(snr, 20.0, atol=0.1)
