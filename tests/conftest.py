@@ -18,13 +18,16 @@ from absl import flags
 from local_learning import cpu_flags, registry
 from local_learning.data import prepare, sources, tfds_source
 
-# The suite's programs are compiled with LLVM at -O1 rather than XLA:CPU's default -O2: the same programs,
-# in 35-65% less compile time (test_models: 56 -> 20 s of compiling), and compiling is most of the suite's
-# time. The behaviour a test pins holds at either level; a float result can differ in its last bits from
-# a default-level run. `LOCAL_LEARNING_TEST_OPT=default make test` runs the suite at the default level.
-if os.environ.get('LOCAL_LEARNING_TEST_OPT') != 'default' and 'xla_backend_optimization_level' not in (
-    os.environ.get('XLA_FLAGS', '')):
-  os.environ['XLA_FLAGS'] = f"{os.environ.get('XLA_FLAGS', '')} --xla_backend_optimization_level=1".strip()
+# The suite's programs are compiled with LLVM at -O1 rather than XLA:CPU's default -O2, and with XLA:CPU's
+# elemental kernel emitter rather than its MLIR fusion emitters: the same programs in far less compile time
+# (-O1: test_models 56 -> 20 s of compiling; the emitter: a small program 30 -> 25 ms, test_models and
+# test_feedback_rules 50-56 -> 32-42 s), and compiling is most of the suite's time. The behaviour a test pins
+# holds either way; a float result can differ in its last bits from a run with XLA's defaults.
+# `LOCAL_LEARNING_TEST_OPT=default make test` runs the suite with XLA's defaults.
+TEST_XLA_FLAGS = ('--xla_backend_optimization_level=1', '--xla_cpu_use_fusion_emitters=false')
+if os.environ.get('LOCAL_LEARNING_TEST_OPT') != 'default':
+  os.environ['XLA_FLAGS'] = ' '.join([os.environ.get('XLA_FLAGS', ''), *(
+      flag for flag in TEST_XLA_FLAGS if flag.split('=')[0] not in os.environ.get('XLA_FLAGS', ''))]).strip()
 cpu_flags.apply()    # as the command line does, before JAX's first computation
 # JAX's compilation cache (config.compilation_cache 'auto') goes to a folder of this session, shared by the xdist
 # workers and the commands the tests run, never the user's: the suite spends less CPU time with it than without
