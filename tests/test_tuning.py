@@ -12,7 +12,7 @@ import optuna
 import pytest
 from conftest import ROOT
 
-from local_learning import bench, config, registry, space, testing, train
+from local_learning import bench, config, lock, registry, space, testing, train
 from local_learning.bench import render, tuned
 from local_learning.errors import UserError
 from local_learning.tasks import separation
@@ -248,6 +248,24 @@ def test_a_tuned_table_trains_the_best_settings_with_fresh_seeds(tmp_path):
     row = next(iter(csv.DictReader(f)))
   assert json.loads(row['tuned_params']) == best['params'] and row['tuned_budget'] == '2'
   assert os.path.exists(os.path.join(workdir, cell.id, 'tuning', 'history.png'))
+
+
+def test_a_cell_another_process_trains_is_left_to_it_and_the_table_goes_on(tmp_path):
+  """Processes sharing a tuned table share each study; the one that does not hold a cell's lock at its final
+  training moves on to the next cell, as an untuned table's runner does, rather than stopping."""
+  cells = tuple(bench.Cell(f'bp{width}', 'digits', 'configs/default.py:rule=bp',
+                           (('model.widths', (width,)), ('batch_size', 64), ('num_epochs', 1))) for width in (8, 16))
+  table = bench.Table('tiny', cells, seeds=1)
+  workdir = tmp_path / 'table'
+  (workdir / cells[0].id).mkdir(parents=True)
+  held = lock.Lock(str(workdir / cells[0].id))      # the other process, training the first cell
+  try:
+    outcome = tuned.run_tuned_table(table, str(workdir), str(ROOT), 1, say=lambda line: None)
+  finally:
+    held.release()
+  assert outcome[cells[0].id].startswith('busy: ') and outcome[cells[1].id] == 'done'
+  assert not (workdir / cells[0].id / 'summary.json').exists()
+  assert study_lib.read_best(str(workdir / cells[0].id / 'tuning'))['counts']['COMPLETE'] == 1   # its study ran
 
 
 def test_a_trial_of_fewer_epochs_trains_the_first_epochs_of_the_cells_schedule(tmp_path):

@@ -15,6 +15,7 @@ import os
 from local_learning import space, train
 from local_learning.bench import progress, runner
 from local_learning.errors import DatasetUnavailable, UserError
+from local_learning.lock import Busy
 from local_learning.tuning import study as study_lib
 
 FINAL_SEED_OFFSET = 1000        # final seeds start here above the cell's seed; trials use the cell's seed
@@ -49,7 +50,8 @@ def final_config(cell, root, seeds, params):
 
 def run_tuned_table(table, workdir, root, trials, seeds=None, shard=(0, 1), cells_filter='', overwrite=False,
                     validation=0, epochs=0, timeout_minutes=0.0, say=None, lanes=1, verbose=False):
-  """Tunes and retrains the selected cells; returns {cell id: 'done' | 'no trial completed' | 'unavailable: ...'}.
+  """Tunes and retrains the selected cells; returns {cell id: 'done' | 'no trial completed' | 'unavailable: ...' |
+  'busy: ...'} (busy: another process, sharing the table, is training the cell's best settings).
   Every cell's tuning config is checked first; re-running resumes each study and skips finished runs.
   lanes: trials asked at once, trained as lanes of one program where they can be. A line per cell on the
   terminal (bench/progress.py); the studies' and trainer's lines go to `say` (default: CELL/table.log)."""
@@ -91,6 +93,9 @@ def run_tuned_table(table, workdir, root, trials, seeds=None, shard=(0, 1), cell
       except DatasetUnavailable as e:
         outcome[cell.id] = runner.mark_unavailable(cell_dir, e)
         running.done(f'unavailable: {e}')
+      except Busy as e:       # another process trains the cell's best settings: this one goes on
+        outcome[cell.id] = f'busy: {e}'
+        running.done(f'left to the process running it: {e}')
   return outcome
 
 
