@@ -22,8 +22,9 @@ def test_a_second_process_is_refused_and_the_lock_dies_with_the_first(tmp_path):
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   try:
     deadline = time.time() + 240
-    while time.time() < deadline and first.poll() is None and not (
-        (workdir / ownership.MARKER).exists() and f'pid {first.pid} ' in _read(workdir / lock.NAME)):
+    while time.time() < deadline and first.poll() is None and not (   # the run holds the lock, its config written
+        (workdir / ownership.MARKER).exists() and f'pid {first.pid} ' in _read(workdir / lock.NAME)
+        and (workdir / 'config.json').exists()):
       time.sleep(0.05)
     assert first.poll() is None, 'the first run ended early'
     config = (workdir / 'config.json').read_text()
