@@ -24,7 +24,7 @@ them (float results can, in the last bit, so no float program uses it).
 `INIT_PROGRAM` is that of the parameters' initialisation (random bits made
 floats): LLVM at -O1, a third of the default's compile time (1.5 -> 0.5 s for
 the digits MLP), the default's values bit for bit (tests/test_cpu_flags.py
-checks an MLP and a VGG).
+checks an MLP, a VGG and a residual MLP).
 """
 import os
 

@@ -38,7 +38,7 @@ def test_importing_the_package_changes_no_flags():
   assert result.stdout.strip() == 'unset'
 
 
-@pytest.mark.parametrize('model, rule', [('mlp', 'fa'), ('vgg', 'bp')])
+@pytest.mark.parametrize('model, rule', [('mlp', 'fa'), ('vgg', 'bp'), ('resmlp', 'pc')])
 def test_initialisation_at_init_program_level_is_the_defaults_bit_for_bit(model, rule):
   """INIT_PROGRAM's -O1 compiles in a third of the time and must not change a single initial weight."""
   config = default.get_config(f'rule={rule},model={model}')
