@@ -1,5 +1,7 @@
 """Hybrid PC as Tschantz et al. and JPC's make_hpc_step: a generator (label -> image) whose inference the
 amortiser (the model, image -> label) starts; both updates against hand-written formulas."""
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -104,3 +106,26 @@ def test_hpc_refuses_models_without_dense_blocks_and_unknown_predictions():
     make_rule('hpc', ll.testing.tiny_model('vgg'))
   with pytest.raises(ll.UserError, match='unknown prediction'):
     make_rule('hpc', tiny_mlp()[0], prediction='best')
+
+
+def test_prediction_lowers_the_energy_where_a_fixed_activity_step_would_diverge():
+  """A generator whose first kernel is 10x its initial scale puts the free label's curvature above 2 /
+  activity_lr (0.1): plain gradient descent from the guess diverges, hybrid prediction stays finite and
+  ends below the guess's energy."""
+  model, _ = tiny_mlp()
+  x, _ = batch(n=8)
+  hpc = make_rule('hpc', model, prediction_steps=64)
+  state = hpc.init(jax.random.key(0))
+  generator = [dict(kernel=10 * state['generator'][0]['kernel']), *state['generator'][1:]]
+  state = dict(state, generator=generator)
+  params, image = state['params'], x.reshape(len(x), -1)
+  guess = model.forward(params, x)
+  start = [guess[-1], *guess[-2::-1]]
+  energy = lambda zs: hpc.energy(params, generator, zs[0], zs[1:], image)
+  plain, _ = hpc.infer_generator(energy, start, dataclasses.replace(hpc.solver(8), steps=64))
+  assert not np.all(np.abs(np.asarray(plain[0])) < 1e6)
+  label = jax.jit(hpc.output)(state, x)
+  hidden = ll.pc.backtracking_descent(energy, start, 64, hpc.solver(8).lr)[0]
+  np.testing.assert_allclose(label, hidden[0], rtol=1e-6)
+  assert np.all(np.isfinite(label))
+  assert np.all(np.asarray(energy(hidden)) < np.asarray(energy(start)))

@@ -103,3 +103,19 @@ def test_rules_take_the_solver_from_their_config():
   assert pc.solver(len(x)) == ll.pc.ActivitySolver('heun', 3, 0.05, 0.0, 1e-3, 4096, 20.0)
   hidden, _ = infer(pc, params, x, y)
   assert all(np.isfinite(_flat(hidden)))
+
+
+def test_backtracking_descent_settles_the_samples_where_a_fixed_step_diverges():
+  """A quadratic per sample, 1/2 c_b ||y_b||^2 with curvatures c_b from 1 to 100: gradient descent of step 0.1
+  diverges where c_b > 20 (|1 - 0.1 c_b| > 1); backtracking halves those samples' steps until they descend,
+  and leaves the stable ones at the plain steps."""
+  curvature = jnp.array([1.0, 5.0, 30.0, 100.0])
+  energy = lambda y: 0.5 * curvature * jnp.sum(jnp.square(y[0]), axis=1)
+  start = [jnp.ones((4, 3))]
+  plain = start[0]
+  for _ in range(20):
+    plain = plain - 0.1 * curvature[:, None] * plain
+  y, settled = jax.jit(lambda y: ll.pc.backtracking_descent(energy, y, 20, 0.1))(start)
+  assert np.all(np.abs(np.asarray(plain[2:])) > 1e3)                # the fixed step diverged there
+  assert np.all(np.asarray(settled[2:]) < 1e-6 * np.asarray(energy(start)[2:]))
+  np.testing.assert_allclose(y[0][:2], plain[:2], rtol=1e-6)        # stable samples: the plain steps

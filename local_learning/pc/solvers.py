@@ -132,6 +132,33 @@ class ActivitySolver:
     return (steps >= self.max_steps).astype(jnp.float32)
 
 
+def backtracking_descent(energy: Callable[[Y], Array], y: Y, steps: int, lr: float | Array) -> tuple[Y, Array]:
+  """`steps` gradient-descent steps on energy(y) -> (B,) from y, each sample's step lr halved where it would
+  raise that sample's energy (the step is then not taken) -> (y, the energy per sample (B,)).
+
+  The energy never rises, so the descent cannot diverge where a fixed step exceeds 2 / the energy's
+  curvature (a fixed-step solve there grows without bound). Every entry of y is (B, ...).
+  """
+  value_and_grad = jax.value_and_grad(lambda y: (lambda e: (jnp.sum(e), e))(energy(y)), has_aux=True)
+
+  def step(_, carry):
+    y, step_size = carry
+    (_, before), grads = value_and_grad(y)
+    trial = [z - _per_sample(step_size, z) * g for z, g in zip(y, grads)]
+    lower = energy(trial) <= before
+    y = [jnp.where(_per_sample(lower, z), t, z) for z, t in zip(y, trial)]
+    return y, jnp.where(lower, step_size, step_size / 2)
+
+  step_size = jnp.full(y[0].shape[:1], lr, y[0].dtype)
+  y, _ = jax.lax.fori_loop(0, steps, step, (list(y), step_size))
+  return y, energy(y)
+
+
+def _per_sample(values: Array, like: Array) -> Array:
+  """values (B,) shaped to broadcast against like (B, ...)."""
+  return values.reshape(values.shape + (1,) * (like.ndim - 1))
+
+
 def wave_bottoms(sizes: Sequence[int], steps: int, stages: int = 1) -> list[int]:
   """The lowest entry each step must evaluate, from the feedforward start -> [bottom per step].
 
