@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: venv
-	$(BIN)/python benchmarks/run.py --table=quick --workdir=runs/quick
+	$(BIN)/python benchmarks/run.py --table=quick --workdir=runs/quick --jobs=2
 
 test: venv
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=15 tests

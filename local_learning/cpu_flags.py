@@ -25,8 +25,20 @@ them (float results can, in the last bit, so no float program uses it).
 floats): LLVM at -O1, a third of the default's compile time (1.5 -> 0.5 s for
 the digits MLP), the default's values bit for bit (tests/test_cpu_flags.py
 checks an MLP, a VGG and a residual MLP).
+
+`training_options(work)` is that of a run's training and evaluation
+programs: for a run of less than QUICK_WORK matrix-product FLOPs of training
+on a CPU (the embedded digits: 16 GFLOP for pc's 3 seeds; the MNIST MLP: 2
+TFLOP a seed), `QUICK_PROGRAM`, LLVM at -O1 with XLA:CPU's elemental emitter
+instead of its fusion emitters: those programs compile in about two thirds
+of the time and run about 10% slower, and such a run spends more time
+compiling than training. A separation run is small under QUICK_SAMPLES samples
+of all its seeds together (the quick table's: 60,000). A setting the user's
+XLA_FLAGS names is left to it.
 """
 import os
+
+import jax
 
 _FLAGS = {
     'xla_cpu_experimental_ynn_fusion_type': '',
@@ -35,6 +47,9 @@ _FLAGS = {
 
 INTEGER_PROGRAM = {'xla_backend_optimization_level': 0}
 INIT_PROGRAM = {'xla_backend_optimization_level': 1}
+QUICK_PROGRAM = {'xla_backend_optimization_level': 1, 'xla_cpu_use_fusion_emitters': False}
+QUICK_WORK = 1e11       # FLOPs of a run's training below which its programs compile with QUICK_PROGRAM
+QUICK_SAMPLES = 1e6     # the same for a separation run's samples, all seeds together
 
 
 def apply():
@@ -44,3 +59,18 @@ def apply():
     if name not in flags:
       flags = f'{flags} --{name}={value}'.strip()
   os.environ['XLA_FLAGS'] = flags
+
+
+def training_options(work: float | None) -> dict:
+  """compiler_options of the training and evaluation programs of a run whose training takes `work`
+  matrix-product FLOPs (None: unknown): quick_options under QUICK_WORK, else {} (XLA's defaults)."""
+  return quick_options(work is not None and work < QUICK_WORK)
+
+
+def quick_options(small: bool) -> dict:
+  """compiler_options of a small run's programs: QUICK_PROGRAM on a CPU, less what XLA_FLAGS sets; {} for
+  a run that is not small, or on another backend."""
+  if not small or jax.default_backend() != 'cpu':
+    return {}
+  named = os.environ.get('XLA_FLAGS', '')
+  return {name: value for name, value in QUICK_PROGRAM.items() if f'--{name}' not in named}

@@ -15,7 +15,11 @@ NAME = 'local_learning.lock'
 
 
 class Busy(UserError):
-  """Another process holds the workdir."""
+  """Another process holds the workdir; holder: what the lock file says of it (pid, host, start)."""
+
+  def __init__(self, message: str, holder: str = ''):
+    super().__init__(message)
+    self.holder = holder
 
 
 class Lock:
@@ -31,7 +35,7 @@ class Lock:
       holder = self._file.read().strip() or 'a process that has not yet written its name'
       self._file.close()
       raise Busy(f'{folder} is in use by another local-learning run ({holder}); wait for it to end, '
-                 'or use another --workdir') from None
+                 'or use another --workdir', holder) from None
     self._file.seek(0)
     self._file.truncate()
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')

@@ -54,8 +54,10 @@ def of_project():
   return dict(version=_version('local-learning'), commit=commit, dirty=dirty)
 
 
+@functools.lru_cache(maxsize=1)
 def of_libraries():
-  """{library: version} of the libraries results depend on, and Python's."""
+  """{library: version} of the libraries results depend on, and Python's (read once a process: the
+  modules it imported do not change)."""
   return dict({name: _version(name) for name in LIBRARIES}, python=sys.version.split()[0])
 
 
@@ -152,9 +154,19 @@ def _library_folders():
   return tuple(os.path.realpath(f) + os.sep for f in folders if f)
 
 
+_DIGESTS: dict[str, tuple[tuple[int, ...], str]] = {}    # path -> ((inode, mtime_ns, size), SHA-256) read before
+
+
 def _sha256(path):
+  """The file's SHA-256, read again only if its inode, modification time or size changed since last read."""
+  stat = os.stat(path)
+  key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+  if path in _DIGESTS and _DIGESTS[path][0] == key:
+    return _DIGESTS[path][1]
   with open(path, 'rb') as f:
-    return hashlib.sha256(f.read()).hexdigest()
+    digest = hashlib.sha256(f.read()).hexdigest()
+  _DIGESTS[path] = (key, digest)
+  return digest
 
 
 @functools.lru_cache(maxsize=None)

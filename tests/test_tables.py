@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT, error_lines
 
 from local_learning import bench, registry
-from local_learning.bench import render, runner, spec
+from local_learning.bench import jobs, render, runner, spec
 from local_learning.errors import UserError
 
 TINY_SPEC = '''
@@ -62,6 +62,26 @@ def test_two_shards_make_the_same_table_as_one_run(tiny_run, tmp_path):
   render.render(table, whole)
   render.render(table, sharded)
   assert _table_rows(whole) == _table_rows(sharded)
+
+
+def test_two_jobs_train_each_cell_once_and_make_the_same_table_as_one_process(tiny_run, tmp_path):
+  """--jobs=2: a second process shares the cells through their locks; each cell trains in one of them (its
+  metrics.jsonl has one line per epoch), the first prints every cell's result, the table is the same."""
+  _, whole, _ = tiny_run
+  workdir = tmp_path / 'two'
+  result = subprocess.run([sys.executable, 'benchmarks/run.py', f'--table={_spec(tmp_path)}', f'--workdir={workdir}',
+                           '--jobs=2'], cwd=ROOT, capture_output=True, text=True, timeout=300)
+  assert result.returncode == 0, result.stderr
+  for cell in ('bp__digits_mlp', 'pc__digits_mlp'):
+    assert len((workdir / cell / 'metrics.jsonl').read_text().splitlines()) == 2
+    assert sum(f'{cell}: test accuracy (%)' in line for line in result.stdout.splitlines()) == 1, result.stdout
+  assert _table_rows(whole) == _table_rows(str(workdir))
+
+
+def test_a_failing_job_is_reported_in_one_line(tmp_path):
+  with pytest.raises(UserError, match=r'job 2 of the table command exited with status \d+: .*seeds per cell'):
+    with jobs.others(1, ['--table=quick', f'--workdir={tmp_path}', '--seeds=0']):
+      pass
 
 
 def test_interrupted_table_resumes_without_recomputing(tmp_path, capsys):

@@ -1,6 +1,7 @@
 """The table command: run a standard table and render it, from spec to paper table.
 
   local-learning-table --table=quick --workdir=runs/quick        (or: python benchmarks/run.py ...)
+  local-learning-table --table=quick --workdir=runs/quick --jobs=2    (two processes share the cells)
   local-learning-table --table=classic --workdir=runs/classic --seeds=3 --cells=MNIST_MLP
   local-learning-table --table=classic --workdir=runs/classic --cells='pc*__MNIST_MLP,bp__MNIST_MLP'
   local-learning-table --table=quick --workdir=runs/quick --override=num_epochs=2 --verbose
@@ -18,7 +19,8 @@ terminal a live line for the running cell), the trainer's lines only with
 row or column, exactly or as a glob. --override=FIELD=VALUE,... sets config
 fields in every cell whose config has them; those cells train in folders of
 their own (ROW__COLUMN__FIELD=VALUE), and manifest.json records the overrides.
-Cells already finished in --workdir are skipped (re-run to resume). With
+Cells already finished in --workdir are skipped (re-run to resume).
+--jobs=N trains with N processes on this machine, each cell in one of them. With
 --shard=I/N (0 <= I < N) this process runs every N-th cell from the I-th;
 run all shards against the same workdir, then --render_only to build the
 table. --check exits 1 when a cell with a published reference falls outside
@@ -35,7 +37,7 @@ import time
 from absl import flags
 
 from local_learning import cli, registry
-from local_learning.bench import estimate, render, runner, spec, tuned
+from local_learning.bench import estimate, jobs, render, runner, spec, tuned
 from local_learning.data import tfds_source
 from local_learning.errors import UserError
 
@@ -66,6 +68,10 @@ flags.DEFINE_integer('tune_lanes', 1, 'Tuning trials asked at once and trained a
                      '(where they differ only in float fields of config.rule).')
 flags.DEFINE_bool('estimate', None, "Print each cell's expected wall time on one GPU before training (default: "
                   'unless every cell is on the embedded digits).')
+flags.DEFINE_integer('jobs', 1, 'Processes training the cells at once on this machine, sharing them (a cell '
+                     'trains in one of them; `make run` takes 2 on a 2-core CPU).')
+flags.DEFINE_bool('train_only', False, 'Train the cells and stop, without rendering (what the other processes '
+                  'of --jobs run).')
 flags.DEFINE_float('tune_timeout_minutes', 0.0, 'Per cell: start no new trial after this many minutes (0: none).')
 FLAGS = flags.FLAGS
 
@@ -80,6 +86,13 @@ def main(argv):
     raise UserError(f'bad --shard={FLAGS.shard}; use I/N, e.g. 0/4')
   if FLAGS.seeds is not None and FLAGS.seeds < 1:
     raise UserError(f'--seeds={FLAGS.seeds}: seeds per cell must be >= 1')
+  if FLAGS.jobs < 1:
+    raise UserError(f'--jobs={FLAGS.jobs}: the processes training cells must be >= 1')
+  if FLAGS.train_only and FLAGS.render_only:
+    raise UserError('--train_only and --render_only exclude each other; give one')
+  if FLAGS.jobs > 1 and FLAGS.tune:
+    raise UserError('--jobs applies to tables without --tune; to share a tuned table, start the same command '
+                    'again in another terminal (each cell and study is shared through its folder)')
   if FLAGS.rule_module:
     registry.import_module(FLAGS.rule_module)
   start = time.perf_counter()
@@ -90,9 +103,15 @@ def main(argv):
                           FLAGS.cells, FLAGS.overwrite, FLAGS.tune_validation, FLAGS.tune_epochs,
                           FLAGS.tune_timeout_minutes, lanes=FLAGS.tune_lanes, verbose=FLAGS.verbose)
   elif not FLAGS.render_only:
-    _print_estimate(table, (int(index), int(count)), FLAGS.seeds)
-    runner.run_table(table, FLAGS.workdir, spec.root(), FLAGS.seeds, (int(index), int(count)),
-                     FLAGS.cells, FLAGS.overwrite, FLAGS.verbose)
+    if not FLAGS.train_only:
+      _print_estimate(table, (int(index), int(count)), FLAGS.seeds)
+    with jobs.others(FLAGS.jobs - 1, sys.argv[1:]):
+      outcome = runner.run_table(table, FLAGS.workdir, spec.root(), FLAGS.seeds, (int(index), int(count)),
+                                 FLAGS.cells, FLAGS.overwrite, FLAGS.verbose and not FLAGS.train_only)
+    if not FLAGS.train_only:
+      runner.report_others(table, FLAGS.workdir, outcome)
+  if FLAGS.train_only:
+    return
   report = render.render(table, FLAGS.workdir, FLAGS.best, FLAGS.spread)
   if FLAGS.render_only or FLAGS.verbose:
     print(report.markdown)

@@ -64,10 +64,11 @@ class Progress:
 
   def _end(self, running: 'Running', text: str):
     seconds = time.monotonic() - running.start
-    self.times.append(seconds)
+    if running.timed:
+      self.times.append(seconds)
     self.left = max(0, self.left - 1)
     elapsed = time.monotonic() - self.start
-    eta = f', ETA {duration(self.left * self._mean())}' if self.left else ''
+    eta = f', ETA {duration(self.left * self._mean())}' if self.left and self.times else ''
     with self._lock:
       if self.live and self._status:
         self.stream.write('\r\x1b[K')
@@ -125,13 +126,15 @@ class Running(io.TextIOBase):
     self.log_path = os.path.join(folder, LOG)
     self.start = time.monotonic()
     self.text = ''
+    self.timed = True
     self.latest = ''
     self._partial = ''
     self._log = None
 
-  def done(self, text: str):
-    """The cell's result, for its finished line ('97.87 ± 0.13', 'unavailable: ...')."""
-    self.text = text
+  def done(self, text: str, timed: bool = True):
+    """The cell's result, for its finished line ('97.87 ± 0.13', 'unavailable: ...'); timed=False keeps
+    its time out of the ETA (a cell left to another process)."""
+    self.text, self.timed = text, timed
 
   def write(self, text: str) -> int:  # type: ignore[override]
     self._partial += text

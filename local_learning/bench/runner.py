@@ -97,8 +97,18 @@ def run_table(table, workdir, root, seeds=None, shard=(0, 1), cells_filter='', o
         running.done(f'unavailable: {e}')
       except Busy as e:
         outcome[cell.id] = f'busy: {e}'
-        running.done(f'left to the process running it: {e}')
+        running.done(f'left to the process running it ({e.holder})', timed=False)
   return outcome
+
+
+def report_others(table, workdir, outcome):
+  """Prints the result of each cell that run_table left to another process (its outcome 'busy: ...'),
+  once those processes have ended."""
+  others = {cell_id for cell_id, status in outcome.items() if status.startswith('busy')}
+  for result in render.collect(table, workdir):
+    if result.cell.id in others:
+      text = result_text(result.cell, result.summary) if result.summary else 'not finished'
+      print(f'{result.cell.id}: {text} (trained by another process)', flush=True)
 
 
 def result_text(cell, summary):

@@ -95,7 +95,7 @@ def run_tuned_table(table, workdir, root, trials, seeds=None, shard=(0, 1), cell
         running.done(f'unavailable: {e}')
       except Busy as e:       # another process trains the cell's best settings: this one goes on
         outcome[cell.id] = f'busy: {e}'
-        running.done(f'left to the process running it: {e}')
+        running.done(f'left to the process running it ({e.holder})', timed=False)
   return outcome
 
 

@@ -144,7 +144,9 @@ class _Run(base.Run):
     self.keys = keys                      # (K, 2): init, train; indexed inside the programs
     self.x = parallel.put_replicated(self.mesh, dataset.x_train)
     self.y = parallel.put_replicated(self.mesh, dataset.y_train)
-    self._evaluate = _evaluator(self.rule, self.mesh, dataset, config.eval_batch_size)
+    self._flops = self._traced_step and costs.jaxpr_matmul_flops(self._traced_step.jaxpr)    # of one step
+    self._options = cpu_flags.training_options(self._flops and self._flops * self.steps * self.rounds * len(keys))
+    self._evaluate = _evaluator(self.rule, self.mesh, dataset, config.eval_batch_size, self._options)
     step_calls = not model.loops_well and jax.default_backend() == 'cpu'
     self.steps_per_call = config.steps_per_call or (1 if step_calls else 0)    # 0: sized by time
     self.alignment_every = config.get('diagnostics', {}).get('bp_alignment_every', 0)
@@ -171,7 +173,7 @@ class _Run(base.Run):
     counts = (0,) if self.steps_per_call == 1 else (0, 1)
     start = time.perf_counter()
     with jax.set_mesh(self.mesh):           # the mesh that the model's split_layers sees
-      self._call = jax.jit(fn, out_shardings=parallel.replicated(self.mesh)).lower(
+      self._call = jax.jit(fn, out_shardings=parallel.replicated(self.mesh), compiler_options=self._options).lower(
           states, self.x, self.y, batches, keys, *counts).compile()
     return time.perf_counter() - start
 
@@ -182,7 +184,7 @@ class _Run(base.Run):
       return self.rule.train_step(jax.tree.map(lambda a: a[0], states), batch, keys[0, 1])
 
     if self._traced_step:           # the step the contract traced: the same shapes
-      flops = costs.jaxpr_matmul_flops(self._traced_step.jaxpr)
+      flops = self._flops
     else:
       flops = costs.matmul_flops(first_step, states, self.x, self.y, self.keys)
     return flops, costs.memory_bytes(self._call)
@@ -323,9 +325,9 @@ def _aligner(rule, batch_size):
   return jax.jit(align)
 
 
-def _evaluator(rule, mesh, dataset, batch_size):
+def _evaluator(rule, mesh, dataset, batch_size, options):
   """states (stacked over seeds) -> ({'test_accuracy': (K,)}, parameters finite (K,)),
-  over padded batches of the test set."""
+  over padded batches of the test set; options: the program's compiler_options."""
   n = len(dataset.x_test)
   data_devices = mesh.shape[parallel.AXIS]
   batch_size = -(-min(batch_size, n) // data_devices) * data_devices
@@ -333,7 +335,7 @@ def _evaluator(rule, mesh, dataset, batch_size):
   x = parallel.put_replicated(mesh, np.concatenate([dataset.x_test, dataset.x_test[:pad]]))
   y = parallel.put_replicated(mesh, np.concatenate([dataset.y_test, np.full(pad, -1, np.int32)]))  # -1: no class
 
-  @jax.jit
+  @functools.partial(jax.jit, compiler_options=options)
   @functools.partial(jax.vmap, in_axes=(0, None, None, None))
   def count(state, x, y, start):
     """(correct predictions in the batch at `start`, parameters finite): one program for every batch."""

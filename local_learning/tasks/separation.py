@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from local_learning import costs, lanes, rule, validate
+from local_learning import costs, cpu_flags, lanes, rule, validate
 from local_learning.data import sources
 from local_learning.errors import UserError
 from local_learning.tasks import base
@@ -171,7 +171,9 @@ class _Run(base.Run):
     self.groups = [lanes.pad(keys[i:i + size], size, axis=0) for i in range(0, len(keys), size)]
     program = _LanesProgram if as_lanes else _VmappedProgram
     self.program = program(self.rule, problem, self.steps_per_round, _scorer(self.rule, config))
-    self._generate, self._init = jax.jit(_key(self.program.generate, 0, 0)), jax.jit(_key(self.program.init, 0, 1))
+    self._options = cpu_flags.quick_options(problem.samples * len(keys) < cpu_flags.QUICK_SAMPLES)
+    self._generate = jax.jit(_key(self.program.generate, 0, 0), compiler_options=self._options)
+    self._init = jax.jit(_key(self.program.init, 0, 1), compiler_options=self._options)
     self.data: list[Any] = []            # every group's data, from init()
     self._train: Any = None              # the compiled programs, from compile()
     self._evaluate: Any = None
@@ -184,8 +186,9 @@ class _Run(base.Run):
   def compile(self, states):
     start = time.perf_counter()
     group, data, state = self.groups[0], self.data[0], states[0]
-    self._train = jax.jit(_key(self.program.train, 2, 2)).lower(state, data, group, 0).compile()
-    self._evaluate = jax.jit(self.program.evaluate).lower(state, data).compile()
+    self._train = jax.jit(_key(self.program.train, 2, 2), compiler_options=self._options).lower(
+        state, data, group, 0).compile()
+    self._evaluate = jax.jit(self.program.evaluate, compiler_options=self._options).lower(state, data).compile()
     return time.perf_counter() - start
 
   def costs(self, states):
