@@ -67,7 +67,7 @@ def test_two_shards_make_the_same_table_as_one_run(tiny_run, tmp_path):
 def test_two_jobs_train_each_cell_once_and_make_the_same_table_as_one_process(tiny_run, tmp_path):
   """--jobs=2: a second process shares the cells through their locks; each cell trains in one of them (its
   metrics.jsonl has one line per epoch), the first prints every cell's result, the table is the same."""
-  _, whole, _ = tiny_run
+  table, whole, _ = tiny_run
   workdir = tmp_path / 'two'
   result = subprocess.run([sys.executable, 'benchmarks/run.py', f'--table={_spec(tmp_path)}', f'--workdir={workdir}',
                            '--jobs=2'], cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -75,6 +75,7 @@ def test_two_jobs_train_each_cell_once_and_make_the_same_table_as_one_process(ti
   for cell in ('bp__digits_mlp', 'pc__digits_mlp'):
     assert len((workdir / cell / 'metrics.jsonl').read_text().splitlines()) == 2
     assert sum(f'{cell}: test accuracy (%)' in line for line in result.stdout.splitlines()) == 1, result.stdout
+  render.render(table, whole)
   assert _table_rows(whole) == _table_rows(str(workdir))
 
 

@@ -23,23 +23,28 @@ def others(count: int, args: Sequence[str]) -> Generator[None, None, None]:
   while the block runs, and waits for them after it. One that fails is a UserError with its last line;
   an exception out of the block stops them (SIGTERM: each checkpoints its cell and stops)."""
   command = [sys.executable, '-c', COMMAND, *args, '--jobs=1', '--train_only']
-  started = []
-  try:
-    for _ in range(count):
-      errors = tempfile.TemporaryFile('w+')          # noqa: SIM115  (read after the process ends)
-      started.append((subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, text=True), errors))
-    yield
-  except BaseException:
-    for process, _ in started:
-      process.terminate()
-    for process, _ in started:
-      process.wait()
-    raise
-  failed = []
-  for number, (process, errors) in enumerate(started, 2):
-    if process.wait():
-      errors.seek(0)
-      last = (errors.read().strip().splitlines() or ['(no output)'])[-1]
-      failed.append(f'job {number} of the table command exited with status {process.returncode}: {last}')
+  with contextlib.ExitStack() as files:
+    started = []
+    try:
+      for _ in range(count):
+        errors = files.enter_context(tempfile.TemporaryFile('w+'))     # read once the process has ended
+        started.append((subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, text=True), errors))
+      yield
+    except BaseException:
+      for process, _ in started:
+        process.terminate()
+      for process, _ in started:
+        process.wait()
+      raise
+    running = sum(process.poll() is None for process, _ in started)
+    if running:
+      print(f'waiting for {running} other process{"es" if running > 1 else ""} of --jobs to finish its cell',
+            flush=True)
+    failed = []
+    for number, (process, errors) in enumerate(started, 2):
+      if process.wait():
+        errors.seek(0)
+        last = (errors.read().strip().splitlines() or ['(no output)'])[-1]
+        failed.append(f'job {number} of the table command exited with status {process.returncode}: {last}')
   if failed:
     raise UserError('; '.join(failed))
