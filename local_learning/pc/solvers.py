@@ -139,11 +139,13 @@ def backtracking_descent(energy: Callable[[Y], Array], y: Y, steps: int, lr: flo
   The energy never rises, so the descent cannot diverge where a fixed step exceeds 2 / the energy's
   curvature (a fixed-step solve there grows without bound). Every entry of y is (B, ...).
   """
-  value_and_grad = jax.value_and_grad(lambda y: (lambda e: (jnp.sum(e), e))(energy(y)), has_aux=True)
+  def total(y):
+    per_sample = energy(y)
+    return jnp.sum(per_sample), per_sample
 
   def step(_, carry):
     y, step_size = carry
-    (_, before), grads = value_and_grad(y)
+    (_, before), grads = jax.value_and_grad(total, has_aux=True)(y)
     trial = [z - _per_sample(step_size, z) * g for z, g in zip(y, grads)]
     lower = energy(trial) <= before
     y = [jnp.where(_per_sample(lower, z), t, z) for z, t in zip(y, trial)]
