@@ -4,7 +4,9 @@
   python -m local_learning.main --config=configs/deep_mlp.py:rule=epc,depth=20 --workdir=runs/epc20
 
 Arguments: rule=NAME (default epc), depth=H hidden layers (default 20), width=N
-(default 128), epochs=E (default 3), dataset=NAME (default mnist). The MLP
+(default 128), epochs=E (default 3), dataset=NAME (default mnist),
+activation=NAME (default gelu), activities=pre|post (PC rules' nodes, default
+the rule's: pre). The MLP
 784-N x H-10 in the standard parameterisation (GELU, LeCun-normal weights,
 flax's default), otherwise configs/mnist_mlp.py's protocol: batch 128, AdamW
 lr 1e-3 (wd 1e-4, warmup 500 steps, cosine), cross-entropy output; PC rules
@@ -26,9 +28,12 @@ early stopping (patience 3 epochs, Lightning's default; the last weights
 kept), as its sweep chooses the grid point; split=full (the default) is its
 final run: the whole training set, no early stopping, the test set. Its
 deep MLP is 20 linear layers, depth=19 here (784-128x19-10); its shallow one
-depth=3. Its errors sit after the activation, ours before (our activities
-are pre-activations); benchmarks/reference/epc_reference.py runs the
-reference's own math. Tables: benchmarks/tables/epc_protocol.py (this
+depth=3. As in the reference, the errors of epc and pc sit after the
+activation (activities=post: the PC family's post-activation nodes) and the
+GELU is the exact erf form (activation=gelu_exact, torch's default);
+activities=pre,activation=gelu is our own form (pre-activation errors, jax's
+tanh GELU), the one the first runs of this protocol took (docs: PC family).
+benchmarks/reference/epc_reference.py runs the reference's own math. Tables: benchmarks/tables/epc_protocol.py (this
 protocol), benchmarks/tables/deep_mlp.py (ours).
 """
 from local_learning import UserError
@@ -37,10 +42,11 @@ from local_learning import config as ll_config
 
 def get_config(arg=''):
   args = ll_config.parse_arg(arg, rule='epc', depth=20, width=128, epochs=0, dataset='mnist',
-                              protocol='ours', out='ce', e_lr=0.1, iters=64, split='full')
+                              protocol='ours', out='ce', e_lr=0.1, iters=64, split='full', activities='',
+                              activation='')
   config = ll_config.base(args.rule, args.dataset, model='mlp')
   config.model.widths = (args.width,) * args.depth
-  config.model.activation = 'gelu'
+  config.model.activation = args.activation or ('gelu_exact' if args.protocol == 'epc' else 'gelu')
   config.batch_size = 128
   config.num_epochs = args.epochs or (5 if args.protocol == 'epc' else 3)
   optimizer = config.rule.optimizer
@@ -58,6 +64,8 @@ def get_config(arg=''):
     _epc_reference(config, args)
   elif args.protocol != 'ours':
     raise UserError(f"protocol must be 'ours' or 'epc', got {args.protocol!r}")
+  if args.activities and 'activities' in config.rule:
+    config.rule.activities = args.activities
   return config
 
 
@@ -74,6 +82,8 @@ def _epc_reference(config, args):
   if 'inference_steps' in config.rule:
     config.rule.inference_steps = args.iters
     config.rule.activity_lr = args.e_lr
+  if 'activities' in config.rule:
+    config.rule.activities = 'post'
   if args.split == 'validation':
     config.validation_examples = 6000
     config.early_stopping_patience = 3

@@ -92,3 +92,36 @@ def test_inference_is_the_reference_loop_plain_sgd_on_the_batch_summed_energy():
     want = [e - 0.3 * g for e, g in zip(want, grad(want))]
   np.testing.assert_allclose(_flat(got), _flat(want), rtol=1e-5, atol=1e-6)
   assert np.abs(_flat(want)).max() > 1e-3      # the errors moved
+
+
+def test_post_activation_epc_is_the_references_formulation():
+  """With activities='post', epc's states after T steps are the reference's (cgoemaere/error_based_PC
+  pc_e.py): s_l = gelu(W_l s_{l-1} + b_l) + e_l from s_0 = x, the output W s_{L-1} + b without an error,
+  E = 1/2 sum_l ||e_l||^2 + the output loss summed over the batch, T steps of plain SGD on e from 0."""
+  model, params = tiny_mlp(widths=(16, 16, 16), activation='gelu_exact')
+  x, y = batch()
+  rule = make_rule('epc', model, loss='sigmoid_mse', inference_steps=12, activity_lr=0.3, activities='post')
+  feedforward = rule.model.forward(params, x)
+  output = rule.output_term(y, feedforward[-1], 1.0)
+  got, _ = jax.jit(lambda: rule.infer(params, x, output, feedforward))()
+
+  gelu = lambda a: jax.nn.gelu(a, approximate=False)
+
+  def states(errors):
+    s, out = x.reshape(len(x), -1), []
+    for l, e in enumerate(errors):
+      s = gelu(model.linear(params, l, s)) + e
+      out.append(s)
+    return out
+
+  def energy(errors):
+    top = model.linear(params, len(errors), states(errors)[-1])
+    loss = 0.5 * jnp.sum(jnp.square(jax.nn.sigmoid(top) - jax.nn.one_hot(y, 10)))
+    return 0.5 * sum(jnp.sum(e * e) for e in errors) + loss
+
+  grad = jax.jit(jax.grad(energy))
+  errors = [jnp.zeros((len(x), 16)) for _ in range(3)]
+  for _ in range(12):
+    errors = [e - 0.3 * g for e, g in zip(errors, grad(errors))]
+  np.testing.assert_allclose(_flat(got), _flat(states(errors)), rtol=1e-5, atol=1e-6)
+  assert np.abs(_flat(errors)).max() > 1e-3      # the errors moved

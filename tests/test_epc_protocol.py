@@ -51,6 +51,12 @@ def test_the_grid_phase_has_the_references_grid_and_the_final_phase_its_chosen_p
   assert (config.rule.loss, config.rule.activity_lr, config.rule.inference_steps) == ('sigmoid_mse', 0.3, 256)
   assert (config.validation_examples, config.early_stopping_patience, config.dataset.pixels) == (6000, 3, 'symmetric')
   assert config.model.widths == (128,) * 3 and config.model.param == 'orthogonal' and config.batch_size == 64
+  assert (config.rule.activities, config.model.activation) == ('post', 'gelu_exact')   # the reference's form
+  ours = bench.load_table('epc_protocol', args='phase=grid,depth=3,activities=pre,activation=gelu')
+  config = next(c for c in ours.cells if c.row == 'epc').build_config(1, bench.spec.root())
+  assert (config.rule.activities, config.model.activation) == ('pre', 'gelu') and 'pre-activation' in ours.name
+  with pytest.raises(UserError, match='activities must be'):
+    bench.load_table('epc_protocol', args='activities=after')
   final = bench.load_table('epc_protocol', args='phase=final,epc=ce/0.1/256,pc=ce/0.3/64,bp=sigmoid_mse')
   configs = {c.row: c.build_config(3, bench.spec.root()) for c in final.cells}
   assert configs['epc'].rule.inference_steps == 256 and configs['bp'].rule.loss == 'sigmoid_mse'

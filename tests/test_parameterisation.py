@@ -9,6 +9,8 @@ are Theta(1) at init but one step moves the output by ~N (and the features by
 being the channels, keeps the same promises from 16 to 128 channels.
 """
 import json
+import subprocess
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -124,6 +126,32 @@ def test_orthogonal_is_epcs_init_with_zero_biases():
   hidden = model.kernels(params)[1]                      # (64, 64)
   np.testing.assert_allclose(hidden.T @ hidden, 2 * np.eye(64), atol=1e-4)     # gain sqrt(2)
   assert all(not np.any(params['layers'][l]['bias'][...]) for l in range(model.num_layers))
+
+
+_SEEDS_INIT = """
+import jax, ml_collections, numpy as np
+from local_learning import cpu_flags, models
+cpu_flags.apply()
+cfg = ml_collections.ConfigDict(dict(name='mlp', widths=(128, 128, 128), activation='gelu', param='orthogonal'))
+model = models.functional(cfg, (28, 28, 1), 10)
+keys = jax.random.split(jax.random.key(0), 3)
+seeds = jax.jit(jax.vmap(model.init), compiler_options=cpu_flags.INIT_PROGRAM)(keys)
+for k, key in enumerate(keys):
+  one = jax.jit(model.init, compiler_options=cpu_flags.INIT_PROGRAM)(key)
+  for a, b in zip(jax.tree.leaves(seeds), jax.tree.leaves(one)):
+    np.testing.assert_array_equal(a[k], b)
+print('ok')
+"""
+
+
+def test_orthogonal_init_of_several_seeds_finishes_and_is_each_seeds_own():
+  """Three seeds of ePC's 784-wide MLP initialised under vmap: this deadlocked XLA:CPU (batched QRs run at
+  once on the 2-thread pool) before the QR went one seed at a time. In a subprocess, so a hang fails."""
+  try:
+    result = subprocess.run([sys.executable, '-c', _SEEDS_INIT], capture_output=True, text=True, timeout=120)
+  except subprocess.TimeoutExpired:
+    pytest.fail('the vmapped orthogonal init did not finish in 120 s')
+  assert result.returncode == 0 and result.stdout.strip() == 'ok', result.stderr[-2000:]
 
 
 def test_an_older_mlp_run_without_the_new_fields_still_matches(tmp_path):

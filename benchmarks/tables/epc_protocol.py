@@ -22,8 +22,9 @@ point, as the reference's sweep chooses (highest final val_acc). Phase
 final: each rule at its point (rule=OUT/E_LR/ITERS, bp=OUT), all 60,000
 training images for `epochs` epochs, no early stopping, the test set, 3
 seeds. epochs=N runs fewer epochs than the reference's 5 (to fit a budget).
-Our activities are pre-activations: the reference puts its errors after
-the activation (docs: PC family, Notes).
+As the reference, epc's and pc's errors sit after the activation and the GELU
+is exact; activities=pre,activation=gelu runs our own form (pre-activation
+errors, jax's tanh GELU) instead (docs: PC family, Notes).
 """
 import dataclasses
 
@@ -39,16 +40,22 @@ ITERS = (64, 256)
 
 def get_table(args='', rules=None):
   """args: phase, depth, epochs, and for phase=final each rule's point; rules: a subset of RULES (--rules)."""
-  a = ll_config.parse_arg(args, phase='grid', depth=19, epochs=5, epc='', pc='', bp='')
+  a = ll_config.parse_arg(args, phase='grid', depth=19, epochs=5, epc='', pc='', bp='', activities='post',
+                          activation='gelu_exact')
+  if a.activities not in ('pre', 'post'):
+    raise UserError(f"epc_protocol: activities must be 'post' (the reference's) or 'pre', got {a.activities!r}")
   unknown = sorted(set(rules or ()) - set(RULES))
   if unknown:
     raise UserError(f'epc_protocol compares {", ".join(RULES)}; not {", ".join(unknown)}')
   rows = [rule for rule in RULES if rules is None or rule in rules]
-  base = f'configs/deep_mlp.py:depth={a.depth},protocol=epc,epochs={a.epochs}'
+  base = (f'configs/deep_mlp.py:depth={a.depth},protocol=epc,epochs={a.epochs},activities={a.activities},'
+          f'activation={a.activation}')
+  reference = (a.activities, a.activation) == ('post', 'gelu_exact')
+  form = '' if reference else f', {a.activities}-activation, {a.activation}'
   if a.phase == 'grid':
     cells = [bench.Cell(rule, point, f'{base},rule={rule},split=validation,{_args(rule, point)}')
              for rule in rows for point in _points(rule)]
-    table = bench.Table(f'epc_protocol grid (H={a.depth}, validation)', tuple(cells), seeds=1,
+    table = bench.Table(f'epc_protocol grid (H={a.depth}, validation{form})', tuple(cells), seeds=1,
                         description=__doc__, baseline='')
     return dataclasses.replace(table, extra=lambda results, workdir: ([_chosen(results)], []))
   if a.phase != 'final':
@@ -64,7 +71,7 @@ def get_table(args='', rules=None):
                       f'{", ".join(_points(rule))}')
   cells = [bench.Cell(rule, f'H={a.depth}', f'{base},rule={rule},split=full,{_args(rule, point)}', (), a.depth)
            for rule, point in chosen.items()]
-  return bench.Table(f'epc_protocol final (H={a.depth})', tuple(cells), seeds=3, description=__doc__)
+  return bench.Table(f'epc_protocol final (H={a.depth}{form})', tuple(cells), seeds=3, description=__doc__)
 
 
 def _points(rule):

@@ -1,4 +1,6 @@
 """Activation functions by name."""
+import functools
+
 import jax
 import jax.numpy as jnp
 
@@ -6,7 +8,8 @@ from local_learning.errors import UserError
 
 ACTIVATIONS = {
     'relu': jax.nn.relu,
-    'gelu': jax.nn.gelu,
+    'gelu': jax.nn.gelu,               # jax's default: the tanh approximation (PCX's, a JAX library)
+    'gelu_exact': functools.partial(jax.nn.gelu, approximate=False),   # the erf form: torch.nn.GELU's default
     'tanh': jnp.tanh,
     'sigmoid': jax.nn.sigmoid,
     'silu': jax.nn.silu,

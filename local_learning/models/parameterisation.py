@@ -95,8 +95,16 @@ def kernel(key, param, kind, shape, fan_in=None):
   if init == 'normal':
     return jax.random.normal(key, shape, jnp.float32)
   if init == 'orthogonal':
-    return jax.nn.initializers.orthogonal(math.sqrt(2.0))(key, shape, jnp.float32)
+    return _orthogonal(key, shape)
   return jax.nn.initializers.lecun_normal(batch_axis=tuple(range(len(shape) - 2)))(key, shape, jnp.float32)
+
+
+def _orthogonal(key, shape):
+  """An orthogonal W with gain sqrt(2). Drawn one seed at a time under vmap: XLA:CPU (jax 0.10.2) deadlocks
+  when it runs two batched QR decompositions at once on a 2-thread pool (the seeds' init of an MLP whose
+  first layer is 784 wide hung with every thread idle), and a QR per layer is cheap."""
+  draw = lambda k: jax.nn.initializers.orthogonal(math.sqrt(2.0))(k, shape, jnp.float32)
+  return jax.custom_batching.sequential_vmap(draw)(key)
 
 
 def learning_rate(param, optimizer, base, width, weight_layers, gamma0=1.0):
