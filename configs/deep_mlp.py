@@ -5,10 +5,10 @@
 
 Arguments: rule=NAME (default epc), depth=H hidden layers (default 20), width=N
 (default 128), epochs=E (default 3), dataset=NAME (default mnist),
-activation=NAME (default gelu), activities=pre|post (PC rules' nodes, default
-the rule's: pre). The MLP
-784-N x H-10 in the standard parameterisation (GELU, LeCun-normal weights,
-flax's default), otherwise configs/mnist_mlp.py's protocol: batch 128, AdamW
+activation=NAME (default gelu; gelu_exact under protocol=epc),
+activities=pre|post (PC rules' nodes; default pre, post under protocol=epc).
+The MLP 784-N x H-10 in the standard parameterisation (GELU, LeCun-normal
+weights, flax's default), otherwise configs/mnist_mlp.py's protocol: batch 128, AdamW
 lr 1e-3 (wd 1e-4, warmup 500 steps, cosine), cross-entropy output; PC rules
 take T = H inference steps (one per hidden layer, so that PC's error wave
 reaches the first layer in the last step) of 0.1.
@@ -33,8 +33,9 @@ activation (activities=post: the PC family's post-activation nodes) and the
 GELU is the exact erf form (activation=gelu_exact, torch's default);
 activities=pre,activation=gelu is our own form (pre-activation errors, jax's
 tanh GELU), the one the first runs of this protocol took (docs: PC family).
-benchmarks/reference/epc_reference.py runs the reference's own math. Tables: benchmarks/tables/epc_protocol.py (this
-protocol), benchmarks/tables/deep_mlp.py (ours).
+benchmarks/reference/epc_reference.py runs the reference's own math.
+Tables: benchmarks/tables/epc_protocol.py (this protocol),
+benchmarks/tables/deep_mlp.py (ours).
 """
 from local_learning import UserError
 from local_learning import config as ll_config
