@@ -65,8 +65,8 @@ def get_config(arg=''):
     _epc_reference(config, args)
   elif args.protocol != 'ours':
     raise UserError(f"protocol must be 'ours' or 'epc', got {args.protocol!r}")
-  if args.activities and 'activities' in config.rule:
-    config.rule.activities = args.activities
+  if 'activities' in config.rule:
+    config.rule.activities = args.activities or ('post' if args.protocol == 'epc' else config.rule.activities)
   return config
 
 
@@ -83,8 +83,6 @@ def _epc_reference(config, args):
   if 'inference_steps' in config.rule:
     config.rule.inference_steps = args.iters
     config.rule.activity_lr = args.e_lr
-  if 'activities' in config.rule:
-    config.rule.activities = 'post'
   if args.split == 'validation':
     config.validation_examples = 6000
     config.early_stopping_patience = 3
