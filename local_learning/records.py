@@ -39,13 +39,16 @@ class RunRecord:
   """What the trainer's loop carries from round to round; checkpointed with the states.
 
   rounds: rounds done; diverged: per seed; last, best: {metric: per-seed values}
-  of the latest evaluation and the best one so far.
+  of the latest evaluation and the best one so far; since_best: {metric: rounds
+  in a row in which no seed beat its best} (what early stopping counts, so a
+  resumed run stops where an uninterrupted one would).
   """
   rounds: int
   train_seconds: float
   diverged: list
   last: dict
   best: dict
+  since_best: dict = dataclasses.field(default_factory=dict)
 
   @classmethod
   def start(cls, num_seeds):
@@ -53,6 +56,9 @@ class RunRecord:
 
   def update(self, seconds, diverged, evaluation):
     """Adds one round: its seconds, the divergence so far (K,) and the evaluation {M: (K,)}."""
+    for k, v in evaluation.items():
+      improved = k not in self.best or bool(np.any(np.asarray(v) > from_list(self.best[k])))
+      self.since_best[k] = 0 if improved else self.since_best.get(k, 0) + 1
     best = {k: np.fmax(from_list(self.best.get(k, [None] * len(v))), v) for k, v in evaluation.items()}
     self.rounds += 1
     self.train_seconds += seconds
@@ -68,7 +74,9 @@ class RunRecord:
     if 'schema' not in record:     # written before the schema: classification only
       return cls(record['epoch'], record['train_seconds'], record['diverged'],
                  {'test_accuracy': record['accuracy']}, {'test_accuracy': record['best']})
-    return cls(**{f.name: record[f.name] for f in dataclasses.fields(cls)})
+    # A record written before since_best existed counts it again from its restart.
+    return cls(**{f.name: record[f.name] for f in dataclasses.fields(cls) if f.name != 'since_best'},
+               since_best=record.get('since_best', {}))
 
 
 @dataclasses.dataclass

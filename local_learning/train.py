@@ -113,8 +113,7 @@ def _train(config, workdir, overwrite, task, rule_cls, out, signals, on_round):
 
   diverged = np.array(record.diverged)
   saved_at = time.monotonic()
-  patience, since_best = config.get('early_stopping_patience', 0), 0   # counted in this process (a resumed
-                                                                       # run counts again from its restart)
+  patience = config.get('early_stopping_patience', 0)
   signals.catch()
   for r in range(record.rounds + 1, run.rounds + 1):
     start = time.perf_counter()
@@ -124,10 +123,8 @@ def _train(config, workdir, overwrite, task, rule_cls, out, signals, on_round):
     diverged |= ~finite | ~np.all([np.isfinite(v) for v in metrics.values()], axis=0)
     diverged |= np.any([np.isnan(v) for v in evaluation.values()], axis=0)
     evaluation = {k: np.where(diverged, np.nan, v) for k, v in evaluation.items()}
-    previous_best = record.best.get(task.metric)
     record.update(seconds, diverged, evaluation)
-    since_best = 0 if _improved(previous_best, evaluation[task.metric]) else since_best + 1
-    stopping_early = bool(patience) and since_best >= patience and r < run.rounds
+    stopping_early = bool(patience) and record.since_best[task.metric] >= patience and r < run.rounds
     diagnostics = run.diagnose(states, r)
     line = {task.round_name: r, 'seconds': seconds, **records.summarize({**metrics, **evaluation, **diagnostics}),
             'diverged_seeds': [s for s, d in zip(seeds, diverged) if d]}
@@ -162,11 +159,6 @@ def _train(config, workdir, overwrite, task, rule_cls, out, signals, on_round):
   if signals.received:
     raise _stopped(signals.received, f'after {task.round_name} {record.rounds}: the run had finished')
   return summary
-
-
-def _improved(previous_best, values):
-  """Whether any seed's evaluation (K,) beats its best before it (None: no evaluation yet)."""
-  return previous_best is None or bool(np.any(np.asarray(values) > records.from_list(previous_best)))
 
 
 def _has(config, dotted):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import run_main
 
-from local_learning import UserError, bench, data, losses, workdir
+from local_learning import UserError, bench, data, losses, train, workdir
 from local_learning import config as ll_config
 
 
@@ -40,6 +40,25 @@ def test_early_stopping_stops_after_patience_epochs_without_a_new_best(tmp_path)
   defaults = ll_config.load_file('configs/default.py', 'rule=bp').to_dict()   # a run made before the fields
   assert workdir.ADDED_FIELDS['early_stopping_patience'] == defaults['early_stopping_patience']
   assert workdir.ADDED_FIELDS['dataset']['pixels'] == defaults['dataset']['pixels']
+
+
+def test_a_resumed_run_stops_early_where_an_uninterrupted_run_stops(tmp_path):
+  """The epochs without a new best are checkpointed with the weights: the run of the test above, killed after
+  epoch 2 (one epoch without a new best) and resumed, still ends after epoch 3, not 4."""
+  config = ll_config.load_file('configs/default.py', 'rule=bp')
+  config.update(num_epochs=6, early_stopping_patience=2, train_examples=64, test_examples=50, checkpoint_every=1)
+  config.rule.optimizer.learning_rate = 1e-12
+
+  def kill_after_epoch_2(epoch, line):
+    if epoch == 2:
+      raise KeyboardInterrupt
+
+  with pytest.raises(KeyboardInterrupt):
+    train.train_and_evaluate(config, str(tmp_path), on_round=kill_after_epoch_2)
+  assert not (tmp_path / 'summary.json').exists()
+  assert train.train_and_evaluate(config, str(tmp_path)).size['epochs'] == 3
+  lines = (tmp_path / 'metrics.jsonl').read_text().splitlines()
+  assert [json.loads(line)['epoch'] for line in lines] == [1, 2, 3]
 
 
 def test_the_grid_phase_has_the_references_grid_and_the_final_phase_its_chosen_points():
