@@ -166,6 +166,7 @@ class _Group:
     group = dict(trials=len(self.configs), lanes=len(self.trial_of), fields=self.fields, layout=layout)
     trials = [_Trial(seeds, records.RunRecord.start(len(seeds))) for seeds in self.seeds]
     lanes = np.arange(len(self.trial_of))          # the group's lanes still in the program
+    patience = self.configs[0].get('early_stopping_patience', 0)   # the same in every trial (lane_fields)
     for r in range(1, run.rounds + 1):
       start = time.perf_counter()
       states, metrics = run.train_round(states, r)
@@ -182,6 +183,7 @@ class _Group:
           on_round(t, r, line)
         except optuna.TrialPruned:
           trial.pruned = r
+        trial.stopped_early = bool(patience) and trial.record.since_best[task.metric] >= patience
       for t, trial in enumerate(trials):
         if not trial.done and (trial.stopped or r == run.rounds):
           trial.summary = self._summary(trial, compile_seconds, flops_per_step, memory_bytes, provenance, group)
@@ -233,17 +235,19 @@ class _Group:
 
 
 class _Trial:
-  """One trial's loop state in a group: its seeds, RunRecord, and how it stopped."""
+  """One trial's loop state in a group: its seeds, RunRecord, and how it stopped (pruned, early as
+  config.early_stopping_patience says, or every seed diverged)."""
 
   def __init__(self, seeds, record):
     self.seeds, self.record = seeds, record
     self.diverged = np.zeros(len(seeds), bool)
     self.pruned = None
+    self.stopped_early = False
     self.summary = None
 
   @property
   def stopped(self):
-    return self.pruned is not None or self.diverged.all()
+    return self.pruned is not None or self.stopped_early or self.diverged.all()
 
   @property
   def done(self):

@@ -97,6 +97,20 @@ def test_bp_lanes_with_different_rates_and_seeds_match_their_own_runs(tmp_path):
   assert _lines(tmp_path / 'lane0')[-1]['loss'] != pytest.approx(_lines(tmp_path / 'lane1')[-1]['loss'], rel=1e-2)
 
 
+def test_a_lane_stops_early_where_its_own_run_does_and_the_others_go_on(tmp_path):
+  """config.early_stopping_patience in lanes: a rate too small to change the accuracy stops after 1 + 2 epochs,
+  as its one-trial run does; the other trial trains on."""
+  configs = [_config(epochs=6, optimizer__learning_rate=lr) for lr in (1e-12, 3e-3)]
+  for config in configs:
+    config.early_stopping_patience = 2
+  summaries = trial_lanes.train_lanes(configs, [str(tmp_path / f'lane{i}') for i in range(2)])
+  assert summaries[0].lane_group['trials'] == 2
+  assert [s.size['epochs'] for s in summaries] == [3, 6]
+  for i, config in enumerate(configs):
+    _train_alone(config, tmp_path / f'alone{i}')
+    _assert_same_run(tmp_path / f'lane{i}', tmp_path / f'alone{i}')
+
+
 def test_pc_lanes_with_different_rates_match_their_own_runs(tmp_path):
   configs = [_config('pc', epochs=1, activity_lr=a, optimizer__learning_rate=lr, optimizer__weight_decay=wd)
              for a, lr, wd in ((0.05, 1e-3, 1e-4), (0.2, 3e-3, 1e-3))]
