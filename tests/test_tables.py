@@ -45,6 +45,18 @@ def tiny_run(tmp_path_factory):
   return table, workdir, runner.run_table(table, workdir, str(ROOT))
 
 
+def test_a_cell_evaluated_on_a_validation_split_is_labelled_validation(tmp_path, tiny_run, capsys):
+  """Its table, its line in the progress and its plots say 'validation accuracy', a test-set cell 'test accuracy'."""
+  table = bench.Table('held_out', (bench.Cell('bp', 'digits / mlp', 'configs/default.py:rule=bp', (
+      ('num_epochs', 1), ('model.widths', (16,)), ('validation_examples', 200))),), seeds=1)
+  workdir = str(tmp_path / 'run')
+  assert runner.run_table(table, workdir, str(ROOT)) == {'bp__digits_mlp': 'done'}
+  assert 'bp__digits_mlp: validation accuracy (%) ' in capsys.readouterr().out
+  text = render.render(table, workdir).markdown
+  assert 'validation accuracy (%) at the end of training' in text and 'test accuracy' not in text
+  assert 'test accuracy (%) at the end of training' in render.render(*tiny_run[:2]).markdown
+
+
 def test_tiny_table_end_to_end(tiny_run):
   table, workdir, outcome = tiny_run
   assert set(outcome.values()) == {'done'}

@@ -79,7 +79,7 @@ def draw(table, results, workdir):
       xs, means, cis = [], [], []
       for x, r in points:
         spread = r.spread
-        labels.add(r.task.metric_label)
+        labels.add(r.metric_label)
         xs.append(x)
         means.append(spread.mean)
         cis.append(0.0 if spread.n < 2 else spread.ci)
@@ -123,7 +123,7 @@ def _curves_of_column(plt, column, results, style, workdir):
       label = r.cell.row
     entries.setdefault(s['family'], []).append((handle, label))
   ax.set(xlabel=' / '.join(sorted({r.task.round_name for r in shown})),
-         ylabel=' / '.join(sorted({r.task.metric_label for r in shown})), title=f'{column}: mean over seeds ± std')
+         ylabel=' / '.join(sorted({r.metric_label for r in shown})), title=f'{column}: mean over seeds ± std')
   ax.grid(alpha=0.3)
   _family_legend(ax, entries)
   name = _save(fig, workdir, f'curves_{_slug(column)}.png')
@@ -167,7 +167,7 @@ def _cost_of_column(plt, table, column, results, style, workdir):
   (line,) = ax.plot(*zip(*front), color='k', linestyle='--', linewidth=1, drawstyle='steps-post', zorder=0)
   ax.plot(*zip(*front), linestyle='none', marker='o', markersize=13, markerfacecolor='none', markeredgecolor='k')
   entries.setdefault('', []).append((line, 'Pareto front'))
-  label = points[0][3].task.metric_label
+  label = points[0][3].metric_label
   ax.set(xlabel=xlabel, ylabel=f'{label} (95% CI)', title=f'{column}: {label.split(" (")[0]} against cost')
   ax.grid(alpha=0.3, which='both')
   _family_legend(ax, entries)

@@ -46,10 +46,18 @@ class Result:
   unavailable: str = ''           # the reason, where the dataset was not prepared
   lines: tuple = ()
   tuning: dict | None = None             # CELL/tuning/best.json of a tuned table's cell
+  on_validation: bool = False     # evaluated on a validation split (config.validation_examples), not the test set
 
   @property
   def task(self):
     return tasks.get(self.summary.task) if self.summary else None
+
+  @property
+  def metric_label(self):
+    """The task's metric label, 'validation accuracy (%)' rather than 'test accuracy (%)' where the run
+    evaluated on a validation split."""
+    label = self.task.metric_label
+    return label.replace('test', 'validation', 1) if self.on_validation else label
 
   def values(self, best=False):
     """Per-seed values of the task's metric in display units (NaN: diverged)."""
@@ -83,8 +91,14 @@ def collect(table, workdir):
       results.append(Result(cell, unavailable=unavailable['reason'] if unavailable else '', tuning=tuning))
       continue
     results.append(Result(cell, _summary(data, os.path.join(path, 'summary.json')),
-                          lines=_metrics(os.path.join(path, 'metrics.jsonl')), tuning=tuning))
+                          lines=_metrics(os.path.join(path, 'metrics.jsonl')), tuning=tuning,
+                          on_validation=on_validation(workdir_lib.read_json(os.path.join(path, 'config.json')))))
   return results
+
+
+def on_validation(config):
+  """Whether a run's config (a dict or ConfigDict; None: unknown) evaluates on a validation split."""
+  return hasattr(config, 'get') and (config.get('validation_examples') or 0) > 0
 
 
 def _summary(data, path):
@@ -176,7 +190,7 @@ def _sections(table, results, best, spread):
   columns = list(dict.fromkeys(r.cell.column for r in results))
   at = {(r.cell.row, r.cell.column): r for r in results}
   finished = [r for r in results if r.summary]
-  labels = ' / '.join(sorted({r.task.metric_label for r in finished})) or 'metric'
+  labels = ' / '.join(sorted({r.metric_label for r in finished})) or 'metric'
   unit = '/'.join(sorted({r.task.round_name for r in finished})) or 'epoch'
   counts = {c: {r.spread.n for r in finished if r.cell.column == c} for c in columns}
   headers = [f'{c} (n={counts[c].pop()})' if len(counts[c]) == 1 else c for c in columns]

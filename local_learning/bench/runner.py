@@ -81,7 +81,7 @@ def run_table(table, workdir, root, seeds=None, shard=(0, 1), cells_filter='', o
     label = f'[{i}/{len(plans)}] {cell.id}'
     if status == 'finished':
       outcome[cell.id] = 'skipped'
-      show.say(f'{label}: finished before, skipped ({result_text(cell, detail)})')
+      show.say(f'{label}: finished before, skipped ({result_text(cell, detail, config)})')
       continue
     if status == 'stale' and not overwrite:
       outcome[cell.id] = 'stale'
@@ -91,7 +91,7 @@ def run_table(table, workdir, root, seeds=None, shard=(0, 1), cells_filter='', o
       try:
         summary = train.train_and_evaluate(config, cell_dir, overwrite)
         outcome[cell.id] = 'done'
-        running.done(result_text(cell, summary))
+        running.done(result_text(cell, summary, config))
       except DatasetUnavailable as e:
         outcome[cell.id] = mark_unavailable(cell_dir, e)
         running.done(f'unavailable: {e}')
@@ -107,14 +107,15 @@ def report_others(table, workdir, outcome):
   others = {cell_id for cell_id, status in outcome.items() if status.startswith('busy')}
   for result in render.collect(table, workdir):
     if result.cell.id in others:
-      text = result_text(result.cell, result.summary) if result.summary else 'not finished'
+      text = f'{result.metric_label} {render.cell_text(result)}' if result.summary else 'not finished'
       print(f'{result.cell.id}: {text} (trained by another process)', flush=True)
 
 
-def result_text(cell, summary):
-  """'test accuracy (%) 97.87 ± 0.13': a finished cell's line."""
-  result = render.Result(cell, summary)
-  return f'{result.task.metric_label} {render.cell_text(result)}'
+def result_text(cell, summary, config):
+  """'test accuracy (%) 97.87 ± 0.13': a finished cell's line (config: the cell's, which says what it
+  evaluated on)."""
+  result = render.Result(cell, summary, on_validation=render.on_validation(config))
+  return f'{result.metric_label} {render.cell_text(result)}'
 
 
 def mark_unavailable(cell_dir, error):

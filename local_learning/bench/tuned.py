@@ -89,7 +89,7 @@ def run_tuned_table(table, workdir, root, trials, seeds=None, shard=(0, 1), cell
         say(f'{cell.id}: training trial {best["number"]}\'s settings, seeds {final.seed}..{final.seed + seeds - 1}')
         summary = train.train_and_evaluate(final, cell_dir, overwrite)
         outcome[cell.id] = 'done'
-        running.done(f'{runner.result_text(cell, summary)} (trial {best["number"]}\'s settings)')
+        running.done(f'{runner.result_text(cell, summary, final)} (trial {best["number"]}\'s settings)')
       except DatasetUnavailable as e:
         outcome[cell.id] = runner.mark_unavailable(cell_dir, e)
         running.done(f'unavailable: {e}')
