@@ -96,7 +96,7 @@ def collect(table, workdir):
   return results
 
 
-def on_validation(config):
+def on_validation(config: Any) -> bool:
   """Whether a run's config (a dict or ConfigDict; None: unknown) evaluates on a validation split."""
   return hasattr(config, 'get') and (config.get('validation_examples') or 0) > 0
 
