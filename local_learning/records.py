@@ -66,6 +66,11 @@ class RunRecord:
     self.last = {k: to_list(v) for k, v in evaluation.items()}
     self.best = {k: to_list(v) for k, v in best.items()}
 
+  def stalled(self, metric, patience):
+    """Whether early stopping with `patience` (0: never) ends the run: that many rounds in a row without a
+    new best of `metric`."""
+    return bool(patience) and self.since_best.get(metric, 0) >= patience
+
   def to_json(self):
     return dict(schema=SCHEMA, **dataclasses.asdict(self))
 

@@ -124,7 +124,7 @@ def _train(config, workdir, overwrite, task, rule_cls, out, signals, on_round):
     diverged |= np.any([np.isnan(v) for v in evaluation.values()], axis=0)
     evaluation = {k: np.where(diverged, np.nan, v) for k, v in evaluation.items()}
     record.update(seconds, diverged, evaluation)
-    stopping_early = bool(patience) and record.since_best[task.metric] >= patience and r < run.rounds
+    stopping_early = record.stalled(task.metric, patience) and r < run.rounds
     diagnostics = run.diagnose(states, r)
     line = {task.round_name: r, 'seconds': seconds, **records.summarize({**metrics, **evaluation, **diagnostics}),
             'diverged_seeds': [s for s, d in zip(seeds, diverged) if d]}

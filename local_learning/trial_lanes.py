@@ -183,7 +183,7 @@ class _Group:
           on_round(t, r, line)
         except optuna.TrialPruned:
           trial.pruned = r
-        trial.stopped_early = bool(patience) and trial.record.since_best[task.metric] >= patience
+        trial.stopped_early = trial.record.stalled(task.metric, patience)
       for t, trial in enumerate(trials):
         if not trial.done and (trial.stopped or r == run.rounds):
           trial.summary = self._summary(trial, compile_seconds, flops_per_step, memory_bytes, provenance, group)

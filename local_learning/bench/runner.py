@@ -107,14 +107,17 @@ def report_others(table, workdir, outcome):
   others = {cell_id for cell_id, status in outcome.items() if status.startswith('busy')}
   for result in render.collect(table, workdir):
     if result.cell.id in others:
-      text = f'{result.metric_label} {render.cell_text(result)}' if result.summary else 'not finished'
+      text = _line(result) if result.summary else 'not finished'
       print(f'{result.cell.id}: {text} (trained by another process)', flush=True)
 
 
 def result_text(cell, summary, config):
   """'test accuracy (%) 97.87 ± 0.13': a finished cell's line (config: the cell's, which says what it
   evaluated on)."""
-  result = render.Result(cell, summary, on_validation=render.on_validation(config))
+  return _line(render.Result(cell, summary, on_validation=render.on_validation(config)))
+
+
+def _line(result):
   return f'{result.metric_label} {render.cell_text(result)}'
 
 
